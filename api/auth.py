@@ -1,0 +1,112 @@
+"""Bearer tokens, the signed-in person, and the per-phone and per-IP sign-in limits."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import jwt
+import limits
+import limits.storage
+import limits.strategies
+import sqlalchemy as sa
+from flask import current_app, g, request
+
+from api.unit_of_work import db
+from core import clock
+from core.access import Actor, load_actor
+from core.errors import TooManyRequests, Unauthenticated
+from core.models import AuthSession, User
+
+
+def issue_tokens(auth: AuthSession, refresh_token: str, user: User) -> dict[str, Any]:
+    """The token pair; the access token is a pure function of the rotation, so a retry repeats it."""
+    ttl = current_app.config["ACCESS_TOKEN_TTL"]
+    issued = auth.rotated_at
+    claims = {
+        "sub": str(user.id),
+        "sid": auth.id,
+        "iat": int(issued.timestamp()),
+        "exp": int(issued.timestamp()) + ttl,
+        "typ": "access",
+    }
+    access = jwt.encode(claims, current_app.config["SECRET_KEY"], algorithm="HS256")
+    expires_in = max(0, int(issued.timestamp()) + ttl - int(clock.now().timestamp()))
+    return {"access_token": access, "refresh_token": refresh_token, "token_type": "Bearer",
+            "expires_in": expires_in, "user": user}
+
+
+def current_user(optional: bool = False) -> User:
+    """The signed-in person (one query: session and user), or 401."""
+    if "user" in g:
+        return g.user
+    header = request.headers.get("Authorization", "")
+    if not header.startswith("Bearer "):
+        if optional:
+            return None  # type: ignore[return-value]
+        raise Unauthenticated("authentication_required")
+    try:
+        # exp is checked against core.clock below, not the wall clock, so tests can move time.
+        claims = jwt.decode(
+            header[7:], current_app.config["SECRET_KEY"], algorithms=["HS256"],
+            options={"require": ["exp", "sid", "sub"], "verify_exp": False, "verify_iat": False},
+        )
+    except jwt.PyJWTError:
+        raise Unauthenticated("invalid_token") from None
+    if claims.get("typ") != "access" or claims["exp"] < clock.now().timestamp():
+        raise Unauthenticated("invalid_token")
+    row = db().execute(
+        sa.select(AuthSession, User).join(User, User.id == AuthSession.user_id)
+        .where(AuthSession.id == claims["sid"])
+    ).first()
+    if row is None or str(row.User.id) != claims["sub"]:
+        raise Unauthenticated("invalid_token")
+    if row.AuthSession.revoked_at is not None or row.User.erased_at is not None:
+        raise Unauthenticated("session_revoked")
+    g.user, g.auth_session = row.User, row.AuthSession
+    return row.User
+
+
+def current_session() -> AuthSession:
+    current_user()
+    return g.auth_session
+
+
+def actor(code: str) -> Actor:
+    """The signed-in person acting in station ``code`` (404 if they may not see it)."""
+    cached = g.get("actor")
+    if cached is not None and cached.station.code == code:
+        return cached
+    g.actor = load_actor(db(), code, current_user())
+    return g.actor
+
+
+class SignInThrottle:
+    """Failed sign-ins and registrations counted per phone and per IP, in Redis or memory."""
+
+    def __init__(self, storage_uri: str, per_phone: str, per_ip: str) -> None:
+        self.storage = limits.storage.storage_from_string(storage_uri)
+        self.window = limits.strategies.MovingWindowRateLimiter(self.storage)
+        self.per_phone = limits.parse(per_phone)
+        self.per_ip = limits.parse(per_ip)
+
+    def _items(self, phone: str | None) -> list[tuple[limits.RateLimitItem, str]]:
+        items = [(self.per_ip, f"ip:{request.remote_addr}")]
+        if phone:
+            items.append((self.per_phone, f"phone:{phone.strip()}"))
+        return items
+
+    def check(self, action: str, phone: str | None) -> None:
+        """Refuse with 429 and Retry-After when a limit is used up."""
+        for item, key in self._items(phone):
+            if not self.window.test(item, action, key):
+                reset = self.window.get_window_stats(item, action, key).reset_time
+                retry_after = max(1, int(reset - dt.datetime.now(dt.UTC).timestamp()) + 1)
+                raise TooManyRequests("rate_limited", retry_after=retry_after)
+
+    def hit(self, action: str, phone: str | None) -> None:
+        for item, key in self._items(phone):
+            self.window.hit(item, action, key)
+
+    def reset(self) -> None:
+        self.storage.reset()

@@ -1,0 +1,200 @@
+"""The ``wardens`` command: serve, worker, demo, db, station, user and plugins."""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+from typing import Any
+
+import click
+
+from core.plugins import StartupError
+
+
+def _deployment() -> Any:
+    from api import config
+    from core.db import Database
+    from core.plugins import Deployment, DeploymentConfig
+
+    settings = config.load({"SECRET_KEY": "cli"})
+    return Deployment(Database(settings["DATABASE_URL"]),
+                      DeploymentConfig.load(settings["PLUGINS_TOML"]))
+
+
+@click.group()
+def cli() -> None:
+    """Wardens: the backend of a community-safety phone app."""
+
+
+def main() -> None:
+    from core import messages
+    from core.errors import WardensError
+
+    try:
+        cli(standalone_mode=True)
+    except StartupError as exc:
+        click.echo(f"wardens: cannot start: {exc}", err=True)
+        sys.exit(2)
+    except WardensError as exc:
+        click.echo(f"wardens: {exc.code}: {messages.render(exc.code, 'en', exc.details)}",
+                   err=True)
+        sys.exit(1)
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=int, help="Server processes.")
+@click.option("--threads", default=4, show_default=True, type=int, help="Threads per process.")
+def serve(host: str, port: int, workers: int, threads: int) -> None:
+    """Run the HTTP API with gunicorn (production server)."""
+    from gunicorn.app.base import BaseApplication
+
+    from api import create_app
+
+    app = create_app()  # fail here, before forking, on a bad configuration
+
+    class Server(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            self.cfg.set("bind", f"{host}:{port}")
+            self.cfg.set("workers", workers)
+            self.cfg.set("threads", threads)
+            self.cfg.set("accesslog", "-")
+
+        def load(self) -> Any:
+            return app
+
+    click.echo(f"Wardens API on http://{host}:{port}/api/docs")
+    Server().run()
+
+
+@cli.command()
+@click.option("--once", is_flag=True, help="Run what is due now, then exit.")
+@click.option("--interval", default=15.0, show_default=True, help="Seconds between rounds.")
+def worker(once: bool, interval: float) -> None:
+    """Run scheduled jobs and deliver notifications."""
+    from core.worker import run_worker
+
+    deployment = _deployment()
+    run_worker(deployment, name=f"{socket.gethostname()}:{os.getpid()}", once=once,
+               interval=interval)
+
+
+@cli.command()
+def demo() -> None:
+    """Seed the demo station (once) and print the demo logins."""
+    from core import demo as demo_data
+
+    deployment = _deployment()
+    with deployment.database.writer() as session, session.begin():
+        demo_data.seed(session)
+    click.echo("Demo station 'demo' is ready. Sign in with POST /api/v1/auth/token:")
+    for who, phone, password in demo_data.logins():
+        click.echo(f"  {who:32} phone {phone}  password {password}")
+
+
+@cli.group()
+def db() -> None:
+    """Database migrations."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Upgrade the database to every head (core and all plugins)."""
+    from core import migrate
+
+    deployment = _deployment()
+    migrate.upgrade(deployment.database.url, extra_folders=_plugin_folders(deployment))
+    click.echo("database is up to date")
+
+
+@db.command("revision")
+@click.option("-m", "--message", required=True)
+@click.option("--plugin", default=None, help="Write the revision on this plugin's branch.")
+def db_revision(message: str, plugin: str | None) -> None:
+    """Autogenerate a revision for the core or for one plugin."""
+    from core import migrate
+
+    deployment = _deployment()
+    if plugin is not None and plugin not in deployment.plugins:
+        raise click.BadParameter(f"{plugin} is not installed", param_hint="--plugin")
+    migrate.revision(deployment.database.url, message, plugin,
+                     extra_folders=_plugin_folders(deployment))
+
+
+def _plugin_folders(deployment: Any) -> tuple[str, ...]:
+    folders = deployment.pm.hook.wardens_migration_folders()
+    return tuple(f for group in folders for f in group)
+
+
+@cli.group()
+def station() -> None:
+    """Stations."""
+
+
+@station.command("create")
+@click.option("--code", required=True)
+@click.option("--name", required=True)
+@click.option("--admin-phone", required=True, help="The first admin (pending if unregistered).")
+@click.option("--timezone", default="Asia/Shanghai", show_default=True)
+@click.option("--open-join", is_flag=True, help="Let residents join by themselves.")
+def station_create(code: str, name: str, admin_phone: str, timezone: str, open_join: bool) -> None:
+    """Create a station with its first admin."""
+    import sqlalchemy as sa
+
+    from core import stations
+    from core.models import User
+
+    deployment = _deployment()
+    with deployment.database.writer() as session, session.begin():
+        superuser = session.scalar(sa.select(User).where(User.is_superuser.is_(True)).limit(1))
+        if superuser is None:
+            raise click.ClickException("create a superuser first: wardens user create --superuser")
+        created, _ = stations.create_station(session, superuser, code=code, name=name,
+                                             timezone=timezone, open_join=open_join,
+                                             admin_phone=admin_phone)
+    click.echo(f"station {created.code} created")
+
+
+@cli.group()
+def user() -> None:
+    """People."""
+
+
+@user.command("create")
+@click.option("--phone", required=True)
+@click.option("--password", required=True)
+@click.option("--name", default="", help="Display name.")
+@click.option("--superuser", is_flag=True, help="May create stations.")
+def user_create(phone: str, password: str, name: str, superuser: bool) -> None:
+    """Create a person who signs in with a password."""
+    from core import accounts
+
+    deployment = _deployment()
+    with deployment.database.writer() as session, session.begin():
+        created = accounts.create_user(session, phone=phone, password=password,
+                                       display_name=name, is_superuser=superuser,
+                                       phone_verified=True)
+    click.echo(f"user {created.id} created ({created.phone})")
+
+
+@cli.group()
+def plugins() -> None:
+    """Plugins."""
+
+
+@plugins.command("list")
+def plugins_list() -> None:
+    """The plugins this deployment installs (plugins.toml)."""
+    deployment = _deployment()
+    if not deployment.plugins:
+        click.echo("no plugins installed")
+    for name, plugin in deployment.plugins.items():
+        kinds = ", ".join(k.name for k in plugin.info.task_kinds) or "-"
+        click.echo(f"{name:16} {plugin.info.version:8} task kinds: {kinds}  "
+                   f"{plugin.info.description}")
+
+
+if __name__ == "__main__":
+    main()

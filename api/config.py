@@ -1,0 +1,56 @@
+"""Settings from the environment (WARDENS_*), with safe defaults for the embedded set-up."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from core.db import default_database_url, instance_path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _secret_key() -> str:
+    """WARDENS_SECRET_KEY, else one generated once and kept in the instance folder."""
+    if os.environ.get("WARDENS_SECRET_KEY"):
+        return os.environ["WARDENS_SECRET_KEY"]
+    path = instance_path() / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _plugins_toml() -> str:
+    if os.environ.get("WARDENS_PLUGINS_TOML"):
+        return os.environ["WARDENS_PLUGINS_TOML"]
+    local = Path.cwd() / "plugins.toml"
+    return str(local if local.exists() else PROJECT_ROOT / "plugins.toml")
+
+
+def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    env = os.environ.get
+    config: dict[str, Any] = {
+        "ENV": env("WARDENS_ENV", "production"),
+        "DATABASE_URL": default_database_url(),
+        "PLUGINS_TOML": _plugins_toml(),
+        "RATELIMIT_STORAGE_URI": env("WARDENS_RATELIMIT_STORAGE_URI", "memory://"),
+        "AUTH_LIMIT_PER_PHONE": env("WARDENS_AUTH_LIMIT_PER_PHONE", "10/15 minutes"),
+        "AUTH_LIMIT_PER_IP": env("WARDENS_AUTH_LIMIT_PER_IP", "200/15 minutes"),
+        "ACCESS_TOKEN_TTL": int(env("WARDENS_ACCESS_TOKEN_TTL", "900")),
+        "MAX_CONTENT_LENGTH": 1024 * 1024,
+        "MAX_PAGE_SIZE": 100,
+        "JSON_SORT_KEYS": False,
+        # flask-smorest / OpenAPI
+        "API_TITLE": "Wardens",
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api",
+        "OPENAPI_JSON_PATH": "openapi.json",
+    }
+    config.update(overrides or {})
+    if "SECRET_KEY" not in config:
+        config["SECRET_KEY"] = _secret_key()
+    return config

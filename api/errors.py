@@ -1,0 +1,112 @@
+"""One error shape for every failure: {"code", "message", "details"}, in the reader's language."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import marshmallow as ma
+from flask import Flask, Response, current_app, g, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from core import errors, messages
+
+log = logging.getLogger(__name__)
+
+STATUS: dict[type[errors.WardensError], int] = {
+    errors.Invalid: 422,
+    errors.NotFound: 404,
+    errors.PermissionDenied: 403,
+    errors.Conflict: 409,
+    errors.Unauthenticated: 401,
+    errors.TooManyRequests: 429,
+}
+
+HTTP_CODES = {
+    400: "bad_request",
+    401: "authentication_required",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    429: "rate_limited",
+    500: "internal_error",
+}
+
+
+class ErrorSchema(ma.Schema):
+    """The error payload (documentation only)."""
+
+    code = ma.fields.String(metadata={"description": "Stable machine-readable code"})
+    message = ma.fields.String(metadata={"description": "Human message (Accept-Language)"})
+    details = ma.fields.Dict(metadata={"description": "Fields and values behind the error"})
+
+
+def request_locale() -> str:
+    return messages.pick_locale([lang for lang, _q in request.accept_languages])
+
+
+def error_response(code: str, status: int, details: dict[str, Any] | None = None,
+                   headers: dict[str, str] | None = None) -> Response:
+    details = details or {}
+    response = jsonify(code=code, message=messages.render(code, request_locale(), details),
+                       details=details)
+    response.status_code = status
+    for key, value in (headers or {}).items():
+        response.headers[key] = value
+    return response
+
+
+def handle_domain_error(error: errors.WardensError) -> Response:
+    status = next(s for cls, s in STATUS.items() if isinstance(error, cls))
+    headers = {}
+    if isinstance(error, errors.TooManyRequests):
+        headers["Retry-After"] = str(error.details.get("retry_after", 60))
+    return error_response(error.code, status, error.details, headers)
+
+
+def handle_http_exception(error: HTTPException) -> Response:
+    status = error.code or 500
+    data = getattr(error, "data", None) or {}
+    code = HTTP_CODES.get(status, "http_error")
+    details: dict[str, Any] = {}
+    fields = data.get("messages") or data.get("errors")
+    if fields:
+        if status == 400 and "json" in fields:
+            code = "invalid_json"
+        else:
+            details["fields"] = fields
+            too_large = _page_size_too_large(fields)
+            if too_large:
+                code, details = "page_size_too_large", {"max": too_large}
+    if status == 400 and isinstance(error.description, str) and "JSON" in error.description:
+        code = "invalid_json"
+    return error_response(code, status, details, data.get("headers"))
+
+
+def _page_size_too_large(fields: dict[str, Any]) -> int | None:
+    query = fields.get("query") if isinstance(fields, dict) else None
+    if isinstance(query, dict) and "page_size" in query:
+        try:
+            size = int(request.args.get("page_size", "0"))
+        except ValueError:
+            return None
+        maximum = current_app.config["MAX_PAGE_SIZE"]
+        if size > maximum:
+            return maximum
+    return None
+
+
+def handle_unexpected(error: Exception) -> Response:
+    if isinstance(error, HTTPException):
+        return handle_http_exception(error)
+    log.exception("unhandled error on %s %s", request.method, request.path)
+    g.pop("db_failed", None)
+    return error_response("internal_error", 500)
+
+
+def register(app: Flask) -> None:
+    app.register_error_handler(errors.WardensError, handle_domain_error)
+    app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(Exception, handle_unexpected)

@@ -1,0 +1,31 @@
+"""Field types shared by the API's schemas."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+
+from api.smorest import Schema
+
+
+def Text(*, max_length: int = 200, required: bool = False, **kwargs: object) -> ma.fields.String:  # noqa: N802
+    """A trimmed-length string; NUL characters are refused earlier, for the whole request."""
+    return ma.fields.String(required=required, validate=ma.validate.Length(max=max_length),
+                            **kwargs)  # type: ignore[arg-type]
+
+
+def Name(*, max_length: int = 120, required: bool = False, **kwargs: object) -> ma.fields.String:  # noqa: N802
+    return ma.fields.String(required=required,
+                            validate=ma.validate.Length(min=1, max=max_length),
+                            **kwargs)  # type: ignore[arg-type]
+
+
+class TimeRangeArgsSchema(Schema):
+    """?since=&until= on lists that grow with time (ISO 8601 with a zone)."""
+
+    since = ma.fields.AwareDateTime()
+    until = ma.fields.AwareDateTime()
+
+
+class StationRefSchema(Schema):
+    code = ma.fields.String()
+    name = ma.fields.String()

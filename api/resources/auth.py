@@ -1,0 +1,133 @@
+"""Sign-up and sign-in: register, token (password, refresh, provider grants), logout, password."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+from flask import current_app
+
+from api.auth import current_session, current_user, issue_tokens
+from api.fields import Name
+from api.smorest import Blueprint, Schema
+from api.unit_of_work import db
+from core import accounts, audit, messages
+from core.errors import Invalid, Unauthenticated
+
+blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Sign-up and sign-in")
+
+
+class UserSchema(Schema):
+    id = ma.fields.Integer(dump_only=True)
+    phone = ma.fields.String(dump_only=True)
+    display_name = ma.fields.String(dump_only=True)
+    locale = ma.fields.String(dump_only=True)
+    phone_verified = ma.fields.Boolean(dump_only=True)
+    is_superuser = ma.fields.Boolean(dump_only=True)
+    created_at = ma.fields.AwareDateTime(dump_only=True)
+
+
+class RegisterSchema(Schema):
+    phone = ma.fields.String(required=True, validate=ma.validate.Length(max=32))
+    password = ma.fields.String(required=True, validate=ma.validate.Length(max=200))
+    display_name = Name(required=True, max_length=80)
+    locale = ma.fields.String(load_default="zh-CN", validate=ma.validate.OneOf(messages.LOCALES))
+
+
+class TokenRequestSchema(Schema):
+    grant_type = ma.fields.String(required=True, validate=ma.validate.Length(max=32),
+                                  metadata={"description": "password, refresh_token or firebase"})
+    phone = ma.fields.String(validate=ma.validate.Length(max=32))
+    password = ma.fields.String(validate=ma.validate.Length(max=200))
+    refresh_token = ma.fields.String(validate=ma.validate.Length(max=200))
+    id_token = ma.fields.String(validate=ma.validate.Length(max=8192))
+
+
+class TokenSchema(Schema):
+    access_token = ma.fields.String()
+    refresh_token = ma.fields.String()
+    token_type = ma.fields.String()
+    expires_in = ma.fields.Integer()
+    user = ma.fields.Nested(UserSchema)
+
+
+class PasswordChangeSchema(Schema):
+    current_password = ma.fields.String(required=True, validate=ma.validate.Length(max=200))
+    new_password = ma.fields.String(required=True, validate=ma.validate.Length(max=200))
+
+
+def _throttle() -> Any:
+    return current_app.extensions["wardens.throttle"]
+
+
+@blp.route("/register", methods=["POST"])
+@blp.arguments(RegisterSchema)
+@blp.response(201, TokenSchema)
+@blp.doc(security=[])
+def auth_register(body: dict[str, Any]) -> dict[str, Any]:
+    """Register with phone and password; signs the person in."""
+    _throttle().check("register", body["phone"])
+    _throttle().hit("register", body["phone"])
+    session = db()
+    user = accounts.create_user(session, phone=body["phone"], password=body["password"],
+                                display_name=body["display_name"], locale=body["locale"])
+    audit.record(session, actor=user, action="user.registered", record=user)
+    issued = accounts.start_session(session, user)
+    return issue_tokens(issued.session, issued.refresh_token, user)
+
+
+@blp.route("/token", methods=["POST"])
+@blp.arguments(TokenRequestSchema)
+@blp.response(200, TokenSchema)
+@blp.doc(security=[])
+def auth_token(body: dict[str, Any]) -> dict[str, Any]:
+    """Get a token pair: grant_type password {phone, password}, refresh_token {refresh_token},
+    or a provider grant such as firebase {id_token}."""
+    session = db()
+    grant = body["grant_type"]
+    if grant == "password":
+        phone, password = _required(body, "phone", "password")
+        _throttle().check("token", phone)
+        try:
+            user = accounts.authenticate_password(session, phone, password)
+        except Unauthenticated:
+            _throttle().hit("token", phone)
+            raise
+        issued = accounts.start_session(session, user)
+    elif grant == "refresh_token":
+        (token,) = _required(body, "refresh_token")
+        issued = accounts.rotate_session(session, token, current_app.config["SECRET_KEY"])
+        user = session.get(accounts.User, issued.session.user_id)
+    else:
+        deployment = current_app.extensions["wardens"]
+        identity = deployment.pm.hook.wardens_verify_identity(grant_type=grant, payload=body)
+        if identity is None:
+            raise Invalid("unsupported_grant_type", field="grant_type", grant_type=grant)
+        user, issued = accounts.sign_in_identity(session, identity)
+    return issue_tokens(issued.session, issued.refresh_token, user)
+
+
+def _required(body: dict[str, Any], *names: str) -> list[str]:
+    missing = [n for n in names if not body.get(n)]
+    if missing:
+        raise Invalid("validation_error",
+                      fields={"json": {n: ["Missing data for required field."] for n in missing}})
+    return [body[n] for n in names]
+
+
+@blp.route("/logout", methods=["POST"])
+@blp.response(204)
+def auth_logout() -> None:
+    """End this device's session; its push registration goes with it."""
+    accounts.end_session(db(), current_session().id)
+
+
+@blp.route("/password", methods=["POST"])
+@blp.arguments(PasswordChangeSchema)
+@blp.response(204)
+def auth_password_change(body: dict[str, Any]) -> None:
+    """Change the password; every other session of the account is signed out."""
+    user = current_user()
+    accounts.change_password(db(), user, body["current_password"], body["new_password"],
+                             keep_session=current_session().id)
+

@@ -1,0 +1,36 @@
+"""flask-smorest subclassed once: our error model, operationIds, and the station URL prefix."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import flask_smorest
+import marshmallow as ma
+
+from api import errors
+
+
+class Api(flask_smorest.Api):
+    ERROR_SCHEMA = errors.ErrorSchema
+
+    def _register_error_handlers(self) -> None:
+        errors.register(self._app)
+
+
+class Blueprint(flask_smorest.Blueprint):
+    """Every operation gets an operationId: the view function's name (e.g. ``tasks_create``)."""
+
+    def _store_endpoint_docs(self, endpoint: str, obj: Any, parameters: Any, tags: Any,
+                             **options: Any) -> None:
+        super()._store_endpoint_docs(endpoint, obj, parameters, tags, **options)
+        for method, doc in self._docs[endpoint].items():
+            if method != "parameters" and doc is not None:
+                doc.setdefault("manual_doc", {}).setdefault("operationId", endpoint)
+
+
+class Schema(ma.Schema):
+    """Base schema: unknown fields are refused, so a typo is an error, not silence."""
+
+    class Meta:
+        unknown = ma.RAISE
+        ordered = True

@@ -1,0 +1,139 @@
+"""One unit of work per request: a session opened on first use, committed once after the view."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+
+import sqlalchemy as sa
+from flask import Flask, Response, current_app, g, request
+from sqlalchemy import orm as so
+
+from api import errors
+from core import errors as domain_errors
+from core.models import IdempotencyKey
+
+log = logging.getLogger(__name__)
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+IDEMPOTENT_EXEMPT_PREFIX = "/api/v1/auth/"
+
+
+def db() -> so.Session:
+    """The request's session; reads use a read transaction, writes take the write lock."""
+    if "db" not in g:
+        database = current_app.extensions["wardens"].database
+        factory = database.reader if request.method in SAFE_METHODS else database.writer
+        g.db = factory()
+    return g.db
+
+
+def _fingerprint() -> str:
+    body = request.get_data(cache=True)
+    try:
+        canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")) if body else ""
+    except ValueError:
+        canonical = body.decode("utf-8", "replace")
+    raw = f"{request.method} {request.path}?{request.query_string.decode()} {canonical}"
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def _begin_idempotent() -> Response | None:
+    """Claim the Idempotency-Key inside the request's transaction, or replay the first answer."""
+    key = request.headers.get("Idempotency-Key")
+    if (request.method != "POST" or not key
+            or request.path.startswith(IDEMPOTENT_EXEMPT_PREFIX)):
+        return None
+    from api.auth import current_user
+
+    user = current_user()
+    if len(key) > 128:
+        raise domain_errors.Invalid("idempotency_key_invalid", max_length=128)
+    fingerprint = _fingerprint()
+    session = db()
+    row = IdempotencyKey(user_id=user.id, key=key, fingerprint=fingerprint)
+    try:
+        # On PostgreSQL a concurrent duplicate waits here on the unique index until the first
+        # request commits; on SQLite the write lock taken at BEGIN serialises them.
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+    except sa.exc.IntegrityError:
+        stored = session.scalar(sa.select(IdempotencyKey).where(
+            IdempotencyKey.user_id == user.id, IdempotencyKey.key == key))
+        if stored is None or stored.status_code is None:
+            raise domain_errors.Conflict("idempotency_key_in_flight") from None
+        if stored.fingerprint != fingerprint:
+            raise domain_errors.Invalid("idempotency_key_reused") from None
+        response = Response(stored.body, status=stored.status_code, mimetype="application/json")
+        response.headers["Idempotent-Replayed"] = "true"
+        g.idempotent_replay = True
+        return response
+    g.idempotency_key = row
+    return None
+
+
+def _finish(response: Response) -> Response:
+    session: so.Session | None = g.pop("db", None)
+    if session is None or g.get("idempotent_replay"):
+        if session is not None:
+            session.close()
+        return response
+    key: IdempotencyKey | None = g.pop("idempotency_key", None)
+    try:
+        if response.status_code < 400 or session.info.pop("commit_on_error", False):
+            if key is not None and response.status_code < 500:
+                key.status_code = response.status_code
+                key.body = response.get_data(as_text=True)
+            session.commit()
+        else:
+            session.rollback()
+            if key is not None and response.status_code < 500:
+                # A refused request is answered the same way when retried: store the 4xx alone.
+                session.add(IdempotencyKey(user_id=key.user_id, key=key.key,
+                                           fingerprint=key.fingerprint,
+                                           status_code=response.status_code,
+                                           body=response.get_data(as_text=True)))
+                session.commit()
+    except Exception as exc:  # a failed commit must still answer in our error shape
+        session.rollback()
+        if isinstance(exc, domain_errors.WardensError):
+            return errors.handle_domain_error(exc)
+        if isinstance(exc, sa.exc.IntegrityError):
+            log.warning("commit refused: %s", exc.orig)
+            return errors.error_response("conflict", 409)
+        log.exception("commit failed")
+        return errors.error_response("internal_error", 500)
+    finally:
+        session.close()
+    return response
+
+
+def _teardown(_exc: BaseException | None) -> None:
+    session = g.pop("db", None)
+    if session is not None:
+        session.close()
+
+
+def register(app: Flask) -> None:
+    app.before_request(_reject_nul)
+    app.before_request(_begin_idempotent)
+    app.after_request(_finish)
+    app.teardown_request(_teardown)
+
+
+def _reject_nul() -> None:
+    """PostgreSQL refuses NUL in text with a 500; refuse it up front with a 422."""
+    if request.method in SAFE_METHODS:
+        data = request.query_string
+        if b"%00" in data or b"\x00" in data:
+            raise domain_errors.Invalid("nul_character")
+        return
+    if b"%00" in request.query_string:
+        raise domain_errors.Invalid("nul_character")
+    if (request.mimetype or "").startswith("multipart/"):
+        return  # reading the stream here would empty request.files; upload views check names
+    body = request.get_data(cache=True)
+    if b"\\u0000" in body or b"\x00" in body:
+        raise domain_errors.Invalid("nul_character")

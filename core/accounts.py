@@ -1,0 +1,232 @@
+"""Accounts: registration, password sign-in, rotating sessions, password change and erasure."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy import orm as so
+
+from core import audit, clock, events, passwords, phones
+from core.errors import Conflict, Invalid, NotFound, Unauthenticated
+from core.hookspecs import Identity
+from core.models import AuthSession, Device, GroupMember, IdempotencyKey, Membership, User
+
+# A phone that retries the same refresh this soon gets the same new pair, not a logout.
+REFRESH_GRACE = dt.timedelta(seconds=30)
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def validate_password(password: str) -> None:
+    if len(password) < passwords.MIN_LENGTH:
+        raise Invalid("weak_password", field="password", min_length=passwords.MIN_LENGTH)
+
+
+def find_by_phone(session: so.Session, phone: str) -> User | None:
+    return session.scalar(sa.select(User).where(User.phone == phone))
+
+
+def create_user(
+    session: so.Session,
+    *,
+    phone: str,
+    display_name: str,
+    password: str | None = None,
+    locale: str = "zh-CN",
+    phone_verified: bool = False,
+    is_superuser: bool = False,
+) -> User:
+    """Create a person and hand them the memberships that were waiting for their phone."""
+    phone = phones.normalize(phone)
+    if password is not None:
+        validate_password(password)
+    if find_by_phone(session, phone) is not None:
+        raise Conflict("phone_taken", field="phone")
+    user = User(
+        phone=phone,
+        display_name=display_name.strip() or phones.mask(phone),
+        locale=locale,
+        password_hash=passwords.hash_password(password) if password else None,
+        phone_verified=phone_verified,
+        is_superuser=is_superuser,
+    )
+    session.add(user)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except sa.exc.IntegrityError:
+        raise Conflict("phone_taken", field="phone") from None
+    claim_pending_memberships(session, user)
+    return user
+
+
+def claim_pending_memberships(session: so.Session, user: User) -> list[Membership]:
+    """Memberships an admin created for this phone before it registered become the user's."""
+    if not user.phone:
+        return []
+    pending = session.scalars(
+        sa.select(Membership).where(Membership.pending_phone == user.phone)
+    ).all()
+    for membership in pending:
+        membership.user_id = user.id
+        membership.pending_phone = None
+    session.flush()
+    for membership in pending:
+        events.membership_created(session, membership)
+    return list(pending)
+
+
+def authenticate_password(session: so.Session, phone: str, password: str) -> User:
+    try:
+        phone = phones.normalize(phone)
+    except Invalid:
+        raise Unauthenticated("invalid_credentials") from None
+    user = find_by_phone(session, phone)
+    matches = passwords.check_password(user.password_hash if user else None, password)
+    if user is None or not matches:
+        raise Unauthenticated("invalid_credentials")
+    return user
+
+
+@dataclass(frozen=True)
+class IssuedSession:
+    """A session and the plain refresh token the client keeps (only its hash is stored)."""
+
+    session: AuthSession
+    refresh_token: str
+
+
+def start_session(session: so.Session, user: User, provider: str = "password") -> IssuedSession:
+    token = secrets.token_urlsafe(32)
+    auth = AuthSession(
+        user_id=user.id, refresh_hash=_digest(token), rotated_at=clock.now(), provider=provider
+    )
+    session.add(auth)
+    session.flush()
+    return IssuedSession(auth, token)
+
+
+def _next_refresh_token(secret: str, token: str) -> str:
+    # Derived, not random: a retry of the same refresh can be answered with the same pair.
+    return hmac.new(secret.encode(), b"refresh:" + token.encode(), "sha256").hexdigest()
+
+
+def rotate_session(session: so.Session, refresh_token: str, secret: str) -> IssuedSession:
+    """Exchange a refresh token for the next one.
+
+    The old token stays good for ``REFRESH_GRACE`` after it was used, returning the same new
+    token; used later than that it is a stolen copy and the session is revoked.
+    """
+    now = clock.now()
+    old_hash = _digest(refresh_token)
+    new_token = _next_refresh_token(secret, refresh_token)
+    result = session.execute(
+        sa.update(AuthSession)
+        .where(AuthSession.refresh_hash == old_hash, AuthSession.revoked_at.is_(None))
+        .values(refresh_hash=_digest(new_token), previous_hash=old_hash, rotated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount == 1:
+        auth = session.scalars(
+            sa.select(AuthSession).where(AuthSession.refresh_hash == _digest(new_token))
+        ).one()
+        _check_user_active(session, auth)
+        return IssuedSession(auth, new_token)
+    auth = session.scalar(sa.select(AuthSession).where(AuthSession.previous_hash == old_hash))
+    if auth is None or auth.revoked_at is not None:
+        raise Unauthenticated("invalid_refresh_token")
+    if now - auth.rotated_at <= REFRESH_GRACE and auth.refresh_hash == _digest(new_token):
+        _check_user_active(session, auth)
+        return IssuedSession(auth, new_token)
+    auth.revoked_at = now
+    session.flush()
+    # The revocation must stick although the request answers with an error.
+    session.info["commit_on_error"] = True
+    raise Unauthenticated("refresh_token_reused")
+
+
+def _check_user_active(session: so.Session, auth: AuthSession) -> None:
+    user = session.get(User, auth.user_id)
+    if user is None or user.erased_at is not None:
+        raise Unauthenticated("invalid_refresh_token")
+
+
+def revoke_sessions(session: so.Session, user_id: int, *, keep: int | None = None) -> int:
+    """End every session of a person (but ``keep``); their push devices go with them."""
+    now = clock.now()
+    query = sa.update(AuthSession).where(
+        AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None)
+    )
+    devices = sa.delete(Device).where(Device.user_id == user_id)
+    if keep is not None:
+        query = query.where(AuthSession.id != keep)
+        devices = devices.where(sa.or_(Device.session_id.is_(None), Device.session_id != keep))
+    session.execute(devices)
+    return session.execute(query.values(revoked_at=now)).rowcount
+
+
+def end_session(session: so.Session, auth_session_id: int) -> None:
+    """Log out one device: its session ends and its push registration goes."""
+    session.execute(sa.delete(Device).where(Device.session_id == auth_session_id))
+    session.execute(
+        sa.update(AuthSession)
+        .where(AuthSession.id == auth_session_id, AuthSession.revoked_at.is_(None))
+        .values(revoked_at=clock.now())
+    )
+
+
+def change_password(
+    session: so.Session, user: User, current: str, new: str, *, keep_session: int | None
+) -> None:
+    if not passwords.check_password(user.password_hash, current):
+        raise Invalid("wrong_password", field="current_password")
+    validate_password(new)
+    user.password_hash = passwords.hash_password(new)
+    revoke_sessions(session, user.id, keep=keep_session)
+    audit.record(session, actor=user, action="user.password_changed", record=user)
+
+
+def erase_user(session: so.Session, user: User) -> None:
+    """Account deletion: personal data anonymised, sessions revoked; counts and ledgers kept."""
+    if user.erased_at is not None:
+        raise NotFound("account_erased")
+    events.user_erased(session, user)
+    user.phone = None
+    user.display_name = f"erased-{user.id}"
+    user.password_hash = None
+    user.phone_verified = False
+    user.erased_at = clock.now()
+    revoke_sessions(session, user.id)
+    session.execute(sa.delete(IdempotencyKey).where(IdempotencyKey.user_id == user.id))
+    session.execute(sa.delete(GroupMember).where(GroupMember.user_id == user.id))
+    session.execute(sa.delete(Membership).where(Membership.user_id == user.id))
+    audit.record(session, actor=user, action="user.erased", record=user)
+
+
+def sign_in_identity(session: so.Session, identity: Identity) -> tuple[User, IssuedSession]:
+    """Sign in a person an identity provider vouched for; the first time creates the account.
+
+    A provider-verified sign-in to an account registered with an unverified phone marks the
+    phone verified and ends the account's other sessions, so whoever registered someone else's
+    number by password loses the account.
+    """
+    phone = phones.normalize(identity.phone)
+    user = find_by_phone(session, phone)
+    if user is None:
+        user = create_user(session, phone=phone, display_name=identity.display_name,
+                           phone_verified=identity.phone_verified)
+        audit.record(session, actor=user, action="user.registered", record=user,
+                     provider=identity.provider)
+    elif identity.phone_verified and not user.phone_verified:
+        user.phone_verified = True
+        revoke_sessions(session, user.id)
+        audit.record(session, actor=user, action="user.phone_verified", record=user,
+                     provider=identity.provider)
+    return user, start_session(session, user, provider=identity.provider)

@@ -1,0 +1,41 @@
+"""Writing the audit log; rows are append-only, enforced here for every session."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy import orm as so
+
+from core.models import AuditEvent, User
+
+
+def record(
+    session: so.Session,
+    *,
+    actor: User | None,
+    action: str,
+    record: Any = None,
+    station_id: int | None = None,
+    role: str = "",
+    **details: Any,
+) -> AuditEvent:
+    """Append one event: who (and in which role) did ``action`` to ``record``."""
+    event_row = AuditEvent(
+        station_id=station_id if station_id is not None else getattr(record, "station_id", None),
+        actor_id=actor.id if actor else None,
+        actor_role=role,
+        action=action,
+        record_type=getattr(record, "__tablename__", "") if record is not None else "",
+        record_id=str(getattr(record, "id", "") or "") if record is not None else "",
+        details=details,
+    )
+    session.add(event_row)
+    return event_row
+
+
+@event.listens_for(so.Session, "before_flush")
+def _refuse_audit_changes(session: so.Session, _ctx: Any, _instances: Any) -> None:
+    for obj in list(session.dirty) + list(session.deleted):
+        if isinstance(obj, AuditEvent):
+            raise RuntimeError("audit events are append-only")

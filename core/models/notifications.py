@@ -1,0 +1,44 @@
+"""The notification outbox and in-app inbox: a code plus parameters, rendered on reading."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import orm as so
+
+from core import clock
+from core.db import Base
+
+
+class DeliveryStatus(enum.StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    SKIPPED = "skipped"  # nothing to push to: the inbox is the delivery
+    FAILED = "failed"
+
+
+class Notification(Base):
+    __tablename__ = "notification"
+    __table_args__ = (
+        sa.Index("ix_notification_user_created", "user_id", "created_at"),
+        sa.Index("ix_notification_delivery", "delivery_status", "next_attempt_at"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    station_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("station.id"))
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user_account.id"))
+    code: so.Mapped[str] = so.mapped_column(sa.String(64))
+    params: so.Mapped[dict[str, Any]] = so.mapped_column(default=dict)
+    created_at: so.Mapped[dt.datetime] = so.mapped_column(default=clock.now)
+    read_at: so.Mapped[dt.datetime | None]
+    delivery_status: so.Mapped[DeliveryStatus] = so.mapped_column(default=DeliveryStatus.PENDING)
+    attempts: so.Mapped[int] = so.mapped_column(default=0)
+    next_attempt_at: so.Mapped[dt.datetime] = so.mapped_column(default=clock.now)
+    claimed_by: so.Mapped[str | None] = so.mapped_column(sa.String(96))
+    claimed_at: so.Mapped[dt.datetime | None]
+    delivered_at: so.Mapped[dt.datetime | None]
+    last_error: so.Mapped[str | None] = so.mapped_column(sa.Text)

@@ -1,0 +1,331 @@
+"""Stations, their members (by phone, pending until registered) and groups."""
+
+from __future__ import annotations
+
+import zoneinfo
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import orm as so
+
+from core import audit, events, phones
+from core.access import Actor
+from core.errors import Conflict, Invalid, NotFound, PermissionDenied
+from core.models import Group, GroupMember, Membership, Role, Station, User
+
+ROLES = {r.value for r in Role}
+
+
+def validate_timezone(name: str) -> str:
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise Invalid("invalid_timezone", field="timezone", timezone=name) from None
+    return name
+
+
+def validate_roles(roles: list[str]) -> list[str]:
+    for role in roles:
+        if role not in ROLES:
+            raise Invalid("invalid_role", field="roles", role=role)
+    if not roles:
+        raise Invalid("validation_error", field="roles")
+    return sorted(set(roles), key=[r.value for r in Role].index)
+
+
+def create_station(
+    session: so.Session,
+    actor: User,
+    *,
+    code: str,
+    name: str,
+    timezone: str = "Asia/Shanghai",
+    open_join: bool = False,
+    admin_phone: str,
+) -> tuple[Station, Membership]:
+    """Create a station with its first admin (pending if that phone has not registered)."""
+    if not actor.is_superuser:
+        raise PermissionDenied("superuser_required")
+    validate_timezone(timezone)
+    if session.scalar(sa.select(Station.id).where(Station.code == code)) is not None:
+        raise Conflict("station_code_taken", field="code", code=code)
+    station = Station(code=code, name=name, timezone=timezone, open_join=open_join)
+    session.add(station)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except sa.exc.IntegrityError:
+        raise Conflict("station_code_taken", field="code", code=code) from None
+    membership = _add_membership(session, station, admin_phone, ["admin"], actor)
+    audit.record(session, actor=actor, role="superuser", action="station.created", record=station)
+    return station, membership
+
+
+def update_station(session: so.Session, actor: Actor, changes: dict[str, Any]) -> Station:
+    actor.require("admin")
+    if "timezone" in changes:
+        validate_timezone(changes["timezone"])
+    for key, value in changes.items():
+        setattr(actor.station, key, value)
+    audit.record(session, actor=actor.user, role=actor.role, action="station.updated",
+                 record=actor.station, fields=sorted(changes))
+    return actor.station
+
+
+def visible_stations(session: so.Session, user: User) -> sa.Select[tuple[Station]]:
+    """Stations open to join, and the person's own."""
+    mine = sa.select(Membership.station_id).where(Membership.user_id == user.id)
+    query = sa.select(Station).order_by(Station.name, Station.id)
+    if not user.is_superuser:
+        query = query.where(sa.or_(Station.open_join.is_(True), Station.id.in_(mine)))
+    return query
+
+
+def my_memberships(user: User) -> sa.Select[tuple[Membership, Station]]:
+    return (
+        sa.select(Membership, Station)
+        .join(Station, Station.id == Membership.station_id)
+        .where(Membership.user_id == user.id)
+        .order_by(Station.name)
+    )
+
+
+def join(session: so.Session, actor: Actor) -> Membership:
+    if actor.membership is not None:
+        raise Conflict("already_member")
+    if not actor.station.open_join:
+        raise PermissionDenied("join_closed")
+    membership = Membership(station_id=actor.station.id, user_id=actor.user.id, roles=["resident"])
+    session.add(membership)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except sa.exc.IntegrityError:
+        raise Conflict("already_member") from None
+    audit.record(session, actor=actor.user, role="resident", action="member.joined",
+                 record=membership)
+    events.membership_created(session, membership)
+    return membership
+
+
+def leave(session: so.Session, actor: Actor) -> None:
+    actor.require_member()
+    assert actor.membership is not None
+    _guard_last_admin(session, actor.membership, remaining_roles=[])
+    _remove(session, actor.membership)
+    audit.record(session, actor=actor.user, role=actor.role, action="member.left",
+                 station_id=actor.station.id, record_type="membership")
+
+
+def members_query(actor: Actor, *, role: str | None = None,
+                  q: str | None = None) -> sa.Select[tuple[Membership, User | None]]:
+    actor.require("officer", "admin")
+    query = (
+        sa.select(Membership, User)
+        .outerjoin(User, User.id == Membership.user_id)
+        .where(Membership.station_id == actor.station.id)
+        .order_by(Membership.id)
+    )
+    if q:
+        like = f"%{q}%"
+        query = query.where(sa.or_(User.display_name.ilike(like), User.phone.like(like),
+                                   Membership.pending_phone.like(like)))
+    if role:
+        validate_roles([role])
+        # Roles are a short JSON list; a text match is portable across both databases.
+        query = query.where(sa.cast(Membership.roles, sa.String).like(f'%"{role}"%'))
+    return query
+
+
+def add_member(session: so.Session, actor: Actor, phone: str, roles: list[str]) -> Membership:
+    """Add a person by phone; a phone not yet registered gets a pending membership."""
+    actor.require("admin")
+    roles = validate_roles(roles)
+    return _add_membership(session, actor.station, phone, roles, actor.user, role=actor.role)
+
+
+def _add_membership(session: so.Session, station: Station, phone: str, roles: list[str],
+                    by: User, role: str = "superuser") -> Membership:
+    phone = phones.normalize(phone)
+    user = session.scalar(sa.select(User).where(User.phone == phone))
+    if user is not None:
+        membership = Membership(station_id=station.id, user_id=user.id, roles=roles, added_by=by.id)
+    else:
+        membership = Membership(station_id=station.id, pending_phone=phone, roles=roles,
+                                added_by=by.id)
+    session.add(membership)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except sa.exc.IntegrityError:
+        raise Conflict("already_member", field="phone") from None
+    audit.record(session, actor=by, role=role, action="member.added", record=membership,
+                 roles=roles, pending=user is None)
+    if user is not None:
+        events.membership_created(session, membership)
+    return membership
+
+
+def get_member(session: so.Session, actor: Actor, membership_id: int) -> Membership:
+    membership = session.scalar(
+        sa.select(Membership).where(
+            Membership.id == membership_id, Membership.station_id == actor.station.id
+        )
+    )
+    if membership is None:
+        raise NotFound("member_not_found")
+    return membership
+
+
+def update_member(session: so.Session, actor: Actor, membership_id: int,
+                  roles: list[str]) -> Membership:
+    actor.require("admin")
+    membership = get_member(session, actor, membership_id)
+    roles = validate_roles(roles)
+    _guard_last_admin(session, membership, remaining_roles=roles)
+    before = list(membership.roles)
+    membership.roles = roles
+    audit.record(session, actor=actor.user, role=actor.role, action="member.roles_changed",
+                 record=membership, before=before, after=roles)
+    return membership
+
+
+def remove_member(session: so.Session, actor: Actor, membership_id: int) -> None:
+    actor.require("admin")
+    membership = get_member(session, actor, membership_id)
+    _guard_last_admin(session, membership, remaining_roles=[])
+    audit.record(session, actor=actor.user, role=actor.role, action="member.removed",
+                 record=membership, user_id=membership.user_id)
+    _remove(session, membership)
+
+
+def _remove(session: so.Session, membership: Membership) -> None:
+    if membership.user_id is not None:
+        session.execute(sa.delete(GroupMember).where(
+            GroupMember.station_id == membership.station_id,
+            GroupMember.user_id == membership.user_id))
+    session.delete(membership)
+    session.flush()
+
+
+def _guard_last_admin(session: so.Session, membership: Membership,
+                      remaining_roles: list[str]) -> None:
+    if "admin" not in membership.roles or "admin" in remaining_roles:
+        return
+    admins = session.scalars(
+        sa.select(Membership.roles).where(Membership.station_id == membership.station_id)
+    ).all()
+    if sum("admin" in roles for roles in admins) <= 1:
+        raise Conflict("last_admin")
+
+
+# Groups ---------------------------------------------------------------------------------------
+
+def groups_query(actor: Actor, kind: str | None = None) -> sa.Select[tuple[Group]]:
+    actor.require_member()
+    query = sa.select(Group).where(Group.station_id == actor.station.id).order_by(Group.name)
+    if kind:
+        query = query.where(Group.kind == kind)
+    return query
+
+
+def get_group(session: so.Session, actor: Actor, group_id: int) -> Group:
+    actor.require_member()
+    group = session.scalar(
+        sa.select(Group).where(Group.id == group_id, Group.station_id == actor.station.id)
+    )
+    if group is None:
+        raise NotFound("group_not_found")
+    return group
+
+
+def create_group(session: so.Session, actor: Actor, **fields: Any) -> Group:
+    actor.require("officer", "admin")
+    group = Group(station_id=actor.station.id, **fields)
+    session.add(group)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except sa.exc.IntegrityError:
+        raise Conflict("group_name_taken", field="name", name=fields.get("name")) from None
+    audit.record(session, actor=actor.user, role=actor.role, action="group.created", record=group,
+                 kind=group.kind)
+    return group
+
+
+def update_group(session: so.Session, actor: Actor, group_id: int, changes: dict[str, Any]) -> Group:
+    actor.require("officer", "admin")
+    group = get_group(session, actor, group_id)
+    for key, value in changes.items():
+        setattr(group, key, value)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except sa.exc.IntegrityError:
+        raise Conflict("group_name_taken", field="name", name=changes.get("name")) from None
+    audit.record(session, actor=actor.user, role=actor.role, action="group.updated", record=group,
+                 fields=sorted(changes))
+    return group
+
+
+def delete_group(session: so.Session, actor: Actor, group_id: int) -> None:
+    actor.require("officer", "admin")
+    group = get_group(session, actor, group_id)
+    audit.record(session, actor=actor.user, role=actor.role, action="group.deleted", record=group,
+                 name=group.name)
+    session.execute(sa.delete(GroupMember).where(GroupMember.group_id == group.id))
+    session.delete(group)
+    session.flush()
+
+
+def group_members(session: so.Session, actor: Actor, group: Group) -> list[tuple[GroupMember, User]]:
+    return list(session.execute(
+        sa.select(GroupMember, User).join(User, User.id == GroupMember.user_id)
+        .where(GroupMember.group_id == group.id).order_by(GroupMember.id)
+    ).tuples())
+
+
+def put_group_member(session: so.Session, actor: Actor, group_id: int, user_id: int,
+                     leader: bool) -> GroupMember:
+    actor.require("officer", "admin")
+    group = get_group(session, actor, group_id)
+    is_member = session.scalar(sa.select(Membership.id).where(
+        Membership.station_id == actor.station.id, Membership.user_id == user_id))
+    if is_member is None:
+        raise Invalid("not_a_member", field="user_id")
+    row = session.scalar(sa.select(GroupMember).where(
+        GroupMember.group_id == group.id, GroupMember.user_id == user_id))
+    if row is None:
+        row = GroupMember(station_id=actor.station.id, group_id=group.id, user_id=user_id,
+                          is_leader=leader)
+        session.add(row)
+    else:
+        row.is_leader = leader
+    session.flush()
+    audit.record(session, actor=actor.user, role=actor.role, action="group.member_set",
+                 record=group, user_id=user_id, leader=leader)
+    return row
+
+
+def remove_group_member(session: so.Session, actor: Actor, group_id: int, user_id: int) -> None:
+    actor.require("officer", "admin")
+    group = get_group(session, actor, group_id)
+    deleted = session.execute(sa.delete(GroupMember).where(
+        GroupMember.group_id == group.id, GroupMember.user_id == user_id)).rowcount
+    if not deleted:
+        raise NotFound("member_not_found")
+    audit.record(session, actor=actor.user, role=actor.role, action="group.member_removed",
+                 record=group, user_id=user_id)
+
+
+def in_group_of_kind(session: so.Session, station_id: int, user_id: int, kind: str,
+                     *, leader: bool = False) -> bool:
+    """Duties come from groups: e.g. a crossing guard is in a ``crossing_team`` group."""
+    query = (
+        sa.select(GroupMember.id).join(Group, Group.id == GroupMember.group_id)
+        .where(GroupMember.station_id == station_id, GroupMember.user_id == user_id,
+               Group.kind == kind)
+    )
+    if leader:
+        query = query.where(GroupMember.is_leader.is_(True))
+    return session.scalar(query.limit(1)) is not None
