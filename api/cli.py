@@ -32,6 +32,7 @@ def main() -> None:
     from core.errors import WardensError
 
     try:
+        _add_plugin_commands()
         cli(standalone_mode=True)
     except StartupError as exc:
         click.echo(f"wardens: cannot start: {exc}", err=True)
@@ -40,6 +41,23 @@ def main() -> None:
         click.echo(f"wardens: {exc.code}: {messages.render(exc.code, 'en', exc.details)}",
                    err=True)
         sys.exit(1)
+
+
+def _add_plugin_commands() -> None:
+    """Add the commands of the installed plugins (``wardens_register_commands``)."""
+    from api import config
+    from core.plugins import DeploymentConfig, build_plugin_manager
+
+    try:
+        pm = build_plugin_manager(DeploymentConfig.load(
+            config.load({"SECRET_KEY": "cli"})["PLUGINS_TOML"]))
+    except StartupError:
+        return  # the core commands report the broken configuration when they run
+    for commands in pm.hook.wardens_register_commands(load_deployment=_deployment):
+        for command in commands or []:
+            if command.name in cli.commands:
+                raise StartupError(f"command {command.name} is defined twice")
+            cli.add_command(command)
 
 
 @cli.command()

@@ -36,6 +36,15 @@ def membership_created(session: so.Session, membership: Membership) -> None:
         )
 
 
+def plugin_switched(session: so.Session, station_id: int, plugin: str, enabled: bool) -> None:
+    """Tell every installed plugin that a station switched ``plugin`` on or off."""
+    hooks = _hooks(session, None)  # the switched plugin itself must hear of it, on or off
+    if hooks:
+        session.info.pop("enabled_plugins", None)  # the per-request cache is stale now
+        hooks.wardens_plugin_switched(session=session, station=_station(session, station_id),
+                                      plugin=plugin, enabled=enabled)
+
+
 def user_erased(session: so.Session, user: User) -> None:
     hooks = _hooks(session, None)  # every installed plugin: erasure reaches all data
     if hooks:

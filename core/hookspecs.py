@@ -9,11 +9,15 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    import click
     import marshmallow as ma
     from sqlalchemy import orm as so
 
     from core.jobs import Job
     from core.models import Assignment, Membership, Notification, Station, Task, User
+    from core.plugins import Deployment
 
 hookspec = pluggy.HookspecMarker("wardens")
 
@@ -120,6 +124,20 @@ def wardens_membership_created(session: so.Session, station: Station, membership
 
 
 @hookspec
+def wardens_plugin_switched(session: so.Session, station: Station, plugin: str, enabled: bool) -> None:
+    """React to a station switching an installed plugin on or off, in the same transaction.
+
+    Called for every installed plugin (the one switched included, whatever its state), e.g. so
+    a plugin can give a station its starter data the first time the station turns it on.
+
+    :param session: the open unit of work.
+    :param station: the station that switched.
+    :param plugin: the name of the plugin switched.
+    :param enabled: True when switched on, False when switched off.
+    """
+
+
+@hookspec
 def wardens_user_erased(session: so.Session, user: User) -> None:
     """Anonymise the plugin's personal data about ``user``, before the core erases them.
 
@@ -151,6 +169,19 @@ def wardens_dashboard_metrics(
     """Return the plugin's metrics for the station dashboard since ``since``.
 
     :return: a flat dict of metric name -> number; keys are shown under the plugin's name.
+    """
+
+
+@hookspec
+def wardens_register_commands(load_deployment: Callable[[], Deployment]) -> list[click.Command]:
+    """Return the plugin's commands for the ``wardens`` command line.
+
+    Each is added under its own name (e.g. ``wardens anti-fraud ...``); a name the core or
+    another plugin already uses stops start-up.
+
+    :param load_deployment: builds the deployment (database and plugins) from the environment;
+        a command calls it when it runs, so ``wardens --help`` touches no database.
+    :return: a list of ``click.Command`` (usually one ``click.Group`` named after the plugin).
     """
 
 
