@@ -12,7 +12,7 @@ from api.errors import request_locale
 from api.pagination import QueryPage
 from api.smorest import Blueprint
 from api.unit_of_work import db
-from core import clock, events
+from core import events
 from core.access import Actor
 from core.errors import Invalid, PermissionDenied
 from plugins.anti_fraud import bank, coupons, questions, quizzes, reports, shops
@@ -240,7 +240,6 @@ def anti_fraud_attempts_submit(body: dict[str, Any], station: str, attempt_id: i
 def _attempt_view(attempt: Attempt, rows: list[Any]) -> dict[str, Any]:
     """The attempt as its owner sees it: the answer key only after submission."""
     submitted = attempt.submitted_at is not None
-    status = "submitted" if submitted else ("expired" if clock.now() > attempt.deadline else "open")
     items = []
     for served, question in rows:
         item = {"question_id": question.id, "position": served.position,
@@ -250,9 +249,9 @@ def _attempt_view(attempt: Attempt, rows: list[Any]) -> dict[str, Any]:
             item |= {"chosen": served.chosen, "correct_choices": served.correct_shown,
                      "is_correct": bool(served.is_correct), "explanation": question.explanation}
         items.append(item)
-    columns = ("id", "quiz_id", "started_at", "deadline", "submitted_at", "total", "score",
-               "passed", "points_awarded", "coupon_id")
-    return {c: getattr(attempt, c) for c in columns} | {"status": status, "questions": items}
+    columns = ("id", "quiz_id", "status", "started_at", "deadline", "submitted_at", "total",
+               "score", "passed", "points_awarded", "coupon_id")
+    return {c: getattr(attempt, c) for c in columns} | {"questions": items}
 
 
 # Shops and their staff ------------------------------------------------------------------------

@@ -93,6 +93,13 @@ class Attempt(Base):
     points_awarded: so.Mapped[int] = so.mapped_column(default=0)
     coupon_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("anti_fraud_coupon.id"))
 
+    @property
+    def status(self) -> str:
+        """open, submitted, or expired (past its deadline unsubmitted)."""
+        if self.submitted_at is not None:
+            return "submitted"
+        return "expired" if clock.now() > self.deadline else "open"
+
 
 class AttemptQuestion(Base):
     """A question as served in one attempt: its shuffled choices and the answer key of that time."""

@@ -103,6 +103,10 @@ def test_a_late_submission_is_refused_and_grace_covers_the_network(alliance, ses
     expired = alliance.ok(alliance.get(resident, f"/attempts/{late['id']}"))
     assert expired["status"] == "expired"
     assert all("correct_choices" not in q for q in expired["questions"])
+    listed = alliance.ok(alliance.get(resident, f"/attempts?quiz_id={quiz['id']}"))
+    assert [(a["id"], a["status"]) for a in listed] == [(late["id"], "expired"),
+                                                        (on_time["id"], "submitted")]
+    assert all("questions" not in a for a in listed)
 
 
 def test_answers_to_questions_not_served_are_refused(alliance, session):
