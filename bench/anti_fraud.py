@@ -216,8 +216,8 @@ def main() -> int:
     parser.add_argument("--wrk-threads", type=int, default=2)
     parser.add_argument("--workers", type=int, default=2, help="Server processes.")
     parser.add_argument("--threads", type=int, default=4, help="Threads per process.")
-    parser.add_argument("--residents", type=int, default=300)
-    parser.add_argument("--per-resident", type=int, default=20,
+    parser.add_argument("--residents", type=int, default=400)
+    parser.add_argument("--per-resident", type=int, default=25,
                         help="Open attempts and coupons each resident holds.")
     parser.add_argument("--port", type=int, default=0, help="Default: a free one.")
     args = parser.parse_args()

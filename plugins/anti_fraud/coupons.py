@@ -262,7 +262,7 @@ def redeem(session: so.Session, who: Actor, payload: str, bill_cents: int, *,
         session.refresh(coupon)
         _require_usable(coupon, now)
         raise Conflict("coupon_already_redeemed")
-    coupon.redeemed_at = now
+    so.attributes.set_committed_value(coupon, "redeemed_at", now)
     redemption = Redemption(station_id=coupon.station_id, coupon_id=coupon.id, shop_id=shop.id,
                             offer_id=offer.id, user_id=coupon.user_id, staff_id=who.user.id,
                             bill_cents=bill_cents, discount_cents=discount_for(offer, bill_cents),

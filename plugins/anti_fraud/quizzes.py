@@ -210,23 +210,24 @@ def submit(session: so.Session, who: Actor, attempt_id: int, answers: list[dict[
         raise Conflict("attempt_late", deadline=_iso(attempt.deadline))
     rows = served(session, attempt)
     chosen = _read_answers(answers, {aq.question_id: aq for aq, _q in rows})
-    # The conditional UPDATE is what makes a submission count once, even when two race.
-    claimed = session.execute(
-        sa.update(Attempt).where(Attempt.id == attempt.id, Attempt.submitted_at.is_(None))
-        .values(submitted_at=now).execution_options(synchronize_session=False)).rowcount
-    if claimed != 1:
-        raise Conflict("attempt_already_submitted")
-    score = 0
-    for served_question, _question in rows:
-        picked = chosen.get(served_question.question_id)
-        served_question.chosen = picked
-        served_question.is_correct = picked is not None and picked == served_question.correct_shown
-        score += served_question.is_correct
     quiz = session.get(Quiz, attempt.quiz_id)
     assert quiz is not None
-    attempt.submitted_at = now
-    attempt.score = score
-    attempt.passed = score * 100 >= quiz.pass_percent * attempt.total
+    graded_rows = [(aq, chosen.get(aq.question_id)) for aq, _q in rows]
+    score = sum(picked == aq.correct_shown for aq, picked in graded_rows)
+    passed = score * 100 >= quiz.pass_percent * attempt.total
+    # The conditional UPDATE is what makes a submission count once, even when two race; it
+    # comes before any other write, so a losing racer has changed nothing when it is refused.
+    claimed = session.execute(
+        sa.update(Attempt).where(Attempt.id == attempt.id, Attempt.submitted_at.is_(None))
+        .values(submitted_at=now, score=score, passed=passed)
+        .execution_options(synchronize_session=False)).rowcount
+    if claimed != 1:
+        raise Conflict("attempt_already_submitted")
+    for name, value in (("submitted_at", now), ("score", score), ("passed", passed)):
+        so.attributes.set_committed_value(attempt, name, value)
+    for served_question, picked in graded_rows:
+        served_question.chosen = picked
+        served_question.is_correct = picked == served_question.correct_shown
     graded = Graded(attempt, rows)
     if attempt.passed:
         _reward(session, who, quiz, graded)
