@@ -371,7 +371,8 @@ def patrol_roster_on_duty(args: dict[str, Any], station: str) -> list[dict[str, 
 def patrol_roster_add(body: dict[str, Any], station: str) -> Any:
     """Put an officer on duty for a time (officers)."""
     shift = roster.add_shift(db(), actor(station), **body)
-    return (shift, db().get(User, shift.officer_id))
+    # A dict, not a tuple: smorest would read a tuple's second item as the status.
+    return {"DutyShift": shift, "User": db().get(User, shift.officer_id)}
 
 
 @blp.route("/roster/<int:shift_id>", methods=["DELETE"])
