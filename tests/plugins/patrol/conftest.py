@@ -160,6 +160,10 @@ class Scene:
 
 @pytest.fixture
 def scene(client, session, world) -> Scene:
+    return build_scene(client, session, world)
+
+
+def build_scene(client: Any, session: Any, world: Any) -> Scene:
     clock.freeze(T0)
     station = world.station("east", plugins=("patrol",))
     officer = world.person("Officer Li", station=station, roles=["officer"])
