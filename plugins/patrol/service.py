@@ -243,25 +243,34 @@ class _Walk:
 
 def _load_walk(session: so.Session, who: Actor, patrol_id: int, items: list[ScanInput],
                all_checkpoints: bool) -> _Walk:
-    row = session.execute(
-        sa.select(Patrol, Route).join(Route, Route.id == Patrol.route_id)
-        .where(Patrol.id == patrol_id, Patrol.station_id == who.station.id,
-               Patrol.user_id == who.user.id)).first()
+    single = items[0] if len(items) == 1 and not all_checkpoints else None
+    query = (sa.select(Patrol, Route).join(Route, Route.id == Patrol.route_id)
+             .where(Patrol.id == patrol_id, Patrol.station_id == who.station.id,
+                    Patrol.user_id == who.user.id))
+    if single is not None:
+        # The one checkpoint comes in the same round trip; only an ordered route needs more.
+        query = query.add_columns(Checkpoint).outerjoin(Checkpoint, sa.and_(
+            Checkpoint.id == single.checkpoint_id, Checkpoint.station_id == Patrol.station_id,
+            Checkpoint.route_id == Patrol.route_id, Checkpoint.archived_at.is_(None)))
+    row = session.execute(query).first()
     if row is None:
         raise NotFound("patrol_not_found")
-    patrol, route = row
+    patrol, route = row[0], row[1]
     settings = for_station(session, who.station.id)
-    query = sa.select(Checkpoint).where(Checkpoint.station_id == route.station_id,
+    if single is not None and not route.ordered:
+        checkpoints = [row[2]] if row[2] is not None else []
+    else:
+        checkpoints = list(session.scalars(
+            sa.select(Checkpoint).where(Checkpoint.station_id == route.station_id,
                                         Checkpoint.route_id == route.id,
                                         Checkpoint.archived_at.is_(None))
-    if not (all_checkpoints or route.ordered):
-        query = query.where(Checkpoint.id.in_({i.checkpoint_id for i in items}))
-    checkpoints = list(session.scalars(query.order_by(Checkpoint.sequence, Checkpoint.id)))
+            .order_by(Checkpoint.sequence, Checkpoint.id)))
     # The patrol's scans so far, and any scan already stored under these client ids: one query.
     client_ids = {i.client_id for i in items}
+    same_client = (Scan.client_id == single.client_id if single is not None
+                   else Scan.client_id.in_(client_ids))
     earlier = session.scalars(sa.select(Scan).where(
-        Scan.station_id == route.station_id,
-        sa.or_(Scan.patrol_id == patrol.id, Scan.client_id.in_(client_ids)))).all()
+        Scan.station_id == route.station_id, sa.or_(Scan.patrol_id == patrol.id, same_client))).all()
     return _Walk(
         patrol=patrol, route=route, settings=settings,
         checkpoints={c.id: c for c in checkpoints}, now=clock.now(),

@@ -129,6 +129,9 @@ def test_a_checkpoint_of_another_route_is_refused(scene):
     answer = scene.post(f"/patrols/{patrol['id']}/scans", json={
         **scene.body(0), "checkpoint_id": other_tags[0].id, "code": other_tags[0].code(clock.now())})
     refused(answer, "checkpoint_not_on_route")
+    assert scene.delete(f"/checkpoints/{scene.tags[4].id}").status_code == 204
+    refused(scene.scan(patrol["id"], 4), "checkpoint_not_on_route")  # taken off the route
+    assert stored(scene, patrol["id"]) == []  # no checkpoint, nothing to hold the attempt
 
 
 def test_the_printed_static_code_is_accepted_as_lower_assurance_once_per_patrol(scene):
