@@ -38,20 +38,22 @@ class PatrolSettingsSchema(ma.Schema):
 
 @dataclass(frozen=True)
 class PatrolSettings:
-    code_step_seconds: int = 30
-    code_drift_steps: int = 1
-    max_device_time_ahead_seconds: int = 300
-    max_speed_kmh: float = 25.0
-    late_upload_hours: float = 12.0
-    completion_ratio: float = 0.8
-    coverage_gap_hours: float = 4.0
-    max_wrong_codes: int = 5
-    max_accuracy_m: float = 100.0
-    max_patrol_hours: float = 12.0
-    allow_static_codes: bool = True
-    static_codes_earn_points: bool = True
-    photo_max_bytes: int = 5 * 1024 * 1024
-    task_lead_minutes: int = 15
+    """A station's knobs, typed; the defaults live in the schema alone."""
+
+    code_step_seconds: int
+    code_drift_steps: int
+    max_device_time_ahead_seconds: int
+    max_speed_kmh: float
+    late_upload_hours: float
+    completion_ratio: float
+    coverage_gap_hours: float
+    max_wrong_codes: int
+    max_accuracy_m: float
+    max_patrol_hours: float
+    allow_static_codes: bool
+    static_codes_earn_points: bool
+    photo_max_bytes: int
+    task_lead_minutes: int
 
 
 _NAMES = {f.name for f in fields(PatrolSettings)}
