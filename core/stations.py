@@ -282,7 +282,7 @@ def group_members(session: so.Session, actor: Actor, group: Group) -> list[tuple
     return list(session.execute(
         sa.select(GroupMember, User).join(User, User.id == GroupMember.user_id)
         .where(GroupMember.group_id == group.id).order_by(GroupMember.id)
-    ).tuples())
+    ).all())  # type: ignore[arg-type]
 
 
 def put_group_member(session: so.Session, actor: Actor, group_id: int, user_id: int,
