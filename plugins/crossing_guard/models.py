@@ -123,7 +123,7 @@ class Closure(Base):
 
 
 class Template(Base):
-    """A recurring shift at a post: these weekdays (0 = Monday), from this time to that one."""
+    """A recurring shift at a post: these ISO weekdays (1 = Monday), from this time to that one."""
 
     __tablename__ = "crossing_guard_template"
     __table_args__ = (
@@ -228,4 +228,3 @@ class Feed(Base):
     user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user_account.id"))
     token_hash: so.Mapped[str] = so.mapped_column(sa.String(64))
     created_at: so.Mapped[dt.datetime] = so.mapped_column(default=clock.now)
-    last_read_at: so.Mapped[dt.datetime | None]

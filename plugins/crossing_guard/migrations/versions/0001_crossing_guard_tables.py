@@ -23,7 +23,6 @@ def upgrade() -> None:
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('token_hash', sa.String(length=64), nullable=False),
     sa.Column('created_at', core.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('last_read_at', core.db.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['station_id'], ['station.id'], name=op.f('fk_crossing_guard_feed_station_id_station')),
     sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], name=op.f('fk_crossing_guard_feed_user_id_user_account')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_crossing_guard_feed')),
