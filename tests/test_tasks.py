@@ -300,3 +300,217 @@ def test_visibility_of_public_private_and_private_kind_tasks(session, world, eas
     with pytest.raises(NotFound):
         tasks.get_visible_task(session, who, private.id)
     assert tasks.get_visible_task(session, who, public.id)[0].id == public.id
+
+
+# HTTP: the whole flow (issue 3, point 1) ----------------------------------------------------------
+
+def url(station, path=""):
+    return f"/api/v1/stations/{station.code}{path}"
+
+
+def task_body(**fields):
+    body = {"title": "Evening patrol", "starts_at": START.isoformat(),
+            "ends_at": (START + dt.timedelta(hours=2)).isoformat(), "lat": HERE[0],
+            "lon": HERE[1], "radius_m": 100, "capacity": 2}
+    body.update(fields)
+    return body
+
+
+def checkin_body(kind="in", at=HERE, accuracy=12.0, **fields):
+    body = {"kind": kind, "lat": at[0], "lon": at[1], "accuracy_m": accuracy, "is_mock": False,
+            "device_time": clock.now().isoformat(), "client_id": str(uuid.uuid4())}
+    body.update(fields)
+    return body
+
+
+def signed_in_again(world, *people):
+    """Access tokens live 15 minutes: after moving the clock, a phone has refreshed its token."""
+    renewed = tuple(world.sign_in(p.user, p.phone) for p in people)
+    return renewed if len(renewed) > 1 else renewed[0]
+
+
+def test_the_volunteer_flow_through_http(client, world, east):
+    clock.freeze(START - dt.timedelta(days=1))
+    officer = world.person("officer", station=east, roles=["officer"])
+    v1, v2, v3 = (world.person(f"v{i}", station=east, roles=["volunteer"]) for i in (1, 2, 3))
+    resident = world.person("resident", station=east, roles=["resident"])
+    west = world.station("west")
+    stranger = world.person("stranger", station=west, roles=["officer"])
+
+    refused = client.post(url(east, "/tasks"), json=task_body(), headers=resident.headers)
+    assert refused.status_code == 403 and refused.json["code"] == "role_required"
+    hidden = client.get(url(east, "/tasks"), headers=stranger.headers)
+    assert hidden.status_code == 404 and hidden.json["code"] == "station_not_found"
+    assert client.post(url(east, "/tasks"), json=task_body(),
+                       headers=stranger.headers).status_code == 404
+
+    rules = client.put(url(east, "/points/rules"), json={"rules": {"core.task_completed": 15}},
+                       headers=officer.headers)
+    assert rules.status_code == 200, rules.json
+    created = client.post(url(east, "/tasks"), json=task_body(), headers=officer.headers)
+    assert created.status_code == 201, created.json
+    task = created.json
+    assert (task["capacity"], task["filled"], task["status"]) == (2, 0, "open")
+    signups = url(east, f"/tasks/{task['id']}/signups")
+    for person in (v1, v2):
+        answer = client.post(signups, json={}, headers=person.headers)
+        assert answer.status_code == 201 and answer.json["status"] == "signed_up"
+    full = client.post(signups, json={}, headers=v3.headers)
+    assert full.status_code == 409 and full.json["code"] == "task_full"
+    assert full.json["details"] == {"capacity": 2}
+    assert client.get(url(east, f"/tasks/{task['id']}"),
+                      headers=v1.headers).json["my_status"] == "signed_up"
+
+    # the same with a waitlist: the third waits and is promoted when someone withdraws
+    queued = client.post(url(east, "/tasks"), json=task_body(title="Market day", waitlist=True),
+                         headers=officer.headers).json
+    queue = url(east, f"/tasks/{queued['id']}/signups")
+    client.post(queue, json={}, headers=v1.headers)
+    client.post(queue, json={}, headers=v2.headers)
+    waiting = client.post(queue, json={}, headers=v3.headers)
+    assert waiting.status_code == 201
+    assert (waiting.json["status"], waiting.json["waitlist_position"]) == ("waitlisted", 1)
+    assert client.delete(f"{queue}/me", headers=v2.headers).status_code == 204
+    mine = client.get("/api/v1/me/assignments", headers=v3.headers).json
+    assert [(a["task"]["id"], a["status"]) for a in mine] == [(queued["id"], "signed_up")]
+    inbox = client.get("/api/v1/me/notifications", headers=v3.headers).json
+    assert [n["code"] for n in inbox] == ["waitlist_promoted"]
+    assert "Market day" in inbox[0]["text"]
+
+    # on the day: 500 m away is refused with the distance, inside is accepted
+    clock.freeze(START - dt.timedelta(minutes=5))
+    v1 = signed_in_again(world, v1)
+    checkins = url(east, f"/tasks/{task['id']}/checkins")
+    far = client.post(checkins, json=checkin_body(at=north_of(HERE, 500)), headers=v1.headers)
+    assert far.status_code == 422 and far.json["code"] == "outside_geofence"
+    assert far.json["details"]["distance_m"] == 500 and far.json["details"]["radius_m"] == 100
+    inside = client.post(checkins, json=checkin_body(at=north_of(HERE, 60)), headers=v1.headers)
+    assert inside.status_code == 201, inside.json
+    assert inside.json["assignment_status"] == "checked_in" and inside.json["points_awarded"] == 0
+    clock.advance(dt.timedelta(hours=2))
+    v1, v2 = signed_in_again(world, v1, v2)
+    out = client.post(checkins, json=checkin_body("out"), headers=v1.headers)
+    assert out.status_code == 201
+    assert out.json["assignment_status"] == "completed" and out.json["points_awarded"] == 15
+
+    board = client.get(url(east, "/points/leaderboard?period=all"), headers=v2.headers)
+    assert board.status_code == 200
+    assert board.json["entries"] == [
+        {"rank": 1, "user_id": v1.id, "display_name": "v1", "points": 15}]
+    entries = client.get(url(east, "/points/entries"), headers=v1.headers).json
+    assert [(e["amount"], e["event_code"]) for e in entries] == [(15, "core.task_completed")]
+    assert client.get(url(east, "/points/balance"), headers=v1.headers).json["balance"] == 15
+    assert client.get(url(east, f"/tasks/{task['id']}"),
+                      headers=v1.headers).json["my_status"] == "completed"
+
+
+def test_a_resent_check_in_is_a_duplicate_not_a_second_one(client, world, east, session):
+    clock.freeze(START)
+    officer = world.person("officer", station=east, roles=["officer"])
+    vol = world.person("v", station=east, roles=["volunteer"])
+    task = client.post(url(east, "/tasks"), json=task_body(), headers=officer.headers).json
+    client.post(url(east, f"/tasks/{task['id']}/signups"), json={}, headers=vol.headers)
+    body = checkin_body()
+    first = client.post(url(east, f"/tasks/{task['id']}/checkins"), json=body,
+                        headers=vol.headers)
+    again = client.post(url(east, f"/tasks/{task['id']}/checkins"), json=body,
+                        headers=vol.headers)
+    assert first.status_code == 201 and again.status_code == 200
+    assert again.json["duplicate"] is True and again.json["id"] == first.json["id"]
+    assert session.scalar(sa.select(sa.func.count()).select_from(Checkin)
+                          .where(Checkin.task_id == task["id"])) == 1
+    naive = client.post(url(east, f"/tasks/{task['id']}/checkins"),
+                        json=checkin_body(device_time="2026-03-02T09:00:00"),
+                        headers=vol.headers)
+    assert naive.status_code == 422
+
+
+def test_task_lists_filter_and_hide_what_a_person_may_not_see(client, world, east):
+    clock.freeze(START - dt.timedelta(days=1))
+    officer = world.person("officer", station=east, roles=["officer"])
+    vol = world.person("v", station=east, roles=["volunteer"])
+    early = client.post(url(east, "/tasks"), json=task_body(title="early"),
+                        headers=officer.headers).json
+    later = START + dt.timedelta(days=3)
+    client.post(url(east, "/tasks"), json=task_body(
+        title="later", starts_at=later.isoformat(),
+        ends_at=(later + dt.timedelta(hours=1)).isoformat()), headers=officer.headers)
+    secret = client.post(url(east, "/tasks"), json=task_body(title="secret", visibility="private"),
+                         headers=officer.headers).json
+    client.post(url(east, f"/tasks/{early['id']}/signups"), json={}, headers=vol.headers)
+
+    def titles(person, query=""):
+        answer = client.get(url(east, f"/tasks{query}"), headers=person.headers)
+        assert answer.status_code == 200, answer.json
+        return [t["title"] for t in answer.json]
+
+    assert titles(vol) == ["early", "later"]
+    assert titles(officer) == ["early", "secret", "later"]
+    assert titles(vol, "?mine=true") == ["early"]
+    until = (START + dt.timedelta(days=1)).isoformat().replace("+00:00", "Z")
+    assert titles(vol, f"?until={until}") == ["early"]
+    assert titles(officer, "?status=cancelled") == []
+    assert client.get(url(east, f"/tasks/{secret['id']}"), headers=vol.headers).status_code == 404
+    # an officer may assign a volunteer to a private task; then they see it
+    assigned = client.post(url(east, f"/tasks/{secret['id']}/signups"),
+                           json={"user_id": vol.id}, headers=officer.headers)
+    assert assigned.status_code == 201 and assigned.json["assigned_by"] == officer.id
+    assert titles(vol) == ["early", "secret", "later"]
+    assert client.post(url(east, f"/tasks/{early['id']}/signups"), json={"user_id": officer.id},
+                       headers=vol.headers).status_code == 403
+
+
+def test_officers_edit_cancel_and_see_who_signed_up(client, world, east, session):
+    clock.freeze(START - dt.timedelta(days=1))
+    officer = world.person("officer", station=east, roles=["officer"])
+    a, b = (world.person(n, station=east, roles=["volunteer"]) for n in "ab")
+    task = client.post(url(east, "/tasks"), json=task_body(capacity=1, waitlist=True),
+                       headers=officer.headers).json
+    path = url(east, f"/tasks/{task['id']}")
+    client.post(f"{path}/signups", json={}, headers=a.headers)
+    client.post(f"{path}/signups", json={}, headers=b.headers)
+    people = client.get(f"{path}/signups", headers=officer.headers)
+    assert [(p["display_name"], p["status"]) for p in people.json] == [
+        ("a", "signed_up"), ("b", "waitlisted")]
+    assert client.get(f"{path}/signups", headers=a.headers).status_code == 403
+    below = client.patch(path, json={"capacity": 0}, headers=officer.headers)
+    assert below.status_code == 422
+    wider = client.patch(path, json={"capacity": 2, "title": "Two guards"},
+                         headers=officer.headers)
+    assert wider.status_code == 200 and wider.json["filled"] == 2
+    assert wider.json["title"] == "Two guards"
+    bad = client.patch(path, json={"ends_at": START.isoformat()}, headers=officer.headers)
+    assert bad.status_code == 422 and bad.json["code"] == "task_window_invalid"
+    cancelled = client.post(f"{path}/cancel", json={"reason": "Storm"}, headers=officer.headers)
+    assert cancelled.status_code == 200 and cancelled.json["status"] == "cancelled"
+    for person in (a, b):
+        codes = [n["code"] for n in client.get("/api/v1/me/notifications",
+                                               headers=person.headers).json]
+        assert "task_cancelled" in codes
+    again = client.post(f"{path}/cancel", json={}, headers=officer.headers)
+    assert again.status_code == 409 and again.json["code"] == "task_not_open"
+    actions = session.scalars(sa.text(
+        "SELECT action FROM audit_event WHERE record_type = 'task' ORDER BY id")).all()
+    assert actions == ["task.created", "task.updated", "task.cancelled"]
+
+
+def test_task_settings_are_read_by_members_and_changed_by_admins(client, world, east, session):
+    admin = world.person("admin", station=east, roles=["admin"])
+    vol = world.person("v", station=east, roles=["volunteer"])
+    path = url(east, "/task-settings")
+    assert client.get(path, headers=vol.headers).json == geofence.DEFAULTS
+    assert client.put(path, json={"accuracy_limit_m": 30},
+                      headers=vol.headers).status_code == 403
+    changed = client.put(path, json={"accuracy_limit_m": 30, "checkin_opens_minutes": 30},
+                         headers=admin.headers)
+    assert changed.status_code == 200 and changed.json["accuracy_limit_m"] == 30
+    session.expire_all()
+    assert geofence.station_rules(session.get(type(east), east.id).settings)[
+        "checkin_opens_minutes"] == 30
+
+
+def test_creating_a_task_of_an_unknown_kind_is_refused(client, world, east):
+    officer = world.person("officer", station=east, roles=["officer"])
+    answer = client.post(url(east, "/tasks"), json=task_body(kind="juggling"),
+                         headers=officer.headers)
+    assert answer.status_code == 422 and answer.json["code"] == "unknown_task_kind"
