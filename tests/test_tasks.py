@@ -514,3 +514,69 @@ def test_creating_a_task_of_an_unknown_kind_is_refused(client, world, east):
     answer = client.post(url(east, "/tasks"), json=task_body(kind="juggling"),
                          headers=officer.headers)
     assert answer.status_code == 422 and answer.json["code"] == "unknown_task_kind"
+
+
+# PostgreSQL: concurrency (issue 3, point 2) -------------------------------------------------------
+
+def run_together(app, count, request):
+    """Run ``request(client, i)`` from ``count`` threads released at once; return the answers."""
+    import threading
+
+    barrier = threading.Barrier(count)
+    answers: list = [None] * count
+
+    def worker(i: int) -> None:
+        with app.test_client() as client:
+            barrier.wait()
+            answers[i] = request(client, i)
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return answers
+
+
+@pytest.mark.postgres_only
+def test_thirty_volunteers_sign_up_at_once_for_three_places(app, live_world):
+    world = live_world
+    clock.freeze(START - dt.timedelta(days=1))
+    east = world.station("east")
+    task = make_task(world.session, east, capacity=3)
+    people = [world.person(f"v{i}", station=east, roles=["volunteer"]) for i in range(30)]
+    path = url(east, f"/tasks/{task.id}/signups")
+    answers = run_together(app, 30, lambda client, i: client.post(
+        path, json={}, headers=people[i].headers))
+    statuses = sorted(a.status_code for a in answers)
+    assert statuses == [201] * 3 + [409] * 27
+    assert {a.json["code"] for a in answers if a.status_code == 409} == {"task_full"}
+    session = world.session
+    session.expire_all()
+    held = session.scalars(sa.select(Assignment.status).where(Assignment.task_id == task.id)).all()
+    assert held == ["signed_up"] * 3
+    assert session.get(Task, task.id).filled == 3
+
+
+@pytest.mark.postgres_only
+def test_concurrent_withdrawals_promote_each_waiting_person_once(app, live_world):
+    world = live_world
+    clock.freeze(START - dt.timedelta(days=1))
+    east = world.station("east")
+    task = make_task(world.session, east, capacity=5, waitlist=True)
+    people = [world.person(f"v{i}", station=east, roles=["volunteer"]) for i in range(10)]
+    path = url(east, f"/tasks/{task.id}/signups")
+    for person in people:
+        assert world.client.post(path, json={}, headers=person.headers).status_code == 201
+    answers = run_together(app, 5, lambda client, i: client.delete(
+        f"{path}/me", headers=people[i].headers))
+    assert [a.status_code for a in answers] == [204] * 5
+    session = world.session
+    session.expire_all()
+    statuses = dict(session.execute(sa.select(Assignment.user_id, Assignment.status)
+                                    .where(Assignment.task_id == task.id)).all())
+    assert sorted(statuses[p.id] for p in people[5:]) == ["signed_up"] * 5
+    assert session.get(Task, task.id).filled == 5
+    promoted = session.scalars(sa.select(Notification.user_id).where(
+        Notification.code == "waitlist_promoted")).all()
+    assert sorted(promoted) == sorted(p.id for p in people[5:])
