@@ -25,7 +25,7 @@ blp = Blueprint("crossing_guard", __name__, url_prefix="",
 # Schools and posts -------------------------------------------------------------------------------
 
 @blp.route("/schools", methods=["GET"])
-@blp.response(200, s.SchoolSchema(many=True))
+@blp.response(200, s.CrossingSchoolSchema(many=True))
 @blp.paginate(QueryPage)
 def crossing_schools_list(station: str) -> Any:
     """The station's schools."""
@@ -34,23 +34,23 @@ def crossing_schools_list(station: str) -> Any:
 
 
 @blp.route("/schools", methods=["POST"])
-@blp.arguments(s.SchoolSchema)
-@blp.response(201, s.SchoolSchema)
+@blp.arguments(s.CrossingSchoolSchema)
+@blp.response(201, s.CrossingSchoolSchema)
 def crossing_schools_create(body: dict[str, Any], station: str) -> School:
     """Add a school (officers and admins)."""
     return service.create_school(db(), actor(station), **body)
 
 
 @blp.route("/schools/<int:school_id>", methods=["GET"])
-@blp.response(200, s.SchoolSchema)
+@blp.response(200, s.CrossingSchoolSchema)
 def crossing_schools_get(station: str, school_id: int) -> School:
     """A school."""
     return service.get_school(db(), actor(station).station.id, school_id)
 
 
 @blp.route("/schools/<int:school_id>", methods=["PATCH"])
-@blp.arguments(s.SchoolUpdateSchema)
-@blp.response(200, s.SchoolSchema)
+@blp.arguments(s.CrossingSchoolUpdateSchema)
+@blp.response(200, s.CrossingSchoolSchema)
 def crossing_schools_update(changes: dict[str, Any], station: str, school_id: int) -> School:
     """Change a school's name, address, position or team (officers and admins)."""
     return service.update_school(db(), actor(station), school_id, changes)
@@ -64,7 +64,7 @@ def crossing_schools_delete(station: str, school_id: int) -> None:
 
 
 @blp.route("/schools/<int:school_id>/posts", methods=["GET"])
-@blp.response(200, s.PostSchema(many=True))
+@blp.response(200, s.CrossingPostSchema(many=True))
 @blp.paginate(QueryPage)
 def crossing_posts_list(station: str, school_id: int) -> Any:
     """A school's posts."""
@@ -75,23 +75,23 @@ def crossing_posts_list(station: str, school_id: int) -> Any:
 
 
 @blp.route("/schools/<int:school_id>/posts", methods=["POST"])
-@blp.arguments(s.PostSchema)
-@blp.response(201, s.PostSchema)
+@blp.arguments(s.CrossingPostSchema)
+@blp.response(201, s.CrossingPostSchema)
 def crossing_posts_create(body: dict[str, Any], station: str, school_id: int) -> Post:
     """Add a post (gate or crossing) with its fence and its minimum and maximum guards."""
     return service.create_post(db(), actor(station), school_id, **body)
 
 
 @blp.route("/posts/<int:post_id>", methods=["GET"])
-@blp.response(200, s.PostSchema)
+@blp.response(200, s.CrossingPostSchema)
 def crossing_posts_get(station: str, post_id: int) -> Post:
     """A post."""
     return service.get_post(db(), actor(station).station.id, post_id)
 
 
 @blp.route("/posts/<int:post_id>", methods=["PATCH"])
-@blp.arguments(s.PostUpdateSchema)
-@blp.response(200, s.PostChangedSchema)
+@blp.arguments(s.CrossingPostUpdateSchema)
+@blp.response(200, s.CrossingPostChangedSchema)
 def crossing_posts_update(changes: dict[str, Any], station: str, post_id: int) -> Any:
     """Change a post; its coming shifts follow (switched off: they are cancelled)."""
     post, effect = service.update_post(db(), actor(station), post_id, changes)
@@ -112,8 +112,8 @@ def _columns(row: Any) -> dict[str, Any]:
 # Calendar ----------------------------------------------------------------------------------------
 
 @blp.route("/terms", methods=["GET"])
-@blp.arguments(s.CalendarQueryArgsSchema, location="query")
-@blp.response(200, s.TermSchema(many=True))
+@blp.arguments(s.CrossingCalendarQueryArgsSchema, location="query")
+@blp.response(200, s.CrossingTermSchema(many=True))
 @blp.paginate(QueryPage)
 def crossing_terms_list(args: dict[str, Any], station: str) -> Any:
     """Terms, the station's and the schools' own."""
@@ -125,23 +125,23 @@ def crossing_terms_list(args: dict[str, Any], station: str) -> Any:
 
 
 @blp.route("/terms", methods=["POST"])
-@blp.arguments(s.TermSchema)
-@blp.response(201, s.TermSchema)
+@blp.arguments(s.CrossingTermSchema)
+@blp.response(201, s.CrossingTermSchema)
 def crossing_terms_create(body: dict[str, Any], station: str) -> Term:
     """Add a term in local dates, for the station or one school (officers and admins)."""
     return service.create_term(db(), actor(station), **body)
 
 
 @blp.route("/terms/<int:term_id>", methods=["GET"])
-@blp.response(200, s.TermSchema)
+@blp.response(200, s.CrossingTermSchema)
 def crossing_terms_get(station: str, term_id: int) -> Term:
     """A term."""
     return service.get_term(db(), actor(station).station.id, term_id)
 
 
 @blp.route("/terms/<int:term_id>", methods=["PATCH"])
-@blp.arguments(s.TermUpdateSchema)
-@blp.response(200, s.TermSchema)
+@blp.arguments(s.CrossingTermUpdateSchema)
+@blp.response(200, s.CrossingTermSchema)
 def crossing_terms_update(changes: dict[str, Any], station: str, term_id: int) -> Term:
     """Rename a term or move its dates (generate again for new days)."""
     return service.update_term(db(), actor(station), term_id, changes)
@@ -155,15 +155,15 @@ def crossing_terms_delete(station: str, term_id: int) -> None:
 
 
 @blp.route("/terms/<int:term_id>/generate", methods=["POST"])
-@blp.response(200, s.GeneratedSchema)
+@blp.response(200, s.CrossingGeneratedSchema)
 def crossing_terms_generate(station: str, term_id: int) -> Any:
     """Create the term's shifts from the templates; running it again creates nothing new."""
     return service.generate_term(db(), actor(station), term_id)
 
 
 @blp.route("/closures", methods=["GET"])
-@blp.arguments(s.CalendarQueryArgsSchema, location="query")
-@blp.response(200, s.ClosureSchema(many=True))
+@blp.arguments(s.CrossingCalendarQueryArgsSchema, location="query")
+@blp.response(200, s.CrossingClosureSchema(many=True))
 @blp.paginate(QueryPage)
 def crossing_closures_list(args: dict[str, Any], station: str) -> Any:
     """Closures: holidays, exam days and ad-hoc closures."""
@@ -176,8 +176,8 @@ def crossing_closures_list(args: dict[str, Any], station: str) -> Any:
 
 
 @blp.route("/closures", methods=["POST"])
-@blp.arguments(s.ClosureSchema)
-@blp.response(201, s.ClosureCreatedSchema)
+@blp.arguments(s.CrossingClosureSchema)
+@blp.response(201, s.CrossingClosureCreatedSchema)
 def crossing_closures_create(body: dict[str, Any], station: str) -> Any:
     """Close days for the station or a school; their coming shifts are cancelled, guards told."""
     closure, cancelled = service.create_closure(db(), actor(station), **body)
@@ -194,8 +194,8 @@ def crossing_closures_delete(station: str, closure_id: int) -> None:
 # Templates ---------------------------------------------------------------------------------------
 
 @blp.route("/templates", methods=["GET"])
-@blp.arguments(s.TemplateQueryArgsSchema, location="query")
-@blp.response(200, s.TemplateSchema(many=True))
+@blp.arguments(s.CrossingTemplateQueryArgsSchema, location="query")
+@blp.response(200, s.CrossingTemplateSchema(many=True))
 @blp.paginate(QueryPage)
 def crossing_templates_list(args: dict[str, Any], station: str) -> Any:
     """Shift templates."""
@@ -209,16 +209,16 @@ def crossing_templates_list(args: dict[str, Any], station: str) -> Any:
 
 
 @blp.route("/posts/<int:post_id>/templates", methods=["POST"])
-@blp.arguments(s.TemplateSchema)
-@blp.response(201, s.TemplateSchema)
+@blp.arguments(s.CrossingTemplateSchema)
+@blp.response(201, s.CrossingTemplateSchema)
 def crossing_templates_create(body: dict[str, Any], station: str, post_id: int) -> Template:
     """Add a recurring shift to a post: weekdays and local times (officers and admins)."""
     return service.create_template(db(), actor(station), post_id=post_id, **body)
 
 
 @blp.route("/templates/<int:template_id>", methods=["PATCH"])
-@blp.arguments(s.TemplateUpdateSchema)
-@blp.response(200, s.TemplateChangedSchema)
+@blp.arguments(s.CrossingTemplateUpdateSchema)
+@blp.response(200, s.CrossingTemplateChangedSchema)
 def crossing_templates_update(changes: dict[str, Any], station: str, template_id: int) -> Any:
     """Change a template; coming shifts move, go or come and their guards are told."""
     template, effect = service.update_template(db(), actor(station), template_id, changes)
@@ -226,7 +226,7 @@ def crossing_templates_update(changes: dict[str, Any], station: str, template_id
 
 
 @blp.route("/templates/<int:template_id>", methods=["DELETE"])
-@blp.response(200, s.TemplateChangedSchema)
+@blp.response(200, s.CrossingTemplateChangedSchema)
 def crossing_templates_delete(station: str, template_id: int) -> Any:
     """Switch a template off: its coming shifts are cancelled, their guards told."""
     template, effect = service.update_template(db(), actor(station), template_id,
@@ -237,8 +237,8 @@ def crossing_templates_delete(station: str, template_id: int) -> Any:
 # Shifts ------------------------------------------------------------------------------------------
 
 @blp.route("/shifts", methods=["GET"])
-@blp.arguments(s.ShiftQueryArgsSchema, location="query")
-@blp.response(200, s.ShiftSchema(many=True))
+@blp.arguments(s.CrossingShiftQueryArgsSchema, location="query")
+@blp.response(200, s.CrossingShiftSchema(many=True))
 @blp.paginate(QueryPage)
 def crossing_shifts_list(args: dict[str, Any], station: str) -> Any:
     """Shifts, soonest first, with my status; filter by time, school, post, mine, short."""
@@ -246,7 +246,7 @@ def crossing_shifts_list(args: dict[str, Any], station: str) -> Any:
 
 
 @blp.route("/shifts/<int:shift_id>", methods=["GET"])
-@blp.response(200, s.ShiftDetailSchema)
+@blp.response(200, s.CrossingShiftDetailSchema)
 def crossing_shifts_get(station: str, shift_id: int) -> Any:
     """A shift with its roster (for the team and coordinators)."""
     who = actor(station)
@@ -265,8 +265,8 @@ def crossing_shifts_get(station: str, shift_id: int) -> Any:
 
 
 @blp.route("/shifts/<int:shift_id>/signup", methods=["POST"])
-@blp.arguments(s.SignupSchema)
-@blp.response(201, s.SignupResultSchema)
+@blp.arguments(s.CrossingSignupSchema)
+@blp.response(201, s.CrossingSignupResultSchema)
 def crossing_shifts_signup(body: dict[str, Any], station: str, shift_id: int) -> Any:
     """Sign up for a shift (a full one puts me on its waitlist); a coordinator may add a guard."""
     session = db()
@@ -284,8 +284,8 @@ def crossing_shifts_withdraw(station: str, shift_id: int) -> None:
 
 
 @blp.route("/series-signups", methods=["POST"])
-@blp.arguments(s.SeriesSchema)
-@blp.response(200, s.SeriesResultSchema)
+@blp.arguments(s.CrossingSeriesSchema)
+@blp.response(200, s.CrossingSeriesResultSchema)
 def crossing_series_signup(body: dict[str, Any], station: str) -> Any:
     """Sign up for every coming shift of a template this term: one result per shift."""
     results = roster.series(db(), actor(station), template_id=body["template_id"],
@@ -298,8 +298,8 @@ def crossing_series_signup(body: dict[str, Any], station: str) -> Any:
 
 
 @blp.route("/shifts/<int:shift_id>/release", methods=["POST"])
-@blp.arguments(s.ReleaseSchema)
-@blp.response(200, s.SignupResultSchema)
+@blp.arguments(s.CrossingReleaseSchema)
+@blp.response(200, s.CrossingSignupResultSchema)
 def crossing_shifts_release(body: dict[str, Any], station: str, shift_id: int) -> Any:
     """A coordinator takes a guard off a shift, also after the cutoff."""
     assignment = roster.release(db(), actor(station), shift_id, body["user_id"])
@@ -307,8 +307,8 @@ def crossing_shifts_release(body: dict[str, Any], station: str, shift_id: int) -
 
 
 @blp.route("/shifts/<int:shift_id>/cancel", methods=["POST"])
-@blp.arguments(s.CancelSchema)
-@blp.response(200, s.ShiftSchema)
+@blp.arguments(s.CrossingCancelSchema)
+@blp.response(200, s.CrossingShiftSchema)
 def crossing_shifts_cancel(body: dict[str, Any], station: str, shift_id: int) -> Any:
     """A coordinator cancels one shift; its guards are told."""
     view = roster.cancel(db(), actor(station), shift_id, body["reason"])
@@ -317,8 +317,8 @@ def crossing_shifts_cancel(body: dict[str, Any], station: str, shift_id: int) ->
 
 
 @blp.route("/shifts/<int:shift_id>/checkins", methods=["POST"])
-@blp.arguments(s.CheckinSchema)
-@blp.response(201, s.CheckinResultSchema)
+@blp.arguments(s.CrossingCheckinSchema)
+@blp.response(201, s.CrossingCheckinResultSchema)
 def crossing_shifts_checkin(body: dict[str, Any], station: str, shift_id: int) -> Any:
     """Check in or out at the post, inside its fence (the core's rules)."""
     result = roster.check_in(db(), actor(station), shift_id, **body)
@@ -330,16 +330,16 @@ def crossing_shifts_checkin(body: dict[str, Any], station: str, shift_id: int) -
 # Swaps -------------------------------------------------------------------------------------------
 
 @blp.route("/shifts/<int:shift_id>/swap-offers", methods=["POST"])
-@blp.arguments(s.SwapOfferCreateSchema)
-@blp.response(201, s.SwapOfferSchema)
+@blp.arguments(s.CrossingSwapOfferCreateSchema)
+@blp.response(201, s.CrossingSwapOfferSchema)
 def crossing_swaps_offer(body: dict[str, Any], station: str, shift_id: int) -> SwapOffer:
     """Offer my place on a shift to the team (or to one guard)."""
     return swaps.offer(db(), actor(station), shift_id, **body)
 
 
 @blp.route("/swap-offers", methods=["GET"])
-@blp.arguments(s.SwapQueryArgsSchema, location="query")
-@blp.response(200, s.SwapOfferSchema(many=True))
+@blp.arguments(s.CrossingSwapQueryArgsSchema, location="query")
+@blp.response(200, s.CrossingSwapOfferSchema(many=True))
 @blp.paginate(QueryPage)
 def crossing_swaps_list(args: dict[str, Any], station: str) -> Any:
     """Swap offers, newest first."""
@@ -347,14 +347,14 @@ def crossing_swaps_list(args: dict[str, Any], station: str) -> Any:
 
 
 @blp.route("/swap-offers/<int:offer_id>/take", methods=["POST"])
-@blp.response(200, s.SwapOfferSchema)
+@blp.response(200, s.CrossingSwapOfferSchema)
 def crossing_swaps_take(station: str, offer_id: int) -> SwapOffer:
     """Take an offered shift: it becomes mine in one step, or 409 if someone was first."""
     return swaps.take(db(), actor(station), offer_id)
 
 
 @blp.route("/swap-offers/<int:offer_id>", methods=["DELETE"])
-@blp.response(200, s.SwapOfferSchema)
+@blp.response(200, s.CrossingSwapOfferSchema)
 def crossing_swaps_withdraw(station: str, offer_id: int) -> SwapOffer:
     """Withdraw my open offer."""
     return swaps.withdraw_offer(db(), actor(station), offer_id)
@@ -369,8 +369,8 @@ def _term(args: dict[str, Any], who: Any) -> Term:
 
 
 @blp.route("/reports/hours", methods=["GET"])
-@blp.arguments(s.ReportArgsSchema, location="query")
-@blp.response(200, s.HoursReportSchema)
+@blp.arguments(s.CrossingReportArgsSchema, location="query")
+@blp.response(200, s.CrossingHoursReportSchema)
 def crossing_reports_hours(args: dict[str, Any], station: str) -> Any:
     """Hours and no-shows per guard in a term (coordinators: everyone; a guard: their own)."""
     who = actor(station)
@@ -379,8 +379,8 @@ def crossing_reports_hours(args: dict[str, Any], station: str) -> Any:
 
 
 @blp.route("/reports/fill-rate", methods=["GET"])
-@blp.arguments(s.ReportArgsSchema, location="query")
-@blp.response(200, s.FillRateReportSchema)
+@blp.arguments(s.CrossingReportArgsSchema, location="query")
+@blp.response(200, s.CrossingFillRateReportSchema)
 def crossing_reports_fill_rate(args: dict[str, Any], station: str) -> Any:
     """Fill rate per post per week of a term (coordinators)."""
     who = actor(station)
@@ -396,7 +396,7 @@ def _feed_url(station: Station, token: str) -> str:
 
 
 @blp.route("/feed", methods=["GET"])
-@blp.response(200, s.FeedSchema)
+@blp.response(200, s.CrossingFeedSchema)
 def crossing_feed_get(station: str) -> Any:
     """Whether I have a calendar feed (its secret address is shown only when made)."""
     row = feed.get_feed(db(), actor(station))
@@ -404,7 +404,7 @@ def crossing_feed_get(station: str) -> Any:
 
 
 @blp.route("/feed", methods=["POST"])
-@blp.response(201, s.FeedSchema)
+@blp.response(201, s.CrossingFeedSchema)
 def crossing_feed_reset(station: str) -> Any:
     """Make (or reset) my secret calendar address; an older one stops working."""
     who = actor(station)

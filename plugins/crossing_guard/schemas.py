@@ -17,7 +17,7 @@ WEEKDAY = ma.fields.Integer(validate=ma.validate.Range(min=1, max=7),
 HHMM = "%H:%M"
 
 
-class SchoolSchema(Schema):
+class CrossingSchoolSchema(Schema):
     id = ma.fields.Integer(dump_only=True)
     name = Name(required=True)
     address = Text(max_length=200, load_default="")
@@ -28,7 +28,7 @@ class SchoolSchema(Schema):
     created_at = ma.fields.AwareDateTime(dump_only=True)
 
 
-class SchoolUpdateSchema(Schema):
+class CrossingSchoolUpdateSchema(Schema):
     name = Name()
     address = Text(max_length=200)
     lat = ma.fields.Float(validate=LAT)
@@ -36,7 +36,7 @@ class SchoolUpdateSchema(Schema):
     team_group_id = ma.fields.Integer(allow_none=True)
 
 
-class PostSchema(Schema):
+class CrossingPostSchema(Schema):
     id = ma.fields.Integer(dump_only=True)
     school_id = ma.fields.Integer(dump_only=True)
     name = Name(required=True)
@@ -50,7 +50,7 @@ class PostSchema(Schema):
     created_at = ma.fields.AwareDateTime(dump_only=True)
 
 
-class PostUpdateSchema(Schema):
+class CrossingPostUpdateSchema(Schema):
     name = Name()
     kind = ma.fields.Enum(PostKind, by_value=True)
     lat = ma.fields.Float(validate=LAT)
@@ -61,18 +61,18 @@ class PostUpdateSchema(Schema):
     active = ma.fields.Boolean()
 
 
-class ChangeEffectSchema(Schema):
+class CrossingChangeEffectSchema(Schema):
     moved = ma.fields.Integer()
     changed = ma.fields.Integer()
     cancelled = ma.fields.Integer()
     created = ma.fields.Integer()
 
 
-class PostChangedSchema(PostSchema):
-    shifts = ma.fields.Nested(ChangeEffectSchema, dump_only=True)
+class CrossingPostChangedSchema(CrossingPostSchema):
+    shifts = ma.fields.Nested(CrossingChangeEffectSchema, dump_only=True)
 
 
-class TermSchema(Schema):
+class CrossingTermSchema(Schema):
     id = ma.fields.Integer(dump_only=True)
     school_id = ma.fields.Integer(allow_none=True, load_default=None,
                                   metadata={"description": "None: every school of the station"})
@@ -82,17 +82,17 @@ class TermSchema(Schema):
     created_at = ma.fields.AwareDateTime(dump_only=True)
 
 
-class TermUpdateSchema(Schema):
+class CrossingTermUpdateSchema(Schema):
     name = Name()
     starts_on = ma.fields.Date()
     ends_on = ma.fields.Date()
 
 
-class CalendarQueryArgsSchema(Schema):
+class CrossingCalendarQueryArgsSchema(Schema):
     school_id = ma.fields.Integer()
 
 
-class ClosureSchema(Schema):
+class CrossingClosureSchema(Schema):
     id = ma.fields.Integer(dump_only=True)
     school_id = ma.fields.Integer(allow_none=True, load_default=None,
                                   metadata={"description": "None: the whole station"})
@@ -103,11 +103,11 @@ class ClosureSchema(Schema):
     created_at = ma.fields.AwareDateTime(dump_only=True)
 
 
-class ClosureCreatedSchema(ClosureSchema):
+class CrossingClosureCreatedSchema(CrossingClosureSchema):
     shifts_cancelled = ma.fields.Integer(dump_only=True)
 
 
-class GeneratedSchema(Schema):
+class CrossingGeneratedSchema(Schema):
     created = ma.fields.Integer()
     existing = ma.fields.Integer()
     closed = ma.fields.Integer()
@@ -115,7 +115,7 @@ class GeneratedSchema(Schema):
     cancelled = ma.fields.Integer()
 
 
-class TemplateSchema(Schema):
+class CrossingTemplateSchema(Schema):
     id = ma.fields.Integer(dump_only=True)
     post_id = ma.fields.Integer(dump_only=True)
     name = Name(max_length=60, required=True)
@@ -127,7 +127,7 @@ class TemplateSchema(Schema):
     created_at = ma.fields.AwareDateTime(dump_only=True)
 
 
-class TemplateUpdateSchema(Schema):
+class CrossingTemplateUpdateSchema(Schema):
     name = Name(max_length=60)
     weekdays = ma.fields.List(WEEKDAY, validate=ma.validate.Length(min=1, max=7))
     starts_time = ma.fields.Time(format=HHMM)
@@ -135,27 +135,27 @@ class TemplateUpdateSchema(Schema):
     active = ma.fields.Boolean()
 
 
-class TemplateChangedSchema(TemplateSchema):
-    shifts = ma.fields.Nested(ChangeEffectSchema, dump_only=True)
+class CrossingTemplateChangedSchema(CrossingTemplateSchema):
+    shifts = ma.fields.Nested(CrossingChangeEffectSchema, dump_only=True)
 
 
-class TemplateQueryArgsSchema(Schema):
+class CrossingTemplateQueryArgsSchema(Schema):
     post_id = ma.fields.Integer()
     active = ma.fields.Boolean()
 
 
-class RefSchema(Schema):
+class CrossingRefSchema(Schema):
     id = ma.fields.Integer()
     name = ma.fields.String()
 
 
-class PostRefSchema(RefSchema):
+class CrossingPostRefSchema(CrossingRefSchema):
     kind = ma.fields.String()
     min_guards = ma.fields.Integer()
     max_guards = ma.fields.Integer()
 
 
-class ShiftSchema(Schema):
+class CrossingShiftSchema(Schema):
     """Dumps (Shift, Task, Post, School, my_status) rows."""
 
     id = ma.fields.Integer(attribute="Shift.id")
@@ -171,8 +171,8 @@ class ShiftSchema(Schema):
     capacity = ma.fields.Integer(attribute="Task.capacity")
     filled = ma.fields.Integer(attribute="Task.filled")
     below_minimum = ma.fields.Method("_below")
-    post = ma.fields.Nested(PostRefSchema, attribute="Post")
-    school = ma.fields.Nested(RefSchema, attribute="School")
+    post = ma.fields.Nested(CrossingPostRefSchema, attribute="Post")
+    school = ma.fields.Nested(CrossingRefSchema, attribute="School")
     my_status = ma.fields.String(allow_none=True)
 
     def _below(self, row: Any) -> bool:
@@ -180,17 +180,17 @@ class ShiftSchema(Schema):
         return task.filled < post.min_guards
 
 
-class RosterEntrySchema(Schema):
+class CrossingRosterEntrySchema(Schema):
     user_id = ma.fields.Integer()
     display_name = ma.fields.String()
     status = ma.fields.String()
 
 
-class ShiftDetailSchema(ShiftSchema):
-    roster = ma.fields.List(ma.fields.Nested(RosterEntrySchema))
+class CrossingShiftDetailSchema(CrossingShiftSchema):
+    roster = ma.fields.List(ma.fields.Nested(CrossingRosterEntrySchema))
 
 
-class ShiftQueryArgsSchema(Schema):
+class CrossingShiftQueryArgsSchema(Schema):
     since = ma.fields.AwareDateTime(metadata={"description": "Shifts ending after"})
     until = ma.fields.AwareDateTime(metadata={"description": "Shifts starting before"})
     school_id = ma.fields.Integer()
@@ -201,20 +201,20 @@ class ShiftQueryArgsSchema(Schema):
     include_cancelled = ma.fields.Boolean(load_default=False)
 
 
-class SignupSchema(Schema):
+class CrossingSignupSchema(Schema):
     user_id = ma.fields.Integer(metadata={"description": "A coordinator puts this guard on"})
     waitlist = ma.fields.Boolean(load_default=True,
                                  metadata={"description": "Wait in line when full (else 409)"})
 
 
-class SignupResultSchema(Schema):
+class CrossingSignupResultSchema(Schema):
     shift_id = ma.fields.Integer()
     user_id = ma.fields.Integer()
     status = ma.fields.String()
     waitlist_position = ma.fields.Integer(allow_none=True)
 
 
-class SeriesSchema(Schema):
+class CrossingSeriesSchema(Schema):
     template_id = ma.fields.Integer(required=True)
     term_id = ma.fields.Integer(metadata={"description": "Default: the current or next term"})
     weekdays = ma.fields.List(WEEKDAY, validate=ma.validate.Length(min=1, max=7),
@@ -222,7 +222,7 @@ class SeriesSchema(Schema):
     waitlist = ma.fields.Boolean(load_default=True)
 
 
-class SeriesEntrySchema(Schema):
+class CrossingSeriesEntrySchema(Schema):
     shift_id = ma.fields.Integer()
     date = ma.fields.Date()
     starts_at = ma.fields.AwareDateTime()
@@ -231,22 +231,22 @@ class SeriesEntrySchema(Schema):
     waitlist_position = ma.fields.Integer()
 
 
-class SeriesResultSchema(Schema):
-    results = ma.fields.List(ma.fields.Nested(SeriesEntrySchema))
+class CrossingSeriesResultSchema(Schema):
+    results = ma.fields.List(ma.fields.Nested(CrossingSeriesEntrySchema))
     signed_up = ma.fields.Integer()
     waitlisted = ma.fields.Integer()
     refused = ma.fields.Integer()
 
 
-class ReleaseSchema(Schema):
+class CrossingReleaseSchema(Schema):
     user_id = ma.fields.Integer(required=True)
 
 
-class CancelSchema(Schema):
+class CrossingCancelSchema(Schema):
     reason = Text(max_length=200, required=True)
 
 
-class CheckinSchema(Schema):
+class CrossingCheckinSchema(Schema):
     kind = ma.fields.String(required=True, validate=ma.validate.OneOf(["in", "out"]))
     lat = ma.fields.Float(required=True, validate=LAT)
     lon = ma.fields.Float(required=True, validate=LON)
@@ -256,7 +256,7 @@ class CheckinSchema(Schema):
     client_id = ma.fields.String(required=True, validate=ma.validate.Length(min=8, max=64))
 
 
-class CheckinResultSchema(Schema):
+class CrossingCheckinResultSchema(Schema):
     id = ma.fields.Integer()
     kind = ma.fields.String()
     status = ma.fields.String()
@@ -265,13 +265,13 @@ class CheckinResultSchema(Schema):
     points = ma.fields.Integer()
 
 
-class SwapOfferCreateSchema(Schema):
+class CrossingSwapOfferCreateSchema(Schema):
     offered_to = ma.fields.Integer(allow_none=True, load_default=None,
                                    metadata={"description": "One named guard, or anyone"})
     note = Text(max_length=200, load_default="")
 
 
-class SwapOfferSchema(Schema):
+class CrossingSwapOfferSchema(Schema):
     id = ma.fields.Integer(dump_only=True)
     shift_id = ma.fields.Integer(dump_only=True)
     offered_by = ma.fields.Integer(dump_only=True)
@@ -283,17 +283,17 @@ class SwapOfferSchema(Schema):
     closed_at = ma.fields.AwareDateTime(dump_only=True, allow_none=True)
 
 
-class SwapQueryArgsSchema(Schema):
+class CrossingSwapQueryArgsSchema(Schema):
     status = ma.fields.String(validate=ma.validate.OneOf([s.value for s in SwapStatus]))
     shift_id = ma.fields.Integer()
 
 
-class ReportArgsSchema(Schema):
+class CrossingReportArgsSchema(Schema):
     term_id = ma.fields.Integer(metadata={"description": "Default: the current or next term"})
     school_id = ma.fields.Integer()
 
 
-class GuardHoursSchema(Schema):
+class CrossingGuardHoursSchema(Schema):
     user_id = ma.fields.Integer()
     display_name = ma.fields.String()
     shifts_completed = ma.fields.Integer()
@@ -302,12 +302,12 @@ class GuardHoursSchema(Schema):
     no_shows = ma.fields.Integer()
 
 
-class HoursReportSchema(Schema):
-    term = ma.fields.Nested(TermSchema)
-    guards = ma.fields.List(ma.fields.Nested(GuardHoursSchema))
+class CrossingHoursReportSchema(Schema):
+    term = ma.fields.Nested(CrossingTermSchema)
+    guards = ma.fields.List(ma.fields.Nested(CrossingGuardHoursSchema))
 
 
-class FillRateLineSchema(Schema):
+class CrossingFillRateLineSchema(Schema):
     post_id = ma.fields.Integer()
     post = ma.fields.String()
     school = ma.fields.String()
@@ -320,12 +320,12 @@ class FillRateLineSchema(Schema):
     fill_rate = ma.fields.Float()
 
 
-class FillRateReportSchema(Schema):
-    term = ma.fields.Nested(TermSchema)
-    weeks = ma.fields.List(ma.fields.Nested(FillRateLineSchema))
+class CrossingFillRateReportSchema(Schema):
+    term = ma.fields.Nested(CrossingTermSchema)
+    weeks = ma.fields.List(ma.fields.Nested(CrossingFillRateLineSchema))
 
 
-class FeedSchema(Schema):
+class CrossingFeedSchema(Schema):
     active = ma.fields.Boolean()
     created_at = ma.fields.AwareDateTime(allow_none=True)
     url = ma.fields.String(metadata={"description": "Shown once, when made or reset"})
