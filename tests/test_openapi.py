@@ -10,7 +10,6 @@ def test_every_operation_has_a_unique_operation_id(client):
            for method, op in item.items() if method in ("get", "post", "put", "patch", "delete")]
     assert ids and None not in ids
     assert len(ids) == len(set(ids))
-    assert "tasks_create" not in ids or True  # names come from view functions
     assert {"auth_token", "stations_create", "members_list"} <= set(ids)
 
 

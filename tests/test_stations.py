@@ -128,3 +128,17 @@ def test_roles_change_but_the_last_admin_stays(client, world, session):
     events = session.scalars(sa.select(AuditEvent.action).where(
         AuditEvent.station_id == station.id)).all()
     assert "member.roles_changed" in events and "member.removed" in events
+
+
+def test_a_station_code_is_taken_once(client, world):
+    root = world.sign_in(world.root, world.root.phone)
+    body = {"code": "twin", "name": "Twin", "admin_phone": new_phone()}
+    assert client.post("/api/v1/stations", headers=root.headers, json=body).status_code == 201
+    again = client.post("/api/v1/stations", headers=root.headers,
+                        json={**body, "admin_phone": new_phone()},
+                        environ_base={"HTTP_ACCEPT_LANGUAGE": "en"})
+    assert again.status_code == 409 and again.json["code"] == "station_code_taken"
+    assert again.json["message"] == "A station with code twin exists."
+    bad_zone = client.post("/api/v1/stations", headers=root.headers, json={
+        "code": "zoned", "name": "Z", "timezone": "Mars/Olympus", "admin_phone": new_phone()})
+    assert bad_zone.status_code == 422 and bad_zone.json["code"] == "invalid_timezone"
