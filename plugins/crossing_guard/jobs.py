@@ -102,8 +102,9 @@ def send_reminders(session: so.Session, station: Station | None, now: dt.datetim
                                         user_id=user_id, kind=kind, sent_at=now)
                 .on_conflict_do_nothing(
                     index_elements=["station_id", "shift_id", "user_id", "kind"])
-            ).rowcount
-            if inserted != 1:
+                .returning(Reminder.id)
+            ).first()
+            if inserted is None:
                 continue
             notifications.notify(session, user_id, f"crossing_guard.reminder_{kind}",
                                  station_id=station.id, shift_id=shift.id, post=post.name,
