@@ -56,6 +56,17 @@ def wardens_task_completed(session: so.Session, station: Any, task: Any,
 
 
 @hookimpl
+def wardens_assignment_changed(session: so.Session, station: Any, task: Any, assignment: Any,
+                               previous: str | None) -> None:
+    """A crossing shift changed through the core's generic endpoints still obeys our rules."""
+    if task.kind != TASK_KIND:
+        return
+    from plugins.crossing_guard.guard import check_change
+
+    check_change(session, station, task, assignment, previous)
+
+
+@hookimpl
 def wardens_user_erased(session: so.Session, user: Any) -> None:
     """The person's calendar address goes; their shifts stay, anonymous, for the records."""
     from plugins.crossing_guard.models import Feed, SwapOffer

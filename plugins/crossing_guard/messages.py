@@ -68,9 +68,6 @@ MESSAGES: dict[str, dict[str, str]] = {
     "crossing_guard.shift_changed": {
         "en": "Your crossing shift at {post} on {date} now runs {starts}-{ends}.",
         "zh-CN": "您在{post}的护学班次（{date}）时间改为 {starts}-{ends}。"},
-    "crossing_guard.shift_cancelled": {
-        "en": "Your crossing shift at {post} on {date} {starts} is cancelled: {reason}",
-        "zh-CN": "您在{post}的护学班次（{date} {starts}）已取消：{reason}"},
     "crossing_guard.released": {
         "en": "A coordinator released you from the crossing shift at {post} on {date} {starts}.",
         "zh-CN": "协调人已解除您在{post}的护学班次（{date} {starts}）。"},

@@ -175,3 +175,18 @@ def test_a_swap_is_refused_to_someone_busy_at_that_time(crossing):
     offer = crossing.post(f"/shifts/{north['id']}/swap-offers", giver)
     clash = crossing.post(f"/swap-offers/{offer.json['id']}/take", busy)
     assert clash.status_code == 409 and clash.json["code"] == "overlapping_shift"
+
+
+def test_the_core_task_endpoints_cannot_get_round_the_rules(crossing):
+    shift = _shift(crossing)
+    outsider = crossing.guard("Outsider", team=False)
+    guard = crossing.guard("Guard A")
+    core = f"/api/v1/stations/east/tasks/{shift['task_id']}/signups"
+    refused = crossing.client.post(core, headers=outsider.headers, json={})
+    assert refused.status_code == 403 and refused.json["code"] == "not_eligible"
+    assert crossing.client.post(core, headers=guard.headers, json={}).status_code == 201
+    clock.freeze(STARTS - dt.timedelta(hours=2))
+    crossing.refresh()
+    late = crossing.client.delete(f"{core}/me", headers=guard.headers)
+    assert late.status_code == 409 and late.json["code"] == "withdrawal_cutoff_passed"
+    assert _statuses(crossing, shift) == {guard.id: "signed_up"}
