@@ -13,10 +13,10 @@ from api.smorest import Blueprint
 from api.unit_of_work import db
 from core import tasks
 from core.errors import NotFound
-from core.models import Station
+from core.models import AssignmentStatus, Station
 from plugins.crossing_guard import feed, records, roster, service, swaps
 from plugins.crossing_guard import schemas as s
-from plugins.crossing_guard.models import Closure, Post, School, SwapOffer, Template, Term
+from plugins.crossing_guard.models import Closure, Post, School, Shift, SwapOffer, Template, Term
 
 blp = Blueprint("crossing_guard", __name__, url_prefix="",
                 description="School-crossing guards: posts, calendar, shifts, swaps, records")
@@ -252,7 +252,7 @@ def crossing_shifts_get(station: str, shift_id: int) -> Any:
     who = actor(station)
     session = db()
     row = session.execute(roster.shifts_query(session, who, include_cancelled=True)
-                          .where(roster.Shift.id == shift_id)).first()
+                          .where(Shift.id == shift_id)).first()
     if row is None:
         raise NotFound("shift_not_found")
     view = roster.ShiftView(row.Shift, row.Task, row.Post, row.School)
@@ -260,7 +260,7 @@ def crossing_shifts_get(station: str, shift_id: int) -> Any:
     if roster.can_see_roster(session, who, view):
         people = [{"user_id": a.user_id, "display_name": u.display_name, "status": a.status}
                   for a, u in roster.roster(session, row.Shift)
-                  if a.status != roster.S.WITHDRAWN]
+                  if a.status != AssignmentStatus.WITHDRAWN]
     return {**row._asdict(), "roster": people}
 
 

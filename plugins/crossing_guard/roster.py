@@ -42,8 +42,7 @@ def shift_query(station_id: int) -> sa.Select[Any]:
             .where(Shift.station_id == station_id))
 
 
-def load(session: so.Session, station_id: int, shift_id: int, *,
-         lock: bool = False) -> ShiftView:
+def load(session: so.Session, station_id: int, shift_id: int) -> ShiftView:
     query = shift_query(station_id).where(Shift.id == shift_id)
     row = session.execute(query).first()
     if row is None:
@@ -51,7 +50,8 @@ def load(session: so.Session, station_id: int, shift_id: int, *,
     return ShiftView(*row)
 
 
-def _require_open(view: ShiftView) -> None:
+def require_open(view: ShiftView) -> None:
+    """409 when the shift is cancelled or has begun: no more changes of hands."""
     if view.shift.cancel_reason is not None or view.task.status == TaskStatus.CANCELLED:
         raise Conflict("shift_cancelled")
     if view.task.starts_at <= clock.now():
@@ -88,7 +88,7 @@ def sign_up(session: so.Session, who: Actor, shift_id: int, *, user_id: int | No
     target = user_id if user_id is not None else who.user.id
     if target != who.user.id:
         require_coordinator(session, who, view.school)
-    _require_open(view)
+    require_open(view)
     existing = tasks.find_assignment(session, view.task, target)
     if existing is not None and existing.status != S.WITHDRAWN:
         raise Conflict("already_on_shift", status=str(existing.status))
@@ -160,7 +160,7 @@ def withdraw(session: so.Session, who: Actor, shift_id: int) -> Assignment:
     waitlist is always allowed. The freed place goes to the first in line."""
     who.require_member()
     view = load(session, who.station.id, shift_id)
-    _require_open(view)
+    require_open(view)
     mine = tasks.find_assignment(session, view.task, who.user.id)
     if mine is None or mine.status not in (S.SIGNED_UP, S.WAITLISTED):
         raise NotFound("not_on_shift")
@@ -177,7 +177,7 @@ def release(session: so.Session, who: Actor, shift_id: int, user_id: int) -> Ass
     """A coordinator takes a guard off a shift, whatever the cutoff; the guard is told."""
     view = load(session, who.station.id, shift_id)
     require_coordinator(session, who, view.school)
-    _require_open(view)
+    require_open(view)
     assignment = tasks.find_assignment(session, view.task, user_id)
     if assignment is None or assignment.status not in (S.SIGNED_UP, S.WAITLISTED):
         raise NotFound("not_on_shift")
@@ -196,7 +196,7 @@ def cancel(session: so.Session, who: Actor, shift_id: int, reason: str) -> Shift
     """A coordinator cancels one shift (a school trip, say); its guards are told."""
     view = load(session, who.station.id, shift_id)
     require_coordinator(session, who, view.school)
-    _require_open(view)
+    require_open(view)
     schedule.cancel(session, view.shift, view.task, CancelReason.MANUAL, reason)
     audit.record(session, actor=who.user, role=who.role, action="crossing_guard.shift_cancelled",
                  record=view.shift, reason=reason)

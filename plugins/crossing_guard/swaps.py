@@ -30,7 +30,7 @@ def offer(session: so.Session, who: Actor, shift_id: int, *, offered_to: int | N
     """Offer my place on a shift, to anyone qualified or to one named guard, who are told."""
     who.require_member()
     view = roster.load(session, who.station.id, shift_id)
-    roster._require_open(view)
+    roster.require_open(view)
     mine = tasks.find_assignment(session, view.task, who.user.id)
     if mine is None or mine.status != S.SIGNED_UP:
         raise Conflict("not_on_shift")
@@ -75,7 +75,7 @@ def take(session: so.Session, who: Actor, offer_id: int) -> SwapOffer:
     if row.offered_to is not None and row.offered_to != who.user.id:
         raise PermissionDenied("swap_offered_to_other")
     view = roster.load(session, who.station.id, row.shift_id)
-    roster._require_open(view)
+    roster.require_open(view)
     if not team.is_guard(session, who.station.id, who.user.id, view.school):
         raise PermissionDenied("not_eligible")
     mine = tasks.find_assignment(session, view.task, who.user.id)
