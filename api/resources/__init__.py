@@ -1,7 +1,9 @@
 """The core's HTTP resources, one module each."""
 
 from api.resources.auth import blp as auth_blp
+from api.resources.dashboard import blp as dashboard_blp
 from api.resources.me import blp as me_blp
+from api.resources.plugins import blp as station_plugins_blp
 from api.resources.stations import blp as stations_blp
 
-CORE_BLUEPRINTS = [auth_blp, me_blp, stations_blp]
+CORE_BLUEPRINTS = [auth_blp, me_blp, stations_blp, station_plugins_blp, dashboard_blp]
