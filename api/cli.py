@@ -74,12 +74,20 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
 @click.option("--interval", default=15.0, show_default=True, help="Seconds between rounds.")
 def worker(once: bool, interval: float) -> None:
     """Run scheduled jobs and deliver notifications (any number on PostgreSQL, one on SQLite)."""
+    import logging
+    import signal
+    import threading
+
     from core.worker import WorkerLocked, run_worker
 
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     deployment = _deployment()
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):  # finish the round, then exit
+        signal.signal(signum, lambda *_: stop.set())
     try:
         run_worker(deployment, name=f"{socket.gethostname()}:{os.getpid()}", once=once,
-                   interval=interval)
+                   interval=interval, stop=stop)
     except WorkerLocked as exc:
         raise click.ClickException(str(exc)) from None
 
@@ -126,7 +134,7 @@ def db_revision(message: str, plugin: str | None, rev_id: str | None) -> None:
         raise click.BadParameter(f"{plugin} is not installed in plugins.toml",
                                  param_hint="--plugin")
     folder = deployment.plugin_migration_folders(plugin)[0] if plugin else None
-    script = migrate.revision(deployment.database.url, message, plugin, plugin_folder=folder,
+    script = migrate.revision(deployment.database.url, message, plugin, folder=folder,
                               extra_folders=deployment.migration_folders(),
                               plugin_names=deployment.plugin_names(), rev_id=rev_id)
     click.echo(f"wrote {script.path}" if script is not None else "nothing written")

@@ -63,33 +63,33 @@ def upgrade(url: str | None = None, connection: sa.Connection | None = None,
         raise
 
 
-def revision(url: str, message: str, plugin: str | None = None, *,
-             plugin_folder: str | None = None, extra_folders: Iterable[str] = (),
-             plugin_names: Iterable[str] = (), rev_id: str | None = None) -> Any:
+def revision(url: str, message: str, plugin: str | None = None, *, folder: str | None = None,
+             extra_folders: Iterable[str] = (), plugin_names: Iterable[str] = (),
+             rev_id: str | None = None) -> Any:
     """Autogenerate a revision for the core, or on a plugin's own branch in its package.
 
     Autogenerate cannot compare against several heads at once, so each revision is written on
     one branch and sees only that branch's tables (see ``migrations/env.py``). A plugin's first
     revision starts its branch: ``branch_labels=(plugin,)``, ``depends_on`` the core head.
+    ``folder`` is where the file goes (default: ``migrations/versions`` for the core,
+    ``plugins/<plugin>/migrations/versions`` for a built-in plugin).
     """
     names = {*plugin_names, *([plugin] if plugin else [])}
-    extra = [*extra_folders, *([plugin_folder] if plugin_folder else [])]
-    config = alembic_config(url, extra_folders=extra, plugin_names=names)
+    default = CORE_VERSIONS if plugin is None else ROOT / "plugins" / plugin / "migrations" / "versions"
+    target = Path(folder) if folder else default
+    target.mkdir(parents=True, exist_ok=True)
+    config = alembic_config(url, extra_folders=[*extra_folders, str(target)], plugin_names=names)
     config.attributes["autogenerate_for"] = plugin or "core"
+    options: dict[str, Any] = {"autogenerate": True, "version_path": str(target),
+                               "rev_id": rev_id}
     if plugin is None:
-        return command.revision(config, message, autogenerate=True, head="core@head",
-                                rev_id=rev_id)
-    folder = Path(plugin_folder) if plugin_folder else (
-        ROOT / "plugins" / plugin / "migrations" / "versions")
-    folder.mkdir(parents=True, exist_ok=True)
+        return command.revision(config, message, head="core@head", **options)
     script = ScriptDirectory.from_config(config)
     if _has_branch(script, plugin):
-        return command.revision(config, message, autogenerate=True, head=f"{plugin}@head",
-                                version_path=str(folder), rev_id=rev_id)
+        return command.revision(config, message, head=f"{plugin}@head", **options)
     core_head = script.get_revision("core@head")
-    return command.revision(config, message, autogenerate=True, head="base",
-                            branch_label=plugin, version_path=str(folder),
-                            depends_on=core_head.revision if core_head else None, rev_id=rev_id)
+    return command.revision(config, message, head="base", branch_label=plugin,
+                            depends_on=core_head.revision if core_head else None, **options)
 
 
 def _has_branch(script: ScriptDirectory, label: str) -> bool:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import logging
-import signal
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -51,11 +50,8 @@ def exclusive_on_sqlite(deployment: Deployment) -> Iterator[None]:
 
 def run_worker(deployment: Deployment, name: str, once: bool = False, interval: float = 15.0,
                stop: threading.Event | None = None) -> None:
-    """Run rounds every ``interval`` seconds until ``stop`` is set (SIGTERM and SIGINT set it)."""
+    """Run rounds every ``interval`` seconds until ``stop`` is set; a round in progress ends first."""
     stop = stop or threading.Event()
-    if threading.current_thread() is threading.main_thread():
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(signum, lambda *_: stop.set())
     with exclusive_on_sqlite(deployment):
         log.info("worker %s started", name)
         while not stop.is_set():
