@@ -5,7 +5,6 @@ from __future__ import annotations
 import importlib
 import importlib.metadata
 import importlib.util
-import logging
 import os
 import re
 import tomllib
@@ -23,8 +22,6 @@ from core.db import Base, Database
 from core.hookspecs import PluginInfo, TaskKind
 from core.jobs import Job
 from core.models import StationPlugin
-
-log = logging.getLogger(__name__)
 
 hookimpl = pluggy.HookimplMarker("wardens")
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 import sqlalchemy as sa
 
+from api import create_app
 from core import clock, ledger, stations
 from core.access import load_actor
 from core.jobs import run_due_jobs
@@ -19,7 +21,8 @@ from core.models import (
     StationPlugin,
     Task,
 )
-from tests.fixtures.plugins import sample_session
+from tests.fixtures.app import TEST_CONFIG
+from tests.fixtures.plugins import sample_deployment_for, sample_session
 from tests.sample_plugin.models import SampleEvent, SampleNote, SampleTally
 
 NOON = dt.datetime(2026, 3, 2, 12, 0, tzinfo=dt.UTC)
@@ -247,3 +250,47 @@ def test_dashboard_has_core_metrics_and_each_switched_on_plugins_metrics(
     stored = session.scalar(sa.select(PointsBalance.balance).where(
         PointsBalance.user_id == resident.id))
     assert stored == 8
+
+
+def test_plugin_endpoints_are_documented_under_the_station_path(sample_client, client):
+    spec = sample_client.get("/api/openapi.json").json
+    notes = spec["paths"]["/api/v1/stations/{station}/sample/notes"]
+    assert notes["post"]["operationId"] == "sample_notes_create"
+    assert spec["paths"]["/api/v1/stations/{station}/plugins/{name}"]["put"]["operationId"] == \
+        "station_plugins_update"
+    without = client.get("/api/openapi.json").json
+    assert "/api/v1/stations/{station}/sample/notes" not in without["paths"]
+
+
+def test_a_deployment_without_plugins_lists_none(world, client):
+    east = world.station("east")
+    admin = world.person("admin", station=east, roles=["admin"])
+    assert client.get("/api/v1/stations/east/plugins", headers=admin.headers).json == []
+    answer = client.put("/api/v1/stations/east/plugins/sample", json={"enabled": True},
+                        headers=admin.headers)
+    assert answer.status_code == 404 and answer.json["code"] == "plugin_not_installed"
+
+
+@pytest.mark.postgres_only
+def test_a_switch_applies_at_once_in_another_server_process(live_world, sample_site, sample_toml,
+                                                             test_database_url):
+    """Two app instances with their own engines and connection pools, as two servers have."""
+    east = live_world.station("east")
+    admin = live_world.person("admin", station=east, roles=["admin"])
+    volunteer = live_world.person("vol", station=east, roles=["volunteer"])
+    first, second = (create_app(TEST_CONFIG, deployment=sample_deployment_for(
+        test_database_url, sample_toml)) for _ in range(2))
+    try:
+        a, b = first.test_client(), second.test_client()
+        assert b.get(notes_url("east"), headers=volunteer.headers).status_code == 404
+        assert switch(a, "east", admin, settings={"max_note_length": 5}).status_code == 200
+        assert b.post(notes_url("east"), json={"text": "hello"},
+                      headers=volunteer.headers).status_code == 201
+        too_long = b.post(notes_url("east"), json={"text": "hello!"}, headers=volunteer.headers)
+        assert too_long.json["details"]["max"] == 5
+        assert switch(b, "east", admin, enabled=False).status_code == 200
+        assert a.get(notes_url("east"), headers=volunteer.headers).json["code"] == \
+            "plugin_disabled"
+    finally:
+        for app in (first, second):
+            app.extensions["wardens"].database.engine.dispose()
