@@ -182,3 +182,16 @@ def test_the_command_line_says_why_it_cannot_start(sample_site, tmp_path):
     assert "from: wardens_sample (tests.sample_plugin)" in listed.stdout
     assert "endpoints: /api/v1/stations/<station>/sample/" in listed.stdout
     assert "jobs: sample.tally" in listed.stdout
+
+
+def test_a_built_in_name_offered_by_a_distribution_too_is_refused(site, tmp_path, monkeypatch):
+    import core.plugins
+
+    built_in = tmp_path / "plugins" / "beacon"
+    built_in.mkdir(parents=True)
+    (built_in / "__init__.py").write_text("")
+    monkeypatch.setattr(core.plugins, "BUILTIN_ROOT", tmp_path / "plugins")
+    offer(site, "beacon")
+    with pytest.raises(StartupError, match="plugin beacon is built in and also offered by"
+                                           " dist_wardens_beacon_plugin"):
+        start("[plugins]\ninstalled = []")
