@@ -9,8 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from api import create_app
-from core import clock, ledger, stations
-from core.access import load_actor
+from core import clock, ledger
 from core.jobs import run_due_jobs
 from core.models import (
     Assignment,
@@ -22,7 +21,7 @@ from core.models import (
     Task,
 )
 from tests.fixtures.app import TEST_CONFIG
-from tests.fixtures.plugins import sample_deployment_for, sample_session
+from tests.fixtures.plugins import sample_deployment_for
 from tests.sample_plugin.models import SampleEvent, SampleNote, SampleTally
 
 NOON = dt.datetime(2026, 3, 2, 12, 0, tzinfo=dt.UTC)
@@ -171,17 +170,17 @@ def test_only_admins_switch_and_only_installed_plugins(world, sample_client):
 
 
 def test_event_hooks_reach_only_stations_with_the_plugin_on_but_erasure_reaches_all(
-        world, session, sample_client, sample_deployment):
+        world, session, sample_client):
     east, west = world.station("east"), world.station("west", plugins=("sample",))
     east_admin = world.person("a1", station=east, roles=["admin"])
     west_admin = world.person("a2", station=west, roles=["admin"])
     newcomer = world.person("newcomer")
 
-    with sample_session(sample_deployment) as plugin_session:
-        for station, admin in ((east, east_admin), (west, west_admin)):
-            who = load_actor(plugin_session, station.code, admin.user)
-            stations.add_member(plugin_session, who, newcomer.phone, ["volunteer"])
-        plugin_session.commit()
+    for station, admin in (("east", east_admin), ("west", west_admin)):
+        added = sample_client.post(f"/api/v1/stations/{station}/members",
+                                   json={"phone": newcomer.phone, "roles": ["volunteer"]},
+                                   headers=admin.headers)
+        assert added.status_code == 201, added.json
     told = session.execute(sa.select(SampleEvent.station_id, SampleEvent.event,
                                      SampleEvent.detail)).all()
     assert told == [(west.id, "membership_created", "hello")]
