@@ -11,14 +11,14 @@ def _m(en: str, zh: str) -> dict[str, str]:
 
 # Codes any part of Wardens may use; defined here only when the core does not define them yet.
 SHARED = {
-    "position_inaccurate": _m(
-        "The position is too inaccurate ({accuracy_m} m; at most {max_accuracy_m} m).",
-        "定位精度不足（{accuracy_m} 米，最多 {max_accuracy_m} 米）。"),
+    "position_inaccurate": _m("The position is too inaccurate ({accuracy_m} m; at most {limit_m} m).",
+                              "定位精度不足（{accuracy_m} 米，最多 {limit_m} 米）。"),
     "device_time_ahead": _m("The phone's clock is ahead of the server; check its time.",
                             "手机时间快于服务器时间，请校准手机时间。"),
     "client_id_taken": _m("This client id is used by another record.",
                           "该客户端编号已被其他记录使用。"),
     "task_not_found": _m("Task not found.", "未找到该任务。"),
+    "task_not_open": _m("This task is no longer open.", "该任务已不再开放。"),
     "range_invalid": _m("The time range is invalid (at most {max_days} days).",
                         "时间范围无效（最多 {max_days} 天）。"),
 }
@@ -36,7 +36,6 @@ PATROL = {
     "checkpoint_not_found": _m("Checkpoint not found.", "未找到该巡逻点。"),
     "task_not_patrol": _m("This task is of kind {kind}, not a patrol.",
                           "该任务类型为 {kind}，不是巡逻任务。"),
-    "task_not_open": _m("This task is {status}.", "该任务状态为 {status}。"),
     "task_not_now": _m("This patrol task runs from {starts_at} to {ends_at}.",
                        "该巡逻任务的时间为 {starts_at} 至 {ends_at}。"),
     "not_assigned_to_task": _m("You are not signed up for this patrol task.",

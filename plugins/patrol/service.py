@@ -11,13 +11,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
-from core import audit, clock, ledger
+from core import audit, clock, geofence, ledger
 from core.access import Actor
 from core.errors import Conflict, Invalid, NotFound, PermissionDenied, WardensError
 from core.models import Assignment, GroupMember, Task, TaskStatus
 from core.models.tasks import AssignmentStatus
 from core.stations import in_group_of_kind
-from plugins.patrol import codes, geo
+from plugins.patrol import codes
 from plugins.patrol.checkpoints import TASK_KIND, TEAM_KIND, route_checkpoints
 from plugins.patrol.models import (
     Assurance,
@@ -237,6 +237,7 @@ class _Walk:
     accepted: list[Scan]
     by_client_id: dict[str, Scan]
     now: dt.datetime
+    accuracy_limit_m: float
     order: list[int] = field(default_factory=list)
     stored: int = 0
 
@@ -274,6 +275,7 @@ def _load_walk(session: so.Session, who: Actor, patrol_id: int, items: list[Scan
     return _Walk(
         patrol=patrol, route=route, settings=settings,
         checkpoints={c.id: c for c in checkpoints}, now=clock.now(),
+        accuracy_limit_m=geofence.station_rules(who.station.settings)["accuracy_limit_m"],
         accepted=sorted((s for s in earlier if s.patrol_id == patrol.id
                          and s.status != ScanStatus.REJECTED), key=lambda s: s.device_time),
         by_client_id={s.client_id: s for s in earlier if s.client_id in client_ids},
@@ -399,9 +401,11 @@ def _judge(walk: _Walk, item: ScanInput) -> Scan:
     if checkpoint is None:
         raise _Rejected(Invalid("checkpoint_not_on_route", checkpoint_id=item.checkpoint_id),
                         store=False)
-    if item.accuracy_m > settings.max_accuracy_m:
-        raise _Rejected(Invalid("position_inaccurate", accuracy_m=item.accuracy_m,
-                                max_accuracy_m=settings.max_accuracy_m))
+    if item.accuracy_m > walk.accuracy_limit_m:
+        # The station's one accuracy limit, the same as for task check-ins.
+        raise _Rejected(Invalid("position_inaccurate", field="accuracy_m",
+                                accuracy_m=round(item.accuracy_m),
+                                limit_m=walk.accuracy_limit_m))
     skew = dt.timedelta(seconds=settings.max_device_time_ahead_seconds)
     if item.device_time > now + skew:
         raise _Rejected(Invalid("device_time_ahead", max_seconds=skew.total_seconds()))
@@ -413,7 +417,7 @@ def _judge(walk: _Walk, item: ScanInput) -> Scan:
     for earlier in walk.accepted:
         if earlier.checkpoint_id == checkpoint.id and earlier.code_use == code_use:
             raise _Rejected(Invalid("code_replayed"))
-    distance = geo.distance_m(item.lat, item.lon, checkpoint.lat, checkpoint.lon)
+    distance = geofence.distance_m(item.lat, item.lon, checkpoint.lat, checkpoint.lon)
     flags = _flags(walk, checkpoint, item, distance)
     return _new_scan(walk, item, status=ScanStatus.FLAGGED if flags else ScanStatus.OK,
                      assurance=assurance, flags=flags, code_use=code_use,
@@ -452,7 +456,7 @@ def _left(walk: _Walk) -> int:
 
 def _flags(walk: _Walk, checkpoint: Checkpoint, item: ScanInput, distance: float) -> list[str]:
     settings, flags = walk.settings, []
-    if not geo.inside(distance, item.accuracy_m, checkpoint.radius_m):
+    if not geofence.is_inside(distance, checkpoint.radius_m, item.accuracy_m):
         flags.append(OUTSIDE_RADIUS)
     if _too_fast(walk, item):
         flags.append(IMPOSSIBLE_SPEED)
@@ -478,9 +482,9 @@ def _too_fast(walk: _Walk, item: ScanInput) -> bool:
         if other.lat is None or other.lon is None:
             continue
         # Each fix may be off by its accuracy (capped): only distance beyond that counts.
-        slack = (min(item.accuracy_m, geo.ACCURACY_ALLOWANCE_CAP_M)
-                 + min(other.accuracy_m, geo.ACCURACY_ALLOWANCE_CAP_M))
-        metres = geo.distance_m(item.lat, item.lon, other.lat, other.lon) - slack
+        slack = (min(item.accuracy_m, geofence.MAX_ACCURACY_CREDIT_M)
+                 + min(other.accuracy_m, geofence.MAX_ACCURACY_CREDIT_M))
+        metres = geofence.distance_m(item.lat, item.lon, other.lat, other.lon) - slack
         seconds = max(1.0, abs((item.device_time - other.device_time).total_seconds()))
         if metres > 0 and metres / seconds > limit:
             return True
@@ -569,7 +573,7 @@ def summarize(session: so.Session, patrol: Patrol, route: Route,
     flagged -= ok
     earning = ok if settings.static_codes_earn_points else ok - ok_static
     distance = sum(
-        geo.distance_m(a.lat, a.lon, b.lat, b.lon)
+        geofence.distance_m(a.lat, a.lon, b.lat, b.lon)
         for a, b in zip(accepted, accepted[1:], strict=False)
         if None not in (a.lat, a.lon, b.lat, b.lon))
     total = len(on_route)

@@ -27,7 +27,6 @@ class PatrolSettingsSchema(ma.Schema):
     completion_ratio = ma.fields.Float(load_default=0.8, validate=V.Range(0, 1))
     coverage_gap_hours = ma.fields.Float(load_default=4.0, validate=V.Range(0.25, 720))
     max_wrong_codes = ma.fields.Integer(load_default=5, validate=V.Range(1, 50))
-    max_accuracy_m = ma.fields.Float(load_default=100.0, validate=V.Range(5, 5000))
     max_patrol_hours = ma.fields.Float(load_default=12.0, validate=V.Range(0.5, 48))
     allow_static_codes = ma.fields.Boolean(load_default=True)
     static_codes_earn_points = ma.fields.Boolean(load_default=True)
@@ -48,7 +47,6 @@ class PatrolSettings:
     completion_ratio: float
     coverage_gap_hours: float
     max_wrong_codes: int
-    max_accuracy_m: float
     max_patrol_hours: float
     allow_static_codes: bool
     static_codes_earn_points: bool

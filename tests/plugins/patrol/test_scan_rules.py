@@ -102,7 +102,7 @@ def test_a_position_worse_than_the_station_limit_is_refused(scene):
     patrol = scene.start()
     clock.advance(MIN)
     body = refused(scene.scan(patrol["id"], 0, accuracy_m=150), "position_inaccurate")
-    assert body["details"] == {"accuracy_m": 150.0, "max_accuracy_m": 100.0}
+    assert body["details"] == {"field": "accuracy_m", "accuracy_m": 150, "limit_m": 100}
 
 
 def test_five_wrong_codes_lock_the_patrol_until_an_officer_unlocks_it(scene):
