@@ -21,8 +21,13 @@ rows = sa.Table(
     sa.Column("payload", sa.String(200), nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
 )
-metadata.create_all(engine)
 Session = so.sessionmaker(engine)
+
+
+def create_table() -> None:
+    """Called once by the driver before the server starts (workers would race on it)."""
+    metadata.create_all(engine)
+    engine.dispose()
 
 app = Flask("minimal")
 

@@ -121,6 +121,9 @@ def main() -> int:
                   volunteers=args.volunteers)
     print(f"bench: seeded {counts} in {time.monotonic() - started:.0f}s")
 
+    from bench import minimal_app
+
+    minimal_app.create_table()
     wardens_port, minimal_port = args.port, args.port + 1
     servers = [
         subprocess.Popen([str(BIN / "wardens"), "serve", "--host", "127.0.0.1",

@@ -214,8 +214,8 @@ def update_task(session: so.Session, task: Task, changes: dict[str, Any]) -> Tas
         setattr(task, key, Visibility(value) if key == "visibility" else value)
     task.updated_at = clock.now()
     session.flush()
-    if task.waitlist:
-        promote_waitlisted(session, task)
+    # Also when the waitlist was just switched off: those already waiting keep their turn.
+    promote_waitlisted(session, task)
     return task
 
 

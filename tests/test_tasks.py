@@ -645,3 +645,31 @@ def test_concurrent_check_ins_record_one_and_report_the_rest(app, live_world):
     session = world.session
     count = session.scalars(sa.select(Checkin.user_id).where(Checkin.task_id == task.id)).all()
     assert sorted(count) == sorted([a.id, b.id])
+
+
+def test_officers_take_someone_off_and_read_every_check_in(client, world, east, session):
+    clock.freeze(START)
+    officer = world.person("officer", station=east, roles=["officer"])
+    a, b, c = (world.person(n, station=east, roles=["volunteer"]) for n in "abc")
+    task = client.post(url(east, "/tasks"), json=task_body(capacity=2, waitlist=True),
+                       headers=officer.headers).json
+    path = url(east, f"/tasks/{task['id']}")
+    for person in (a, b, c):
+        client.post(f"{path}/signups", json={}, headers=person.headers)
+    client.post(f"{path}/checkins", json=checkin_body(), headers=a.headers)
+    assert client.delete(f"{path}/signups/{b.id}", headers=a.headers).status_code == 403
+    assert client.delete(f"{path}/signups/{b.id}", headers=officer.headers).status_code == 204
+    assert client.delete(f"{path}/signups/{b.id}",
+                         headers=officer.headers).json["code"] == "assignment_not_found"
+    checked_in = client.delete(f"{path}/signups/{a.id}", headers=officer.headers)
+    assert checked_in.status_code == 409 and checked_in.json["code"] == "cannot_withdraw"
+    assert tasks.find_assignment(session, session.get(Task, task["id"]), c.id).status == \
+        AssignmentStatus.SIGNED_UP
+    client.post(f"{path}/checkins", json=checkin_body(), headers=c.headers)
+    everyone = client.get(f"{path}/checkins", headers=officer.headers).json
+    assert sorted(x["user_id"] for x in everyone) == sorted([a.id, c.id])
+    own = client.get(f"{path}/checkins", headers=c.headers).json
+    assert [x["user_id"] for x in own] == [c.id]
+    audited = session.scalars(sa.text(
+        "SELECT action FROM audit_event WHERE action = 'task.unassigned'")).all()
+    assert audited == ["task.unassigned"]
