@@ -167,6 +167,7 @@ class TaskSettingsSchema(Schema):
     checkout_grace_minutes = ma.fields.Integer(validate=ma.validate.Range(min=0, max=1440))
     max_offline_minutes = ma.fields.Integer(validate=ma.validate.Range(min=0, max=10080))
     refuse_mock_locations = ma.fields.Boolean()
+    no_show_grace_minutes = ma.fields.Integer(validate=ma.validate.Range(min=0, max=1440))
 
 
 def _task(who: Actor, task_id: int) -> tuple[Task, Any]:
