@@ -21,7 +21,7 @@ def wardens_describe_plugin() -> PluginInfo:
 
 
 @hookimpl(trylast=True)
-def wardens_verify_identity(grant_type: str, payload: dict[str, Any]) -> None:
+def wardens_verify_identity(session: so.Session, grant_type: str, payload: dict[str, Any]) -> None:
     return None  # only password and refresh_token, which the core handles itself
 
 

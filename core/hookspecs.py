@@ -155,15 +155,34 @@ def wardens_dashboard_metrics(
 
 
 @hookspec(firstresult=True)
-def wardens_verify_identity(grant_type: str, payload: dict[str, Any]) -> Identity | None:
+def wardens_verify_identity(
+    session: so.Session, grant_type: str, payload: dict[str, Any]
+) -> Identity | None:
     """Verify a sign-in grant other than ``password`` and ``refresh_token``.
 
     Provider hook: the first non-None answer wins; the core default answers None.
 
+    :param session: the request's unit of work (e.g. to read the deployment's settings).
     :param grant_type: e.g. "firebase".
     :param payload: the request body.
     :return: the :class:`Identity`, None when this provider does not handle the grant, or
         raise ``core.errors.Unauthenticated`` with a code when the grant is refused.
+    """
+
+
+@hookspec(firstresult=True)
+def wardens_deliver_notifications(
+    session: so.Session, notifications: list[Notification]
+) -> dict[int, Delivery] | None:
+    """Deliver a batch of claimed notifications at once (e.g. push sends grouped in chunks).
+
+    Provider hook, asked before :func:`wardens_deliver_notification`: the first non-None answer
+    wins; the core has no default. A notification left out of the answer (or every one, when
+    no provider answers) goes through ``wardens_deliver_notification`` one by one.
+
+    :param session: the open unit of work the outcomes are recorded in.
+    :param notifications: the notifications this worker claimed, oldest first.
+    :return: notification id -> :class:`Delivery` for the ones this provider handled, or None.
     """
 
 

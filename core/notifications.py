@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy import orm as so
 
 from core import clock, events
+from core.hookspecs import Delivery
 from core.models import Notification
 from core.models.notifications import DeliveryStatus
 
@@ -58,11 +59,16 @@ def deliver_pending(session_factory: so.sessionmaker, worker: str, batch: int = 
     done = 0
     while ids := claim(session_factory, worker, batch):
         with session_factory() as session, session.begin():
-            hook = events.deployment(session).pm.hook.wardens_deliver_notification
-            rows = session.scalars(sa.select(Notification).where(Notification.id.in_(ids))).all()
+            hooks = events.deployment(session).pm.hook
+            rows = session.scalars(
+                sa.select(Notification).where(Notification.id.in_(ids)).order_by(Notification.id)
+            ).all()
+            outcomes = _deliver_batch(hooks, session, list(rows))
             for row in rows:
+                result = outcomes.get(row.id)
                 try:
-                    result = hook(session=session, notification=row)
+                    if result is None:
+                        result = hooks.wardens_deliver_notification(session=session, notification=row)
                     status, error = result.status, result.error
                 except Exception as exc:  # one bad notification must not stop the batch
                     log.exception("delivering notification %s", row.id)
@@ -72,6 +78,15 @@ def deliver_pending(session_factory: so.sessionmaker, worker: str, batch: int = 
         if len(ids) < batch:
             break
     return done
+
+
+def _deliver_batch(hooks: Any, session: so.Session, rows: list[Notification]) -> dict[int, Any]:
+    """A batch provider's outcomes by notification id; a failing provider retries them all."""
+    try:
+        return hooks.wardens_deliver_notifications(session=session, notifications=rows) or {}
+    except Exception as exc:
+        log.exception("delivering %d notifications", len(rows))
+        return {row.id: Delivery("retry", repr(exc)) for row in rows}
 
 
 def _record(row: Notification, status: str, error: str | None) -> None:
