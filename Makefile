@@ -38,9 +38,10 @@ node_modules/.bin/firebase: package.json package-lock.json
 	touch $@
 
 ## Only the Firebase Auth emulator tests, under the emulator (firebase-tools pinned in package.json).
+# CI=true and NO_UPDATE_NOTIFIER: firebase-tools then calls no server but the local emulator.
 test-firebase: install node_modules/.bin/firebase
-	WARDENS_ENV=testing npx firebase emulators:exec --only auth --project demo-wardens \
-	  "$(BIN)/pytest -m firebase_emulator"
+	CI=true NO_UPDATE_NOTIFIER=1 WARDENS_ENV=testing \
+	  npx firebase emulators:exec --only auth --project demo-wardens "$(BIN)/pytest -m firebase_emulator"
 
 lint: install
 	$(BIN)/ruff check .

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,7 +51,8 @@ def deliver(session: so.Session, notifications: list[Notification],
         station = stations.get(notification.station_id) if notification.station_id else None
         sends.extend(_Send(notification, device, build_message(notification, device, station))
                      for device in mine)
-    _send_in_chunks(sends, settings)
+    if sends:
+        _send_in_chunks(sends, settings)
     gone = [s.device.id for s in sends if s.outcome == "gone"]
     if gone:
         session.execute(sa.delete(Device).where(Device.id.in_(gone)))
@@ -73,16 +73,16 @@ def build_message(notification: Notification, device: Device, station: Station |
     title = (messages.render(title_code, locale, params) if title_code in messages.MESSAGES
              else station.name if station is not None
              else messages.render("firebase_push_title", locale))
-    with warnings.catch_warnings():
-        # firebase-admin 7.7 deprecates `token` for Firebase installation ids (`fid`); the app
-        # registers FCM registration tokens, which FCM v1 still takes as `token`.
-        warnings.simplefilter("ignore", DeprecationWarning)
-        return messaging.Message(
-            token=device.token,
-            notification=messaging.Notification(
-                title=title, body=messages.render(notification.code, locale, params)),
-            data=deep_link_data(notification, station),
-        )
+    message = messaging.Message(
+        notification=messaging.Notification(
+            title=title, body=messages.render(notification.code, locale, params)),
+        data=deep_link_data(notification, station),
+    )
+    # The app registers FCM registration tokens, which FCM v1 takes as `token`. firebase-admin
+    # 7.7 warns on the constructor's `token` argument (it prefers installation ids, `fid`);
+    # the attribute is the same public field, set without the warning.
+    message.token = device.token
+    return message
 
 
 def deep_link_data(notification: Notification, station: Station | None) -> dict[str, str]:

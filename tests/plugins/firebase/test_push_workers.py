@@ -1,4 +1,8 @@
-"""Two workers on PostgreSQL drain 500 notifications through FCM (a local stand-in): each once."""
+"""Two workers on PostgreSQL drain 500 notifications through FCM: each sent once.
+
+FCM is a local stand-in on 127.0.0.1 (tests/plugins/firebase/google_standins.py), reached by
+firebase-admin through the standard HTTPS proxy setting; no request leaves the machine.
+"""
 
 from __future__ import annotations
 
