@@ -90,12 +90,7 @@ def _finish(response: Response) -> Response:
         else:
             session.rollback()
             if key is not None and response.status_code < 500:
-                # A refused request is answered the same way when retried: store the 4xx alone.
-                session.add(IdempotencyKey(user_id=key.user_id, key=key.key,
-                                           fingerprint=key.fingerprint,
-                                           status_code=response.status_code,
-                                           body=response.get_data(as_text=True)))
-                session.commit()
+                _store_refusal(session, key, response)
     except Exception as exc:  # a failed commit must still answer in our error shape
         session.rollback()
         if isinstance(exc, domain_errors.WardensError):
@@ -108,6 +103,21 @@ def _finish(response: Response) -> Response:
     finally:
         session.close()
     return response
+
+
+def _store_refusal(session: so.Session, key: IdempotencyKey, response: Response) -> None:
+    """A refused request is answered the same way when retried: store the 4xx alone.
+
+    Our rollback released the key, so a duplicate that was waiting on it may have claimed it
+    and run meanwhile; its answer then stands, and this refusal is still the one we give.
+    """
+    session.add(IdempotencyKey(user_id=key.user_id, key=key.key, fingerprint=key.fingerprint,
+                               status_code=response.status_code,
+                               body=response.get_data(as_text=True)))
+    try:
+        session.commit()
+    except sa.exc.IntegrityError:
+        session.rollback()
 
 
 def _teardown(_exc: BaseException | None) -> None:

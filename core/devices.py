@@ -78,5 +78,5 @@ def remove(session: so.Session, user_id: int, ref: str) -> None:
     session.flush()
 
 
-def of_user(user_id: int) -> sa.Select[tuple[Device]]:
+def of_user(user_id: int) -> sa.Select:
     return sa.select(Device).where(Device.user_id == user_id).order_by(Device.id)

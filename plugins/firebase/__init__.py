@@ -80,7 +80,7 @@ def wardens_verify_identity(session: so.Session, grant_type: str,
 
 @hookimpl
 def wardens_deliver_notifications(session: so.Session,
-                                  notifications: list[Notification]) -> dict[int, Delivery] | None:
+                                  notifications: list[Notification]) -> list[Delivery] | None:
     config = settings.of(session)
     if not config["push"]:
         return None

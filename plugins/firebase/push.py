@@ -13,7 +13,6 @@ from core import messages
 from core.hookspecs import Delivery
 from core.models import Device, Notification, Station
 from plugins.firebase import sdk
-from plugins.firebase.settings import push_enabled_for
 
 # FCM refuses these data keys; they would fail the whole message.
 RESERVED_DATA_KEYS = frozenset({"from", "notification", "message_type"})
@@ -30,27 +29,22 @@ class _Send:
 
 
 def deliver(session: so.Session, notifications: list[Notification],
-            settings: dict[str, Any]) -> dict[int, Delivery]:
-    """Push the notifications whose station uses push; say how each went.
+            settings: dict[str, Any]) -> list[Delivery]:
+    """Push the notifications to their people's devices; say how each went, in order.
 
-    A notification is sent when one of the person's devices accepted it. Unregistered tokens
-    are deleted; transient errors (unavailable, internal, quota, network) ask for a retry,
-    which the outbox schedules with backoff; other errors fail. Every error is recorded.
+    The worker asks only for stations that switched the plugin on (and for notifications
+    without a station). A notification is sent when one of the person's devices accepted it.
+    Unregistered tokens are deleted; transient errors (unavailable, internal, quota, network)
+    ask for a retry, which the outbox schedules with backoff; other errors fail. Every error
+    is recorded on the notification.
     """
-    wanted = [n for n in notifications if push_enabled_for(session, n.station_id)]
-    if not wanted:
-        return {}
-    devices = _devices_by_user(session, {n.user_id for n in wanted})
-    stations = _stations(session, {n.station_id for n in wanted if n.station_id is not None})
-    results: dict[int, Delivery] = {}
+    devices = _devices_by_user(session, {n.user_id for n in notifications})
+    stations = _stations(session, {n.station_id for n in notifications if n.station_id})
     sends: list[_Send] = []
-    for notification in wanted:
-        mine = devices.get(notification.user_id, [])
-        if not mine:
-            results[notification.id] = Delivery("skipped")  # the in-app inbox is the delivery
+    for notification in notifications:
         station = stations.get(notification.station_id) if notification.station_id else None
         sends.extend(_Send(notification, device, build_message(notification, device, station))
-                     for device in mine)
+                     for device in devices.get(notification.user_id, []))
     if sends:
         _send_in_chunks(sends, settings)
     gone = [s.device.id for s in sends if s.outcome == "gone"]
@@ -59,8 +53,9 @@ def deliver(session: so.Session, notifications: list[Notification],
     by_notification: dict[int, list[_Send]] = {}
     for send in sends:
         by_notification.setdefault(send.notification.id, []).append(send)
-    results.update((nid, _summary(group)) for nid, group in by_notification.items())
-    return results
+    # No device: the in-app inbox is the delivery.
+    return [_summary(by_notification[n.id]) if n.id in by_notification else Delivery("skipped")
+            for n in notifications]
 
 
 def build_message(notification: Notification, device: Device, station: Station | None) -> Any:

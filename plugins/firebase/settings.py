@@ -9,6 +9,7 @@ import marshmallow as ma
 from sqlalchemy import orm as so
 
 from core import events
+from core.plugins import load_settings
 
 NAME = "firebase"
 
@@ -23,7 +24,8 @@ class FirebaseSettings(ma.Schema):
         metadata={"description": "The Firebase project: ID tokens' audience, FCM's project"})
     credentials_file = ma.fields.String(
         load_default=None, allow_none=True,
-        metadata={"description": "Service-account JSON file; else Application Default Credentials"})
+        metadata={"description": "Service-account JSON file; else Application Default Credentials",
+                  "secret": True})
     check_revoked = ma.fields.Boolean(
         load_default=True,
         metadata={"description": "Also ask Firebase whether the account is disabled or its"
@@ -47,19 +49,15 @@ class FirebaseSettings(ma.Schema):
         try:
             with open(value, encoding="utf-8") as handle:
                 kind = json.load(handle).get("type")
-        except (OSError, ValueError, AttributeError) as exc:
-            raise ma.ValidationError(f"cannot read a service-account JSON file: {exc}") from None
+        except (OSError, ValueError, AttributeError):
+            kind = None
         if kind != "service_account":
-            raise ma.ValidationError("not a service-account JSON file")
+            # No detail: the message must not tell what else is (or is not) on the disk.
+            raise ma.ValidationError("not a readable service-account JSON file")
 
 
 def of(session: so.Session) -> dict[str, Any]:
     """The deployment's settings (plugins.toml only: a station cannot repoint credentials)."""
-    return events.deployment(session).plugins[NAME].defaults
+    plugin = events.deployment(session).plugins[NAME]
+    return load_settings(plugin.info, plugin.defaults)
 
-
-def push_enabled_for(session: so.Session, station_id: int | None) -> bool:
-    """Whether a notification of this station goes out by push (account notifications do)."""
-    if station_id is None:
-        return True
-    return events.deployment(session).is_enabled(session, station_id, NAME)

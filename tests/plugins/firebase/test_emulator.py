@@ -14,6 +14,7 @@ import jwt
 import pytest
 import requests
 
+from core.plugins import load_settings
 from plugins.firebase import sdk
 from tests.fixtures.people import PASSWORD, new_phone
 
@@ -53,7 +54,8 @@ def exchange(client, id_token):
 
 
 def admin(deployment):
-    return sdk.app(deployment.plugins["firebase"].defaults)
+    plugin = deployment.plugins["firebase"]
+    return sdk.app(load_settings(plugin.info, plugin.defaults))
 
 
 def test_the_phone_flow_yields_a_token_the_backend_exchanges_for_its_own(client, emulator):
