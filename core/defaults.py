@@ -91,7 +91,7 @@ def mark_no_shows(session: so.Session, station: Station | None, now: dt.datetime
 
 
 @hookimpl(trylast=True)
-def wardens_verify_identity(grant_type: str, payload: dict[str, Any]) -> None:
+def wardens_verify_identity(session: so.Session, grant_type: str, payload: dict[str, Any]) -> None:
     return None  # only password and refresh_token, which the core handles itself
 
 
