@@ -3,10 +3,11 @@
 Builds the database (dropped and re-created), seeds a station with a 10-checkpoint route and
 thousands of volunteers each on an active patrol, and writes one distinct scan request per line
 (a code is valid once per patrol, so nothing is sent twice). Starts `wardens serve` and, for
-scale, a minimal Flask + SQLAlchemy app doing one INSERT per request under the same gunicorn
-settings; runs wrk against both, taking turns for a few rounds; prints requests/s, p50, p99 and
-the ratio to the minimal insert; fails on any answer that is not 2xx and checks afterwards that
-every scan sent was stored once.
+scale, bench/minimal_app.py (one INSERT per request) under the same gunicorn settings; runs wrk
+(through bench/requests.lua) against both, taking turns for a few rounds; prints requests/s,
+p50, p99 and the ratio to the minimal insert; fails on any answer that is not 2xx and checks
+afterwards that every scan sent was stored once. bench/run.sh measures the check-in the same
+way.
 
     /work/main/.venv/bin/python bench/patrol_bench.py [--duration 10] [--rounds 3]
 """
@@ -36,30 +37,12 @@ from pathlib import Path
 import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parent.parent
-LUA = ROOT / "bench" / "patrol_scan.lua"
+LUA = ROOT / "bench" / "requests.lua"  # the request-file driver of bench/run.py
 STATION = "bench"
 ORIGIN = (31.2304, 121.4737)
 SPACING_M = 150.0
 CHECKPOINTS = 10
 
-MINIMAL_APP = '''
-import os
-import sqlalchemy as sa
-from flask import Flask, jsonify, request
-
-engine = sa.create_engine(os.environ["WARDENS_DATABASE_URL"], pool_size=8, pool_pre_ping=True)
-rows = sa.Table("bench_minimal", sa.MetaData(), sa.Column("id", sa.Integer, primary_key=True),
-                sa.Column("payload", sa.String(200), nullable=False))  # made by the bench
-app = Flask(__name__)
-
-
-@app.post("/insert")
-def insert():
-    payload = request.get_json()["payload"]
-    with engine.begin() as conn:
-        new_id = conn.execute(rows.insert().values(payload=payload).returning(rows.c.id)).scalar()
-    return jsonify(id=new_id), 201
-'''
 
 
 def recreate_database(url: str) -> None:
@@ -152,10 +135,6 @@ def seed(url: str, secret: str, folder: Path, patrols: int, scans_each: int) -> 
     with (folder / "minimal.txt").open("w", encoding="utf-8") as out:
         for n in range(patrols * scans_each):
             out.write(f"POST\t/insert\t\t{json.dumps({'payload': f'row-{n}'})}\n")
-    (folder / "minimal_app.py").write_text(MINIMAL_APP, encoding="utf-8")
-    with deployment.database.engine.begin() as conn:  # once, not by each server process
-        conn.exec_driver_sql("CREATE TABLE bench_minimal (id serial PRIMARY KEY,"
-                             " payload varchar(200) NOT NULL)")
     deployment.database.engine.dispose()
     return {"patrols": patrols, "scan_requests": patrols * scans_each}
 
@@ -234,6 +213,9 @@ def main() -> int:
     subprocess.run([python, "-m", "api.cli", "db", "upgrade"], env=env, cwd=ROOT, check=True)
     os.environ.update(env)
     sys.path.insert(0, str(ROOT))
+    from bench.minimal_app import create_table
+
+    create_table()  # once, before the servers start: their workers would race on it
     began = time.monotonic()
     counts = seed(args.database, secret, work, args.patrols, args.scans_each)
     print(f"bench: seeded {counts} in {time.monotonic() - began:.0f}s")
@@ -247,8 +229,8 @@ def main() -> int:
                          stdout=(work / "wardens.log").open("w"), stderr=subprocess.STDOUT,
                          start_new_session=True),
         subprocess.Popen([gunicorn, "--bind", f"127.0.0.1:{minimal_port}", "--workers",
-                          str(args.workers), "--threads", str(args.threads), "--chdir",
-                          str(work), "minimal_app:app"], env=env, cwd=work,
+                          str(args.workers), "--threads", str(args.threads),
+                          "bench.minimal_app:app"], env=env, cwd=ROOT,
                          stdout=(work / "minimal.log").open("w"), stderr=subprocess.STDOUT,
                          start_new_session=True),
     ]
