@@ -15,7 +15,7 @@ from api.auth import actor
 from api.errors import request_locale
 from api.pagination import QueryPage
 from api.smorest import Blueprint
-from api.unit_of_work import db
+from api.unit_of_work import db, upload_limit
 from core import clock, messages
 from core.models import User
 from core.storage import default_storage
@@ -301,16 +301,14 @@ def patrol_incidents_resolve(body: dict[str, Any], station: str,
     return _incident_detail(incidents.resolve(db(), actor(station), incident_id, body["note"]))
 
 
-@blp.before_request
-def _photo_upload_limit() -> None:
+def _photo_upload_limit(view_args: dict[str, Any]) -> int:
     # Photos are bigger than the 1 MB JSON limit: this endpoint allows three of them.
-    if request.endpoint == "patrol.patrol_incidents_photos_add" and request.view_args:
-        who = actor(request.view_args["station"])
-        request.max_content_length = (
-            incidents.MAX_PHOTOS * for_station(db(), who.station.id).photo_max_bytes + 64 * 1024)
+    who = actor(view_args["station"])
+    return incidents.MAX_PHOTOS * for_station(db(), who.station.id).photo_max_bytes + 64 * 1024
 
 
 @blp.route("/incidents/<int:incident_id>/photos", methods=["POST"])
+@upload_limit(_photo_upload_limit)
 @blp.arguments(s.PhotoUploadSchema, location="files")
 @blp.response(201, s.PhotoSchema(many=True))
 def patrol_incidents_photos_add(_files: dict[str, Any], station: str, incident_id: int) -> Any:

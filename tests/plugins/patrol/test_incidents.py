@@ -194,3 +194,21 @@ def test_the_duty_roster_is_shared_with_patrol_members_and_partners(scene, world
     assert scene.post("/roster", scene.walker, json={
         "officer_id": scene.officer.id, "starts_at": T0.isoformat(),
         "ends_at": (T0 + HOUR).isoformat()}).status_code == 403
+
+
+def test_a_photo_upload_retried_with_an_idempotency_key_is_stored_once(scene, session):
+    """A phone on a bad connection re-sends the same upload: the first answer is replayed."""
+    scene.start()
+    incident = report(scene).json
+    jpeg = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x11" * (1536 * 1024)  # over the 1 MB JSON limit
+    answers = []
+    for _ in range(2):
+        answers.append(scene.client.post(
+            scene.url(f"/incidents/{incident['id']}/photos"),
+            headers={**scene.headers(scene.walker), "Idempotency-Key": "photo-upload-1"},
+            data={"photo": [(io.BytesIO(jpeg), "p.jpg")]}, content_type="multipart/form-data"))
+    assert [a.status_code for a in answers] == [201, 201], answers[1].json
+    assert answers[1].headers.get("Idempotent-Replayed") == "true"
+    assert answers[1].json == answers[0].json
+    assert session.scalar(sa.select(sa.func.count()).select_from(IncidentPhoto).where(
+        IncidentPhoto.incident_id == incident["id"])) == 1
