@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Callable
+from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask, Response, current_app, g, request
@@ -30,11 +32,21 @@ def db() -> so.Session:
 
 
 def _fingerprint() -> str:
-    body = request.get_data(cache=True)
-    try:
-        canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")) if body else ""
-    except ValueError:
-        canonical = body.decode("utf-8", "replace")
+    """Method, path and the canonical body: key order in JSON and multipart boundaries aside."""
+    if (request.mimetype or "").startswith("multipart/"):
+        parts = sorted(f"{k}={v}" for k, v in request.form.items(multi=True))
+        for field, upload in sorted(request.files.items(multi=True), key=lambda kv: kv[0]):
+            digest = hashlib.sha256(upload.stream.read()).hexdigest()
+            upload.stream.seek(0)
+            parts.append(f"{field}:{upload.filename}:{digest}")
+        canonical = "&".join(parts)
+    else:
+        body = request.get_data(cache=True)
+        try:
+            canonical = (json.dumps(json.loads(body), sort_keys=True, separators=(",", ":"))
+                         if body else "")
+        except ValueError:
+            canonical = body.decode("utf-8", "replace")
     raw = f"{request.method} {request.path}?{request.query_string.decode()} {canonical}"
     return hashlib.sha256(raw.encode()).hexdigest()
 
@@ -90,12 +102,7 @@ def _finish(response: Response) -> Response:
         else:
             session.rollback()
             if key is not None and response.status_code < 500:
-                # A refused request is answered the same way when retried: store the 4xx alone.
-                session.add(IdempotencyKey(user_id=key.user_id, key=key.key,
-                                           fingerprint=key.fingerprint,
-                                           status_code=response.status_code,
-                                           body=response.get_data(as_text=True)))
-                session.commit()
+                _store_refusal(session, key, response)
     except Exception as exc:  # a failed commit must still answer in our error shape
         session.rollback()
         if isinstance(exc, domain_errors.WardensError):
@@ -110,13 +117,48 @@ def _finish(response: Response) -> Response:
     return response
 
 
+def _store_refusal(session: so.Session, key: IdempotencyKey, response: Response) -> None:
+    """A refused request is answered the same way when retried: store the 4xx alone.
+
+    Our rollback released the key, so a duplicate that was waiting on it may have claimed it
+    and run meanwhile; its answer then stands, and this refusal is still the one we give.
+    """
+    session.add(IdempotencyKey(user_id=key.user_id, key=key.key, fingerprint=key.fingerprint,
+                               status_code=response.status_code,
+                               body=response.get_data(as_text=True)))
+    try:
+        session.commit()
+    except sa.exc.IntegrityError:
+        session.rollback()
+
+
 def _teardown(_exc: BaseException | None) -> None:
     session = g.pop("db", None)
     if session is not None:
         session.close()
 
 
+def upload_limit(limit: Callable[[dict[str, Any]], int]) -> Callable[[Any], Any]:
+    """Mark an upload view with its own body limit, ``limit(view_args)`` bytes.
+
+    The core applies it before anything reads the body (the Idempotency-Key fingerprint does),
+    so the 1 MB JSON limit never cuts an upload short. Put it right under ``@blp.route``.
+    """
+    def mark(view: Any) -> Any:
+        view.wardens_upload_limit = limit
+        return view
+    return mark
+
+
+def _apply_upload_limit() -> None:
+    view = current_app.view_functions.get(request.endpoint or "")
+    limit = getattr(view, "wardens_upload_limit", None)
+    if limit is not None:
+        request.max_content_length = limit(request.view_args or {})
+
+
 def register(app: Flask) -> None:
+    app.before_request(_apply_upload_limit)
     app.before_request(_reject_nul)
     app.before_request(_begin_idempotent)
     app.after_request(_finish)

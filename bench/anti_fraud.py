@@ -3,9 +3,11 @@
 Self-contained: builds its own database (dropped and re-created), migrates it, seeds a station
 with the starter bank, a quiz, a shop with its cashier, and residents holding open attempts and
 unredeemed coupons (through the plugin's own services); writes one distinct request per line
-(each submission and each redemption succeeds once), starts `wardens serve`, and runs wrk
-against both scenarios, taking turns for a few rounds. Prints requests/s, p50 and p99; exits 1
-if any answer was not 2xx or if the database does not show exactly one effect per request.
+(each submission and each redemption succeeds once). Starts `wardens serve` and, for scale,
+bench/minimal_app.py (one INSERT per request) under the same gunicorn settings, and runs wrk
+(through bench/requests.lua) against the three, taking turns for a few rounds. Prints
+requests/s, p50, p99 and the ratio to the minimal insert; exits 1 if any answer was not 2xx or
+if the database does not show one effect per request.
 
     /work/main/.venv/bin/python bench/anti_fraud.py [--duration 10] [--rounds 3]
 """
@@ -33,7 +35,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parent.parent
-LUA = ROOT / "bench" / "anti_fraud.lua"
+LUA = ROOT / "bench" / "requests.lua"  # shared with the core bench: one request per line
 STATION = "bench"
 BASE = f"/api/v1/stations/{STATION}/anti-fraud"
 
@@ -125,6 +127,9 @@ def seed(url: str, secret: str, work: Path, residents: int, per_resident: int) -
         f"POST\t{BASE}/redemptions\t{cashier_token}\t"
         f"{json.dumps({'payload': redemptions[i], 'bill_cents': 3000 + i % 500})}\n"
         for i in by_turn), encoding="utf-8")
+    (work / "minimal.txt").write_text("".join(
+        f"POST\t/insert\t\t{json.dumps({'payload': f'row-{n}'})}\n"
+        for n in range(60_000)), encoding="utf-8")  # a plain INSERT goes much faster
     (work / "quizzes.txt").write_text(  # a read for the warm-up, one line per wrk thread
         "".join(f"GET\t{BASE}/quizzes\t{submissions[i][1]}\t\n" for i in range(16)),
         encoding="utf-8")
@@ -235,44 +240,63 @@ def main() -> int:
                    check=True)
     os.environ.update(env)
     sys.path.insert(0, str(ROOT))
+    from bench.minimal_app import create_table
+
+    create_table()  # once, before the servers start: their workers would race on it
     started = time.monotonic()
     made = seed(args.database, secret, work, args.residents, args.per_resident)
     print(f"bench: seeded {made} in {time.monotonic() - started:.0f}s")
 
-    port = args.port or free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "api.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
-         "--workers", str(args.workers), "--threads", str(args.threads)],
-        env=env, cwd=ROOT, stdout=(work / "wardens.log").open("w"), stderr=subprocess.STDOUT,
-        start_new_session=True)
-    scenarios = [("quiz submission", "submission.txt"), ("coupon redemption", "redemption.txt")]
+    port, minimal_port = args.port or free_port(), free_port()
+    gunicorn = str(Path(sys.executable).parent / "gunicorn")
+    servers = [
+        subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--host", "127.0.0.1",
+                          "--port", str(port), "--workers", str(args.workers), "--threads",
+                          str(args.threads)], env=env, cwd=ROOT,
+                         stdout=(work / "wardens.log").open("w"), stderr=subprocess.STDOUT,
+                         start_new_session=True),
+        subprocess.Popen([gunicorn, "--bind", f"127.0.0.1:{minimal_port}", "--workers",
+                          str(args.workers), "--threads", str(args.threads),
+                          "bench.minimal_app:app"], env=env, cwd=ROOT,
+                         stdout=(work / "minimal.log").open("w"), stderr=subprocess.STDOUT,
+                         start_new_session=True),
+    ]
+    url, minimal = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{minimal_port}"
+    scenarios = [("minimal insert", minimal, "minimal.txt"),
+                 ("quiz submission", url, "submission.txt"),
+                 ("coupon redemption", url, "redemption.txt")]
     rounds: list[dict[str, dict[str, float]]] = []
     try:
-        url = f"http://127.0.0.1:{port}"
-        wait_until_up(f"{url}/api/openapi.json", server)
+        wait_until_up(f"{url}/api/openapi.json", servers[0])
+        wait_until_up(f"{minimal}/insert", servers[1])
         run_wrk("warm-up", url, work / "quizzes.txt", args, cycle=True, duration=3)
         for number in range(args.rounds):
-            result = {name: run_wrk(name, url, slice_of(work / file, number, args.rounds), args)
-                      for name, file in scenarios}
+            # Scenarios take turns, so a busy moment on a shared host weighs on all of them.
+            result = {name: run_wrk(name, target, slice_of(work / file, number, args.rounds),
+                                    args) for name, target, file in scenarios}
             rounds.append(result)
             print(f"round {number + 1}: " + ", ".join(
                 f"{name} {r['rps']:.0f}/s" for name, r in result.items()))
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
+        for server in servers:
+            os.killpg(server.pid, signal.SIGTERM)
+        for server in servers:
+            server.wait(timeout=30)
 
     seen = effects(args.database)
-    sent = {name: sum(r[name]["requests"] for r in rounds) for name, _ in scenarios}
+    sent = {name: sum(r[name]["requests"] for r in rounds) for name, *_ in scenarios}
     print(f"\nwrk {args.connections} connections, {args.wrk_threads} threads, {args.duration}s per"
-          f" scenario x {args.rounds} rounds; gunicorn {args.workers} workers x {args.threads}"
-          f" threads; PostgreSQL on the same host; {os.cpu_count()} CPUs; load average"
-          f" {os.getloadavg()[0]:.1f}\n")
-    print(f"{'scenario':18} {'requests':>9} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8}")
-    for name, _ in scenarios:
+          f" scenario x {args.rounds} rounds; both servers: gunicorn {args.workers} workers x"
+          f" {args.threads} threads; PostgreSQL on the same host; {os.cpu_count()} CPUs; load"
+          f" average {os.getloadavg()[0]:.1f}\n")
+    print(f"{'scenario':18} {'requests':>9} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8}"
+          f" {'vs minimal':>10}")
+    for name, *_ in scenarios:
         runs = [r[name] for r in rounds]
+        ratio = statistics.mean(r[name]["rps"] / r["minimal insert"]["rps"] for r in rounds)
         print(f"{name:18} {sent[name]:>9} {statistics.mean(x['rps'] for x in runs):>9.1f}"
               f" {statistics.median(x['p50'] for x in runs):>8.2f}"
-              f" {statistics.median(x['p99'] for x in runs):>8.2f}")
+              f" {statistics.median(x['p99'] for x in runs):>8.2f} {ratio:>10.2f}")
     print(f"\ndatabase afterwards: {seen}")
     # wrk counts the answers it read; a request in flight when a run ends may still land, so
     # the database may hold up to one more per connection and round, never fewer, and never

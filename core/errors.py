@@ -8,7 +8,7 @@ from typing import Any
 class WardensError(Exception):
     """Base of every domain error; ``code`` is stable and machine-readable."""
 
-    def __init__(self, code: str, **details: Any) -> None:
+    def __init__(self, code: str, /, **details: Any) -> None:
         super().__init__(code)
         self.code = code
         self.details = details
@@ -32,6 +32,10 @@ class Conflict(WardensError):
 
 class Unauthenticated(WardensError):
     """No valid credentials (401)."""
+
+
+class Unavailable(WardensError):
+    """A service the request depends on is down or unreachable; retrying later may work (503)."""
 
 
 class TooManyRequests(WardensError):

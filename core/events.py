@@ -38,10 +38,11 @@ def membership_created(session: so.Session, membership: Membership) -> None:
 
 def plugin_switched(session: so.Session, station_id: int, plugin: str, enabled: bool) -> None:
     """Tell every installed plugin that a station switched ``plugin`` on or off."""
-    hooks = _hooks(session, None)  # the switched plugin itself must hear of it, on or off
-    if hooks:
-        session.info.pop("enabled_plugins", None)  # the per-request cache is stale now
-        hooks.wardens_plugin_switched(session=session, station=_station(session, station_id),
+    found = session.info.get("deployment")
+    if found is not None:
+        found.forget_switches(session)  # the session's cached switches are stale now
+        # Every installed plugin hears of it: the switched one itself, on or off.
+        found.pm.hook.wardens_plugin_switched(session=session, station=_station(session, station_id),
                                       plugin=plugin, enabled=enabled)
 
 

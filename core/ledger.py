@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import zoneinfo
+from typing import Any
+
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 from sqlalchemy.dialects import postgresql, sqlite
 
+from core import clock
 from core.errors import Conflict, Invalid
-from core.models import PointsBalance, PointsEntry, PointsRule
+from core.models import GroupMember, PointsBalance, PointsEntry, PointsRule, User
+
+PERIODS = ("week", "month", "all")
 
 
 def amount_for(session: so.Session, station_id: int, event_code: str) -> int:
@@ -66,25 +73,31 @@ def spend(session: so.Session, *, station_id: int, user_id: int, amount: int, ev
     """Take ``amount`` points for one source (a coupon, say); 409 ``insufficient_points``.
 
     The balance moves by a conditional UPDATE, so concurrent spends of one balance cannot both
-    succeed; the same source spent twice is 409 ``already_spent``.
+    succeed; the same source spent twice is 409 ``already_spent``. The move and the entry
+    share a savepoint: a refused spend leaves nothing behind, even if the caller goes on.
     """
     if amount <= 0:
         raise Invalid("validation_error", field="amount")
-    moved = session.execute(
-        sa.update(PointsBalance)
-        .where(PointsBalance.station_id == station_id, PointsBalance.user_id == user_id,
-               PointsBalance.balance >= amount)
-        .values(balance=PointsBalance.balance - amount)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if moved != 1:
-        raise Conflict("insufficient_points", needed=amount,
-                       balance=balance(session, station_id, user_id))
     entry = PointsEntry(station_id=station_id, user_id=user_id, amount=-amount,
                         event_code=event_code, source_type=source_type,
                         source_id=str(source_id), note=note)
-    if not _book(session, entry):
-        raise Conflict("already_spent")
+    try:
+        with session.begin_nested():
+            result: sa.CursorResult[Any] = session.execute(  # type: ignore[assignment]
+                sa.update(PointsBalance)
+                .where(PointsBalance.station_id == station_id, PointsBalance.user_id == user_id,
+                       PointsBalance.balance >= amount)
+                .values(balance=PointsBalance.balance - amount)
+                .execution_options(synchronize_session=False))
+            moved = result.rowcount
+            if moved == 1:
+                session.add(entry)
+                session.flush()
+    except sa.exc.IntegrityError:
+        raise Conflict("already_spent") from None
+    if moved != 1:
+        raise Conflict("insufficient_points", needed=amount,
+                       balance=balance(session, station_id, user_id))
     return entry
 
 
@@ -113,3 +126,102 @@ def balance(session: so.Session, station_id: int, user_id: int) -> int:
         PointsBalance.station_id == station_id, PointsBalance.user_id == user_id)) or 0
 
 
+# Rules as data ----------------------------------------------------------------------------------
+
+def _defaults(session: so.Session) -> dict[str, int]:
+    deployment = session.info.get("deployment")
+    return dict(deployment.points_defaults) if deployment else {}
+
+
+def rules(session: so.Session, station_id: int) -> list[dict[str, Any]]:
+    """Every event the deployment knows with its default, the station's override and the amount."""
+    defaults = _defaults(session)
+    overrides: dict[str, int] = {code: amount for code, amount in session.execute(
+        sa.select(PointsRule.event_code, PointsRule.amount)
+        .where(PointsRule.station_id == station_id))}
+    return [{"event_code": code, "default": defaults.get(code, 0),
+             "override": overrides.get(code),
+             "amount": overrides.get(code, defaults.get(code, 0))}
+            for code in sorted(set(defaults) | set(overrides))]
+
+
+def set_rules(session: so.Session, station_id: int, amounts: dict[str, int | None]) -> None:
+    """Set the station's amounts for the events given; None returns one to the default.
+
+    Past entries keep their amounts: a rule applies to what is booked after it changed.
+    """
+    defaults = _defaults(session)
+    for code, amount in amounts.items():
+        if code not in defaults:
+            raise Invalid("unknown_event_code", field="rules", event_code=code)
+        if amount is not None and amount < 0:
+            raise Invalid("validation_error", field="rules")
+    for code, amount in amounts.items():
+        row = session.scalar(sa.select(PointsRule).where(PointsRule.station_id == station_id,
+                                                         PointsRule.event_code == code))
+        if amount is None:
+            if row is not None:
+                session.delete(row)
+        elif row is None:
+            session.add(PointsRule(station_id=station_id, event_code=code, amount=amount,
+                                   updated_at=clock.now()))
+        else:
+            row.amount, row.updated_at = amount, clock.now()
+    session.flush()
+
+
+# Reading the ledger -----------------------------------------------------------------------------
+
+def entries_query(station_id: int, *, user_id: int | None = None,
+                  since: dt.datetime | None = None, until: dt.datetime | None = None,
+                  event_code: str | None = None) -> sa.Select[Any]:
+    """Ledger entries of a station, newest first."""
+    query = sa.select(PointsEntry).where(PointsEntry.station_id == station_id)
+    if user_id is not None:
+        query = query.where(PointsEntry.user_id == user_id)
+    if since is not None:
+        query = query.where(PointsEntry.created_at >= since)
+    if until is not None:
+        query = query.where(PointsEntry.created_at < until)
+    if event_code:
+        query = query.where(PointsEntry.event_code == event_code)
+    return query.order_by(PointsEntry.created_at.desc(), PointsEntry.id.desc())
+
+
+def period_start(period: str, timezone: str, now: dt.datetime | None = None) -> dt.datetime | None:
+    """The start of the current ``week`` (Monday) or ``month`` in the station's time zone."""
+    if period not in PERIODS:
+        raise Invalid("validation_error", field="period")
+    if period == "all":
+        return None
+    zone = zoneinfo.ZoneInfo(timezone)
+    today = (now or clock.now()).astimezone(zone).date()
+    first = today - dt.timedelta(days=today.weekday()) if period == "week" else today.replace(day=1)
+    # Built from the wall-clock date, so a DST change inside the period cannot shift midnight.
+    return dt.datetime(first.year, first.month, first.day, tzinfo=zone).astimezone(dt.UTC)
+
+
+def leaderboard(session: so.Session, station_id: int, *, since: dt.datetime | None,
+                group_id: int | None = None, limit: int = 10) -> list[dict[str, Any]]:
+    """People ranked by points earned (positive entries) since ``since``; ties share a rank."""
+    earned = sa.func.sum(PointsEntry.amount)
+    ranked = (
+        sa.select(PointsEntry.user_id.label("user_id"), earned.label("points"),
+                  sa.func.rank().over(order_by=earned.desc()).label("rank"))
+        .where(PointsEntry.station_id == station_id, PointsEntry.amount > 0)
+        .group_by(PointsEntry.user_id)
+    )
+    if since is not None:
+        ranked = ranked.where(PointsEntry.created_at >= since)
+    if group_id is not None:
+        ranked = ranked.where(PointsEntry.user_id.in_(
+            sa.select(GroupMember.user_id).where(GroupMember.station_id == station_id,
+                                                 GroupMember.group_id == group_id)))
+    board = ranked.subquery()
+    rows = session.execute(
+        sa.select(board.c.rank, board.c.user_id, User.display_name, board.c.points)
+        .join(User, User.id == board.c.user_id)
+        .order_by(board.c.rank, board.c.user_id).limit(limit)
+    ).all()
+    return [{"rank": int(r.rank), "user_id": r.user_id, "display_name": r.display_name,
+             "points": int(r.points)} for r in rows]

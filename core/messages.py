@@ -64,6 +64,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "already_spent": {"en": "This was already paid for.", "zh-CN": "该项已支付。"},
     "http_error": {"en": "The request failed.", "zh-CN": "请求失败。"},
+    "service_unavailable": {
+        "en": "The service is unavailable; try again later.",
+        "zh-CN": "服务暂时不可用，请稍后再试。",
+    },
     # auth
     "authentication_required": {"en": "Sign in first.", "zh-CN": "请先登录。"},
     "invalid_token": {
@@ -95,6 +99,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "wrong_password": {"en": "The current password is wrong.", "zh-CN": "当前密码错误。"},
     "account_erased": {"en": "This account was deleted.", "zh-CN": "该账号已注销。"},
+    "device_not_found": {"en": "No such device is registered.", "zh-CN": "未找到该设备。"},
     "superuser_required": {
         "en": "Only a deployment superuser may do this.",
         "zh-CN": "仅系统超级管理员可执行此操作。",
@@ -130,6 +135,104 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "That person is not a member of this station.",
         "zh-CN": "此人不是本站点成员。",
     },
+    # tasks, assignments, check-ins
+    "task_not_found": {"en": "Task not found.", "zh-CN": "未找到该任务。"},
+    "unknown_task_kind": {"en": "Unknown task kind {kind}.", "zh-CN": "未知任务类型 {kind}。"},
+    "task_kind_private": {
+        "en": "Tasks of kind {kind} are managed by their own feature.",
+        "zh-CN": "{kind} 类任务由对应功能单独管理。",
+    },
+    "task_window_invalid": {
+        "en": "A task must end after it starts.",
+        "zh-CN": "任务结束时间必须晚于开始时间。",
+    },
+    "position_incomplete": {
+        "en": "Give both latitude and longitude, or neither.",
+        "zh-CN": "纬度和经度须同时提供或同时省略。",
+    },
+    "capacity_below_filled": {
+        "en": "{filled} places are taken; capacity cannot drop to {capacity}.",
+        "zh-CN": "已有 {filled} 人报名，名额不能减至 {capacity}。",
+    },
+    "task_not_open": {"en": "This task is no longer open.", "zh-CN": "该任务已不再开放。"},
+    "task_ended": {"en": "This task has ended.", "zh-CN": "该任务已结束。"},
+    "already_signed_up": {
+        "en": "Already signed up for this task.",
+        "zh-CN": "已报名该任务。",
+    },
+    "task_full": {
+        "en": "All {capacity} places are taken.",
+        "zh-CN": "{capacity} 个名额已满。",
+    },
+    "assignment_not_found": {
+        "en": "Not signed up for this task.",
+        "zh-CN": "未报名该任务。",
+    },
+    "cannot_withdraw": {
+        "en": "Cannot withdraw once {status}.",
+        "zh-CN": "当前状态（{status}）无法退出。",
+    },
+    "not_assigned": {
+        "en": "Only people with a place can check in.",
+        "zh-CN": "只有已获得名额的人员才能签到。",
+    },
+    "already_checked_in": {"en": "Already checked in.", "zh-CN": "已签到。"},
+    "already_completed": {"en": "This task is already completed.", "zh-CN": "该任务已完成。"},
+    "not_checked_in": {"en": "Check in before checking out.", "zh-CN": "请先签到再签退。"},
+    "checkin_not_open": {
+        "en": "Check-in opens at {opens_at}.",
+        "zh-CN": "签到将于 {opens_at} 开放。",
+    },
+    "checkin_closed": {
+        "en": "Check-in closed at {closed_at}.",
+        "zh-CN": "签到已于 {closed_at} 关闭。",
+    },
+    "device_time_in_future": {
+        "en": "The phone's time is ahead of the server's; check the phone's clock.",
+        "zh-CN": "手机时间快于服务器时间，请检查手机时钟。",
+    },
+    "device_time_too_old": {
+        "en": "Check-ins are accepted up to {max_minutes} minutes late.",
+        "zh-CN": "签到最多可延迟 {max_minutes} 分钟提交。",
+    },
+    "mock_location_refused": {
+        "en": "Mock locations are not accepted.",
+        "zh-CN": "不接受模拟定位。",
+    },
+    "position_inaccurate": {
+        "en": "The position is too inaccurate ({accuracy_m} m; at most {limit_m} m).",
+        "zh-CN": "定位精度不足（{accuracy_m} 米，最多 {limit_m} 米）。",
+    },
+    "outside_geofence": {
+        "en": "You are {distance_m} m from the task; the area has a {radius_m} m radius.",
+        "zh-CN": "您距任务地点 {distance_m} 米，范围半径为 {radius_m} 米。",
+    },
+    "client_id_reused": {
+        "en": "This client_id was used for another record.",
+        "zh-CN": "该 client_id 已用于其他记录。",
+    },
+    "task_cancelled": {
+        "en": "The task {title} was cancelled. {reason}",
+        "zh-CN": "任务“{title}”已取消。{reason}",
+    },
+    "task_assigned": {
+        "en": "You were assigned to the task {title}.",
+        "zh-CN": "您已被安排参加任务“{title}”。",
+    },
+    "waitlist_promoted": {
+        "en": "A place freed up: you are now signed up for {title}.",
+        "zh-CN": "有名额空出：您已成功报名“{title}”。",
+    },
+    # points, inbox
+    "unknown_event_code": {
+        "en": "Unknown points event {event_code}.",
+        "zh-CN": "未知积分事件 {event_code}。",
+    },
+    "points_adjusted": {
+        "en": "Your points were adjusted by {amount}: {reason}",
+        "zh-CN": "您的积分调整了 {amount}：{reason}",
+    },
+    "notification_not_found": {"en": "Notification not found.", "zh-CN": "未找到该通知。"},
 }
 
 

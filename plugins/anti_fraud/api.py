@@ -11,7 +11,7 @@ from api.auth import actor
 from api.errors import request_locale
 from api.pagination import QueryPage
 from api.smorest import Blueprint
-from api.unit_of_work import db
+from api.unit_of_work import db, upload_limit
 from core import events
 from core.access import Actor
 from core.errors import Invalid, PermissionDenied
@@ -21,9 +21,10 @@ from plugins.anti_fraud.models import Attempt, Question, Redemption
 
 blp = Blueprint("anti_fraud", __name__, description="Anti-fraud quizzes, alliance shops, coupons")
 
+# A file, not an API body: a malformed one is a 422 with its line, like a bad CSV, so the JSON
+# variant is described in the text rather than as an application/json request body.
 FILE_BODY = {"content": {
     "text/csv": {"schema": {"type": "string"}},
-    "application/json": {"schema": {"type": "object"}},
     "multipart/form-data": {"schema": {"type": "object", "properties": {
         "file": {"type": "string", "format": "binary"}}}},
 }}
@@ -98,15 +99,17 @@ def anti_fraud_questions_delete(station: str, question_id: int) -> None:
 
 
 @blp.route("/questions/import", methods=["POST"])
+@upload_limit(lambda _args: bank.MAX_FILE_BYTES)
 @blp.arguments(s.ImportArgsSchema, location="query")
 @blp.response(200, s.ImportResultSchema)
 @blp.doc(requestBody=FILE_BODY)
 def anti_fraud_questions_import(args: dict[str, Any], station: str) -> bank.ImportResult:
     """Import a CSV or JSON file of questions, all or nothing (officers and admins).
 
-    The body is the file (``text/csv`` or ``application/json``), or a form with ``file``.
-    A bad file is 422 ``import_invalid`` listing each bad line; nothing is stored. A question
-    whose key is already in the bank is updated.
+    The body is the file (``text/csv``, or the JSON file as ``application/json``), or a form
+    with ``file`` (``.csv`` or ``.json``). A bad file, a malformed JSON one included, is 422
+    ``import_invalid`` listing each bad line; nothing is stored. A question whose key is already
+    in the bank is updated. Files up to 4 MB.
     """
     who = actor(station)
     who.require("officer", "admin")

@@ -21,6 +21,7 @@ from plugins.anti_fraud.models import Question
 
 FORMAT_NAME = "wardens-anti-fraud-questions"
 MAX_QUESTIONS = 2000
+MAX_FILE_BYTES = 4 * 1024 * 1024  # 2000 questions in Chinese fit with room to spare
 MAX_ERRORS = 50
 STARTER_BANK = Path(__file__).with_name("starter_bank.json")
 LETTERS = "ABCDEF"

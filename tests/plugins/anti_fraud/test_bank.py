@@ -247,13 +247,27 @@ def test_the_starter_bank_is_good_and_loads_once(alliance, session):
 
 def test_switching_the_plugin_on_loads_the_starter_bank(world, session):
     station = world.station("north")
-    events.plugin_switched(session, station.id, "anti_fraud", True)
+    admin = world.person("admin", station=station, roles=["admin"])
+    url = "/api/v1/stations/north/plugins/anti_fraud"
+    on = world.client.put(url, json={"enabled": True}, headers=admin.headers)
+    assert on.status_code == 200 and on.json["enabled"] is True
     loaded = count(session, station.id)
-    assert loaded >= 80
-    events.plugin_switched(session, station.id, "anti_fraud", False)
-    events.plugin_switched(session, station.id, "anti_fraud", True)  # on again: nothing twice
+    assert loaded == len(bank.parse(bank.STARTER_BANK.read_bytes(), "json", "en"))
+    assert world.client.put(url, json={"enabled": False}, headers=admin.headers).status_code == 200
+    assert world.client.put(url, json={"enabled": True}, headers=admin.headers).status_code == 200
+    assert count(session, station.id) == loaded  # on again: nothing twice
     events.plugin_switched(session, station.id, "patrol", True)  # another plugin: not ours
     assert count(session, station.id) == loaded
+
+
+def test_a_station_may_ask_for_no_starter_bank(world, session):
+    station = world.station("south")
+    admin = world.person("admin", station=station, roles=["admin"])
+    answer = world.client.put("/api/v1/stations/south/plugins/anti_fraud", headers=admin.headers,
+                              json={"enabled": True, "settings": {"starter_bank_locales": ["en"]}})
+    assert answer.status_code == 200, answer.json
+    assert set(session.scalars(sa.select(Question.locale).where(
+        Question.station_id == station.id))) == {"en"}
 
 
 def test_the_cli_imports_a_file_and_reports_bad_lines(alliance, deployment, session, tmp_path):

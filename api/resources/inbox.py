@@ -1,0 +1,156 @@
+"""My inbox and my assignments: notifications rendered in my language, tasks across stations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+import sqlalchemy as sa
+
+from api.auth import current_user
+from api.fields import StationRefSchema, TimeRangeArgsSchema
+from api.pagination import QueryPage
+from api.smorest import Blueprint, Schema
+from api.unit_of_work import db
+from core import clock, messages, tasks
+from core.errors import NotFound
+from core.models import Assignment, Notification, Station, Task
+from core.models.tasks import AssignmentStatus
+
+blp = Blueprint("inbox", __name__, url_prefix="/api/v1/me",
+                description="My notifications and my assignments")
+
+
+class NotificationQueryArgsSchema(Schema):
+    unread = ma.fields.Boolean(metadata={"description": "Only unread (true) or read (false)"})
+
+
+class NotificationSchema(Schema):
+    """Dumps (Notification, Station code | None) rows, rendered in the reader's language."""
+
+    id = ma.fields.Integer()
+    code = ma.fields.String(metadata={"description": "Stable code, e.g. task_cancelled"})
+    text = ma.fields.String(metadata={"description": "The message in my language"})
+    params = ma.fields.Dict()
+    station = ma.fields.String(allow_none=True, metadata={"description": "Station code"})
+    created_at = ma.fields.AwareDateTime()
+    read_at = ma.fields.AwareDateTime(allow_none=True)
+
+    @ma.pre_dump
+    def _render(self, obj: Any, **_kwargs: Any) -> dict[str, Any]:
+        row, station = (obj[0], obj[1]) if isinstance(obj, sa.Row) else (obj, None)
+        return {"id": row.id, "code": row.code,
+                "text": messages.render(row.code, current_user().locale, row.params),
+                "params": row.params, "station": station, "created_at": row.created_at,
+                "read_at": row.read_at}
+
+
+class UnreadSchema(Schema):
+    unread = ma.fields.Integer()
+
+
+class MarkedSchema(Schema):
+    marked = ma.fields.Integer(metadata={"description": "How many were unread until now"})
+
+
+class TaskRefSchema(Schema):
+    id = ma.fields.Integer()
+    kind = ma.fields.String()
+    title = ma.fields.String()
+    starts_at = ma.fields.AwareDateTime()
+    ends_at = ma.fields.AwareDateTime()
+    lat = ma.fields.Float(allow_none=True)
+    lon = ma.fields.Float(allow_none=True)
+    radius_m = ma.fields.Integer()
+    status = ma.fields.String()
+
+
+class MyAssignmentSchema(Schema):
+    """Dumps (Assignment, Task, Station) rows."""
+
+    id = ma.fields.Integer(attribute="Assignment.id")
+    status = ma.fields.String(attribute="Assignment.status")
+    station = ma.fields.Nested(StationRefSchema, attribute="Station")
+    task = ma.fields.Nested(TaskRefSchema, attribute="Task")
+    created_at = ma.fields.AwareDateTime(attribute="Assignment.created_at")
+    checked_in_at = ma.fields.AwareDateTime(attribute="Assignment.checked_in_at", allow_none=True)
+    checked_out_at = ma.fields.AwareDateTime(attribute="Assignment.checked_out_at",
+                                             allow_none=True)
+
+
+class MyAssignmentQueryArgsSchema(TimeRangeArgsSchema):
+    status = ma.fields.List(ma.fields.String(
+        validate=ma.validate.OneOf([s.value for s in AssignmentStatus])),
+        metadata={"description": "Repeat to keep several statuses"})
+    station = ma.fields.String(validate=ma.validate.Length(max=32),
+                               metadata={"description": "A station code"})
+
+
+def _mine() -> sa.Select[Notification, str]:
+    return (sa.select(Notification, Station.code)
+            .outerjoin(Station, Station.id == Notification.station_id)
+            .where(Notification.user_id == current_user().id))
+
+
+@blp.route("/notifications", methods=["GET"])
+@blp.arguments(NotificationQueryArgsSchema, location="query")
+@blp.response(200, NotificationSchema(many=True))
+@blp.paginate(QueryPage)
+def notifications_list(args: dict[str, Any]) -> Any:
+    """My notifications, newest first, each rendered in my language."""
+    query = _mine().order_by(Notification.created_at.desc(), Notification.id.desc())
+    if "unread" in args:
+        query = query.where(Notification.read_at.is_(None) if args["unread"]
+                            else Notification.read_at.is_not(None))
+    return query
+
+
+@blp.route("/notifications/unread-count", methods=["GET"])
+@blp.response(200, UnreadSchema)
+def notifications_unread_count() -> dict[str, int]:
+    """How many of my notifications are unread (for the app's badge)."""
+    count = db().scalar(sa.select(sa.func.count()).select_from(Notification).where(
+        Notification.user_id == current_user().id, Notification.read_at.is_(None)))
+    return {"unread": int(count or 0)}
+
+
+@blp.route("/notifications/<int:notification_id>/read", methods=["POST"])
+@blp.response(200, NotificationSchema)
+def notifications_read(notification_id: int) -> Any:
+    """Mark one of my notifications read (again is harmless)."""
+    session = db()
+    row = session.execute(_mine().where(Notification.id == notification_id)).first()
+    if row is None:
+        raise NotFound("notification_not_found")
+    if row[0].read_at is None:
+        row[0].read_at = clock.now()
+    return row
+
+
+@blp.route("/notifications/read-all", methods=["POST"])
+@blp.response(200, MarkedSchema)
+def notifications_read_all() -> dict[str, int]:
+    """Mark all my notifications read."""
+    result: sa.CursorResult[Any] = db().execute(  # type: ignore[assignment]
+        sa.update(Notification)
+        .where(Notification.user_id == current_user().id, Notification.read_at.is_(None))
+        .values(read_at=clock.now()).execution_options(synchronize_session=False))
+    return {"marked": result.rowcount}
+
+
+@blp.route("/assignments", methods=["GET"])
+@blp.arguments(MyAssignmentQueryArgsSchema, location="query")
+@blp.response(200, MyAssignmentSchema(many=True))
+@blp.paginate(QueryPage)
+def me_assignments(args: dict[str, Any]) -> Any:
+    """My sign-ups in every station, soonest task first; filter by status, station, time."""
+    query = tasks.my_assignments(current_user().id)
+    if args.get("status"):
+        query = query.where(Assignment.status.in_(args["status"]))
+    if args.get("station"):
+        query = query.where(Station.code == args["station"])
+    if "since" in args:
+        query = query.where(Task.ends_at > args["since"])
+    if "until" in args:
+        query = query.where(Task.starts_at < args["until"])
+    return query

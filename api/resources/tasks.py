@@ -1,0 +1,366 @@
+"""Tasks of a station: scheduling, sign-ups and the waitlist, check-ins, check-in settings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+import sqlalchemy as sa
+
+from api.auth import actor
+from api.fields import Name, Text, TimeRangeArgsSchema
+from api.pagination import QueryPage
+from api.smorest import Blueprint, Schema
+from api.unit_of_work import db
+from core import audit, events, geofence, tasks
+from core.access import Actor
+from core.errors import Invalid
+from core.models import Checkin, Membership, Task
+from core.models.tasks import CheckinKind, TaskStatus, Visibility
+
+blp = Blueprint("tasks", __name__, url_prefix="/api/v1/stations",
+                description="Tasks, sign-ups, waitlists and geofenced check-ins")
+
+LAT = ma.validate.Range(min=-90, max=90)
+LON = ma.validate.Range(min=-180, max=180)
+CLIENT_ID = ma.validate.Regexp(r"^[A-Za-z0-9_-]{8,64}$",
+                               error="8-64 letters, digits, '-' or '_' (a UUID, say).")
+
+
+class TaskSchema(Schema):
+    id = ma.fields.Integer(dump_only=True)
+    kind = ma.fields.String(load_default="general", validate=ma.validate.Length(max=48))
+    title = Name(max_length=200, required=True)
+    description = Text(max_length=4000, load_default="")
+    starts_at = ma.fields.AwareDateTime(required=True)
+    ends_at = ma.fields.AwareDateTime(required=True)
+    lat = ma.fields.Float(allow_none=True, load_default=None, validate=LAT)
+    lon = ma.fields.Float(allow_none=True, load_default=None, validate=LON)
+    radius_m = ma.fields.Integer(load_default=100, validate=ma.validate.Range(min=1, max=10000),
+                                 metadata={"description": "Geofence radius in metres"})
+    capacity = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=1000))
+    filled = ma.fields.Integer(dump_only=True, metadata={"description": "Places taken"})
+    waitlist = ma.fields.Boolean(load_default=False,
+                                 metadata={"description": "Queue people once the task is full"})
+    visibility = ma.fields.String(load_default="public",
+                                  validate=ma.validate.OneOf([v.value for v in Visibility]))
+    status = ma.fields.String(dump_only=True)
+    created_by = ma.fields.Integer(dump_only=True, allow_none=True)
+    created_at = ma.fields.AwareDateTime(dump_only=True)
+    updated_at = ma.fields.AwareDateTime(dump_only=True)
+    my_status = ma.fields.String(dump_only=True, allow_none=True,
+                                 metadata={"description": "My assignment's status, if any"})
+
+    @ma.pre_dump
+    def _row(self, obj: Any, **_kwargs: Any) -> Any:
+        # List rows are (Task, my_status); a single task comes with my assignment's status.
+        if isinstance(obj, sa.Row):
+            task, status = obj
+            return _task_view(task, status)
+        return obj
+
+
+def _task_view(task: Task, my_status: str | None) -> dict[str, Any]:
+    fields = ("id", "kind", "title", "description", "starts_at", "ends_at", "lat", "lon",
+              "radius_m", "capacity", "filled", "waitlist", "visibility", "status", "created_by",
+              "created_at", "updated_at")
+    return {**{f: getattr(task, f) for f in fields}, "my_status": my_status}
+
+
+class TaskUpdateSchema(Schema):
+    title = Name(max_length=200)
+    description = Text(max_length=4000)
+    starts_at = ma.fields.AwareDateTime()
+    ends_at = ma.fields.AwareDateTime()
+    lat = ma.fields.Float(allow_none=True, validate=LAT)
+    lon = ma.fields.Float(allow_none=True, validate=LON)
+    radius_m = ma.fields.Integer(validate=ma.validate.Range(min=1, max=10000))
+    capacity = ma.fields.Integer(validate=ma.validate.Range(min=1, max=1000))
+    waitlist = ma.fields.Boolean()
+    visibility = ma.fields.String(validate=ma.validate.OneOf([v.value for v in Visibility]))
+
+
+class TaskQueryArgsSchema(TimeRangeArgsSchema):
+    kind = ma.fields.String(validate=ma.validate.Length(max=48))
+    status = ma.fields.String(validate=ma.validate.OneOf([s.value for s in TaskStatus]))
+    mine = ma.fields.Boolean(load_default=False,
+                             metadata={"description": "Only tasks I am signed up or waiting for"})
+
+
+class CancelSchema(Schema):
+    reason = Text(max_length=500, load_default="")
+
+
+class SignupCreateSchema(Schema):
+    user_id = ma.fields.Integer(metadata={"description": "Someone else to assign (officers)"})
+
+
+class AssignmentSchema(Schema):
+    id = ma.fields.Integer()
+    task_id = ma.fields.Integer()
+    user_id = ma.fields.Integer()
+    status = ma.fields.String()
+    assigned_by = ma.fields.Integer(allow_none=True)
+    waitlist_position = ma.fields.Integer(allow_none=True)
+    created_at = ma.fields.AwareDateTime()
+    updated_at = ma.fields.AwareDateTime()
+    checked_in_at = ma.fields.AwareDateTime(allow_none=True)
+    checked_out_at = ma.fields.AwareDateTime(allow_none=True)
+
+
+class SignupSchema(AssignmentSchema):
+    """Dumps (Assignment, User) rows: a task's people, for its officers."""
+
+    display_name = ma.fields.String()
+
+    @ma.pre_dump
+    def _row(self, obj: Any, **_kwargs: Any) -> Any:
+        assignment, user = obj
+        return {**_assignment_view(assignment), "display_name": user.display_name}
+
+
+def _assignment_view(assignment: Any, position: int | None = None) -> dict[str, Any]:
+    fields = ("id", "task_id", "user_id", "status", "assigned_by", "created_at", "updated_at",
+              "checked_in_at", "checked_out_at")
+    return {**{f: getattr(assignment, f) for f in fields}, "waitlist_position": position}
+
+
+class CheckinCreateSchema(Schema):
+    kind = ma.fields.String(required=True, validate=ma.validate.OneOf([k.value for k in CheckinKind]))
+    lat = ma.fields.Float(required=True, validate=LAT)
+    lon = ma.fields.Float(required=True, validate=LON)
+    accuracy_m = ma.fields.Float(required=True, validate=ma.validate.Range(min=0, max=100000),
+                                 metadata={"description": "The fix's accuracy radius, metres"})
+    is_mock = ma.fields.Boolean(load_default=False,
+                                metadata={"description": "The phone reports a mock location"})
+    device_time = ma.fields.AwareDateTime(required=True)
+    client_id = ma.fields.String(required=True, validate=CLIENT_ID,
+                                 metadata={"description": "Generated by the phone; a re-sent "
+                                                          "one is reported as a duplicate"})
+
+
+class CheckinSchema(Schema):
+    id = ma.fields.Integer()
+    task_id = ma.fields.Integer()
+    assignment_id = ma.fields.Integer()
+    user_id = ma.fields.Integer()
+    kind = ma.fields.String()
+    lat = ma.fields.Float(allow_none=True)
+    lon = ma.fields.Float(allow_none=True)
+    accuracy_m = ma.fields.Float()
+    is_mock = ma.fields.Boolean()
+    distance_m = ma.fields.Float(allow_none=True)
+    device_time = ma.fields.AwareDateTime()
+    server_time = ma.fields.AwareDateTime()
+    client_id = ma.fields.String()
+
+
+class CheckinResultSchema(CheckinSchema):
+    duplicate = ma.fields.Boolean(metadata={"description": "Seen before: nothing new recorded"})
+    assignment_status = ma.fields.String()
+    points_awarded = ma.fields.Integer()
+
+
+class TaskSettingsSchema(Schema):
+    accuracy_limit_m = ma.fields.Integer(validate=ma.validate.Range(min=5, max=1000))
+    checkin_opens_minutes = ma.fields.Integer(validate=ma.validate.Range(min=0, max=1440))
+    checkout_grace_minutes = ma.fields.Integer(validate=ma.validate.Range(min=0, max=1440))
+    max_offline_minutes = ma.fields.Integer(validate=ma.validate.Range(min=0, max=10080))
+    refuse_mock_locations = ma.fields.Boolean()
+    no_show_grace_minutes = ma.fields.Integer(validate=ma.validate.Range(min=0, max=1440))
+
+
+def _task(who: Actor, task_id: int) -> tuple[Task, Any]:
+    who.require_member()
+    return tasks.get_visible_task(db(), who, task_id)
+
+
+# Tasks ----------------------------------------------------------------------------------------
+
+@blp.route("/<station>/tasks", methods=["POST"])
+@blp.arguments(TaskSchema)
+@blp.response(201, TaskSchema)
+def tasks_create(body: dict[str, Any], station: str) -> dict[str, Any]:
+    """Post a task with a place, a window and a number of places (officers and admins)."""
+    who = actor(station)
+    who.require("officer", "admin")
+    session = db()
+    owner = tasks.kind_owner(session, body["kind"])
+    if body["kind"] in tasks.private_kinds(session):
+        raise Invalid("task_kind_private", field="kind", kind=body["kind"])
+    if owner is not None and not events.deployment(session).is_enabled(session, who.station.id,
+                                                                       owner):
+        raise Invalid("unknown_task_kind", field="kind", kind=body["kind"])
+    task = tasks.create_task(session, who.station.id, created_by=who.user.id, **body)
+    audit.record(session, actor=who.user, role=who.role, action="task.created", record=task,
+                 title=task.title)
+    return _task_view(task, None)
+
+
+@blp.route("/<station>/tasks", methods=["GET"])
+@blp.arguments(TaskQueryArgsSchema, location="query")
+@blp.response(200, TaskSchema(many=True))
+@blp.paginate(QueryPage)
+def tasks_list(args: dict[str, Any], station: str) -> Any:
+    """Tasks I may see, by start time; filter by kind, status, time range, or mine."""
+    who = actor(station)
+    who.require_member()
+    return tasks.visible_tasks(db(), who, **args)
+
+
+@blp.route("/<station>/tasks/<int:task_id>", methods=["GET"])
+@blp.response(200, TaskSchema)
+def tasks_get(station: str, task_id: int) -> dict[str, Any]:
+    """A task, with my assignment's status."""
+    task, mine = _task(actor(station), task_id)
+    return _task_view(task, mine.status if mine else None)
+
+
+@blp.route("/<station>/tasks/<int:task_id>", methods=["PATCH"])
+@blp.arguments(TaskUpdateSchema)
+@blp.response(200, TaskSchema)
+def tasks_update(changes: dict[str, Any], station: str, task_id: int) -> dict[str, Any]:
+    """Change an open task (officers and admins); more places go to the waitlist in order."""
+    who = actor(station)
+    who.require("officer", "admin")
+    task, mine = _task(who, task_id)
+    tasks.update_task(db(), task, changes)
+    audit.record(db(), actor=who.user, role=who.role, action="task.updated", record=task,
+                 fields=sorted(changes))
+    return _task_view(task, mine.status if mine else None)
+
+
+@blp.route("/<station>/tasks/<int:task_id>/cancel", methods=["POST"])
+@blp.arguments(CancelSchema)
+@blp.response(200, TaskSchema)
+def tasks_cancel(body: dict[str, Any], station: str, task_id: int) -> dict[str, Any]:
+    """Cancel a task; everyone signed up or waiting is notified (officers and admins)."""
+    who = actor(station)
+    who.require("officer", "admin")
+    task, mine = _task(who, task_id)
+    told = tasks.cancel_task(db(), task, reason=body["reason"])
+    audit.record(db(), actor=who.user, role=who.role, action="task.cancelled", record=task,
+                 reason=body["reason"], notified=len(told))
+    return _task_view(task, mine.status if mine else None)
+
+
+# Sign-ups -------------------------------------------------------------------------------------
+
+@blp.route("/<station>/tasks/<int:task_id>/signups", methods=["GET"])
+@blp.response(200, SignupSchema(many=True))
+@blp.paginate(QueryPage)
+def signups_list(station: str, task_id: int) -> Any:
+    """A task's people: places first, then the waitlist in order (officers and admins)."""
+    who = actor(station)
+    who.require("officer", "admin")
+    task, _ = _task(who, task_id)
+    return tasks.assignments_query(task)
+
+
+@blp.route("/<station>/tasks/<int:task_id>/signups", methods=["POST"])
+@blp.arguments(SignupCreateSchema)
+@blp.response(201, AssignmentSchema)
+def signups_create(body: dict[str, Any], station: str, task_id: int) -> dict[str, Any]:
+    """Sign up for a task, or join its waitlist; officers may assign someone (``user_id``).
+
+    409 ``task_full`` when no place is left and the task keeps no waitlist.
+    """
+    who = actor(station)
+    session = db()
+    task, mine = _task(who, task_id)
+    user_id = body.get("user_id", who.user.id)
+    if user_id == who.user.id:
+        who.require("volunteer", "officer", "admin")
+        assignment = tasks.sign_up(session, task, user_id, existing=mine)
+    else:
+        who.require("officer", "admin")
+        if session.scalar(sa.select(Membership.id).where(
+                Membership.station_id == who.station.id, Membership.user_id == user_id)) is None:
+            raise Invalid("not_a_member", field="user_id")
+        assignment = tasks.sign_up(session, task, user_id, by=who.user.id)
+        audit.record(session, actor=who.user, role=who.role, action="task.assigned",
+                     record=task, user_id=user_id, status=str(assignment.status))
+    return _assignment_view(assignment, tasks.waitlist_position(session, assignment))
+
+
+@blp.route("/<station>/tasks/<int:task_id>/signups/me", methods=["DELETE"])
+@blp.response(204)
+def signups_delete_mine(station: str, task_id: int) -> None:
+    """Withdraw from a task or its waitlist; my place goes to the first in line."""
+    who = actor(station)
+    task, _ = _task(who, task_id)
+    tasks.withdraw(db(), task, who.user.id)
+
+
+@blp.route("/<station>/tasks/<int:task_id>/signups/<int:user_id>", methods=["DELETE"])
+@blp.response(204)
+def signups_delete(station: str, task_id: int, user_id: int) -> None:
+    """Take someone off a task (officers and admins); the place goes to the first in line."""
+    who = actor(station)
+    who.require("officer", "admin")
+    task, _ = _task(who, task_id)
+    tasks.withdraw(db(), task, user_id)
+    audit.record(db(), actor=who.user, role=who.role, action="task.unassigned", record=task,
+                 user_id=user_id)
+
+
+# Check-ins ------------------------------------------------------------------------------------
+
+@blp.route("/<station>/tasks/<int:task_id>/checkins", methods=["POST"])
+@blp.arguments(CheckinCreateSchema)
+@blp.response(201, CheckinResultSchema)
+@blp.alt_response(200, schema=CheckinResultSchema, description="A re-sent client_id")
+def checkins_create(body: dict[str, Any], station: str, task_id: int) -> Any:
+    """Check in (``kind: in``) or out (``out``) on the spot; check-out completes the task.
+
+    422 ``outside_geofence`` carries ``distance_m`` and ``radius_m``; a re-sent ``client_id``
+    answers 200 with ``duplicate: true`` and records nothing.
+    """
+    who = actor(station)
+    task, mine = _task(who, task_id)
+    result = tasks.check_in(db(), task, who.user.id, assignment=mine, **body)
+    view = {**{f: getattr(result.checkin, f) for f in CheckinSchema._declared_fields},
+            "duplicate": result.duplicate, "assignment_status": result.assignment.status,
+            "points_awarded": result.points}
+    return (view, 200) if result.duplicate else view
+
+
+@blp.route("/<station>/tasks/<int:task_id>/checkins", methods=["GET"])
+@blp.response(200, CheckinSchema(many=True))
+@blp.paginate(QueryPage)
+def checkins_list(station: str, task_id: int) -> Any:
+    """A task's check-ins and check-outs: all for officers and admins, my own for others."""
+    who = actor(station)
+    task, _ = _task(who, task_id)
+    query = tasks.checkins_query(task)
+    if not who.is_staff:
+        query = query.where(Checkin.user_id == who.user.id)
+    return query
+
+
+# Settings -------------------------------------------------------------------------------------
+
+@blp.route("/<station>/task-settings", methods=["GET"])
+@blp.response(200, TaskSettingsSchema)
+def task_settings_get(station: str) -> dict[str, Any]:
+    """The station's check-in rules: accuracy limit, when check-in opens and closes."""
+    who = actor(station)
+    who.require_member()
+    return geofence.station_rules(who.station.settings)
+
+
+@blp.route("/<station>/task-settings", methods=["PUT"])
+@blp.arguments(TaskSettingsSchema)
+@blp.response(200, TaskSettingsSchema)
+def task_settings_put(body: dict[str, Any], station: str) -> dict[str, Any]:
+    """Change the station's check-in rules (admins); fields left out keep their value."""
+    who = actor(station)
+    who.require("admin")
+    settings = dict(who.station.settings or {})
+    before = geofence.station_rules(settings)
+    settings["tasks"] = {**(settings.get("tasks") or {}), **body}
+    who.station.settings = settings  # a new dict: JSON columns only see reassignment
+    audit.record(db(), actor=who.user, role=who.role, action="station.task_settings_changed",
+                 record=who.station, before=before, after=geofence.station_rules(settings))
+    return geofence.station_rules(settings)
+

@@ -1,0 +1,66 @@
+"""The patrol plugin: routes with checkpoint codes, patrols and scans, incidents, roster, coverage."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import orm as so
+
+from core.hookspecs import PluginInfo, TaskKind
+from core.jobs import Job
+from core.models import Station, User
+from core.plugins import hookimpl
+from plugins.patrol import models  # noqa: F401  (tables known before the prefix check)
+
+VERSION = "1.0"
+
+
+@hookimpl
+def wardens_describe_plugin() -> PluginInfo:
+    from plugins.patrol.messages import all_messages
+    from plugins.patrol.settings import PatrolSettingsSchema
+
+    return PluginInfo(
+        name="patrol", version=VERSION, package=__name__,
+        description="Red-armband patrols: checkpoint codes, incidents, duty roster, coverage",
+        settings_schema=PatrolSettingsSchema,
+        points_rules={"patrol.checkpoint_ok": 2, "patrol.completed": 10},
+        task_kinds=(TaskKind("patrol"),),
+        messages=all_messages(),
+    )
+
+
+@hookimpl
+def wardens_register_blueprints() -> list[Any]:
+    from plugins.patrol.api import blp
+
+    return [blp]
+
+
+@hookimpl
+def wardens_scheduled_jobs() -> list[Job]:
+    from plugins.patrol import coverage, service
+
+    def close_stale(session: so.Session, station: Station | None, now: dt.datetime) -> int:
+        return service.finish_stale(session, station.id, now) if station else 0
+
+    return [
+        Job("coverage_gaps", dt.timedelta(minutes=10), coverage.alert_gaps),
+        Job("close_stale_patrols", dt.timedelta(hours=1), close_stale),
+    ]
+
+
+@hookimpl
+def wardens_seed_demo(session: so.Session, station: Station, people: dict[str, User]) -> None:
+    from plugins.patrol import demo
+
+    demo.seed(session, station, people)
+
+
+@hookimpl
+def wardens_dashboard_metrics(session: so.Session, station: Station,
+                              since: dt.datetime) -> dict[str, Any]:
+    from plugins.patrol import metrics
+
+    return metrics.dashboard(session, station, since)

@@ -1,0 +1,63 @@
+"""The station knobs of patrol: their schema, defaults, and the typed view the service reads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import marshmallow as ma
+from sqlalchemy import orm as so
+
+from core import events
+
+V = ma.validate
+
+
+class PatrolSettingsSchema(ma.Schema):
+    """Defaults here; plugins.toml [plugins.patrol] and each station may override them."""
+
+    class Meta:
+        unknown = ma.RAISE
+
+    code_step_seconds = ma.fields.Integer(load_default=30, validate=V.Range(10, 300), metadata={
+        "description": "Step of the rotating codes of newly issued secrets"})
+    code_drift_steps = ma.fields.Integer(load_default=1, validate=V.Range(0, 3))
+    max_device_time_ahead_seconds = ma.fields.Integer(load_default=300, validate=V.Range(0, 3600))
+    max_speed_kmh = ma.fields.Float(load_default=25.0, validate=V.Range(1, 300))
+    late_upload_hours = ma.fields.Float(load_default=12.0, validate=V.Range(0.1, 720))
+    completion_ratio = ma.fields.Float(load_default=0.8, validate=V.Range(0, 1))
+    coverage_gap_hours = ma.fields.Float(load_default=4.0, validate=V.Range(0.25, 720))
+    max_wrong_codes = ma.fields.Integer(load_default=5, validate=V.Range(1, 50))
+    max_patrol_hours = ma.fields.Float(load_default=12.0, validate=V.Range(0.5, 48))
+    allow_static_codes = ma.fields.Boolean(load_default=True)
+    static_codes_earn_points = ma.fields.Boolean(load_default=True)
+    photo_max_bytes = ma.fields.Integer(load_default=5 * 1024 * 1024,
+                                        validate=V.Range(10 * 1024, 20 * 1024 * 1024))
+    task_lead_minutes = ma.fields.Integer(load_default=15, validate=V.Range(0, 240))
+
+
+@dataclass(frozen=True)
+class PatrolSettings:
+    """A station's knobs, typed; the defaults live in the schema alone."""
+
+    code_step_seconds: int
+    code_drift_steps: int
+    max_device_time_ahead_seconds: int
+    max_speed_kmh: float
+    late_upload_hours: float
+    completion_ratio: float
+    coverage_gap_hours: float
+    max_wrong_codes: int
+    max_patrol_hours: float
+    allow_static_codes: bool
+    static_codes_earn_points: bool
+    photo_max_bytes: int
+    task_lead_minutes: int
+
+
+_NAMES = {f.name for f in fields(PatrolSettings)}
+
+
+def for_station(session: so.Session, station_id: int) -> PatrolSettings:
+    """plugins.toml defaults with the station's overrides, validated by the schema."""
+    values = events.deployment(session).station_settings(session, station_id, "patrol")
+    return PatrolSettings(**{k: v for k, v in values.items() if k in _NAMES})

@@ -1,0 +1,326 @@
+"""Points: rules as data, balances and entries, adjustments, spending, leaderboards (points 3, 5)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import threading
+import uuid
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import orm as so
+
+from core import clock, ledger, stations, tasks
+from core.access import load_actor
+from core.errors import Conflict
+from core.models import AuditEvent, Notification, PointsBalance, PointsEntry, PointsRule
+from tests.test_tasks import HERE, START, checkin_body, signed_in_again, url
+
+
+@pytest.fixture
+def east(world):
+    return world.station("east")
+
+
+def award(session, station, person, amount, source, at=None):
+    if at is not None:
+        clock.freeze(at)
+    entry = ledger.award(session, station_id=station.id, user_id=person.id,
+                         event_code="core.task_completed", source_type="test",
+                         source_id=source, amount=amount)
+    session.commit()
+    return entry
+
+
+def ledger_sum(session, station, person):
+    return session.scalar(sa.select(sa.func.coalesce(sa.func.sum(PointsEntry.amount), 0)).where(
+        PointsEntry.station_id == station.id, PointsEntry.user_id == person.id))
+
+
+# Rules ------------------------------------------------------------------------------------------
+
+def test_rules_list_defaults_and_overrides_and_change_only_what_comes_after(
+        client, world, east, session):
+    officer = world.person("officer", station=east, roles=["officer"])
+    vol = world.person("v", station=east, roles=["volunteer"])
+    path = url(east, "/points/rules")
+    assert client.get(path, headers=vol.headers).status_code == 403
+    listed = client.get(path, headers=officer.headers)
+    assert listed.status_code == 200
+    assert {"event_code": "core.task_completed", "default": 10, "override": None,
+            "amount": 10} in listed.json["rules"]
+    award(session, east, vol, None, "before")
+    changed = client.put(path, json={"rules": {"core.task_completed": 25}}, headers=officer.headers)
+    assert changed.status_code == 200
+    assert {"event_code": "core.task_completed", "default": 10, "override": 25,
+            "amount": 25} in changed.json["rules"]
+    award(session, east, vol, None, "after")
+    amounts = session.scalars(sa.select(PointsEntry.amount).where(PointsEntry.user_id == vol.id)
+                              .order_by(PointsEntry.id)).all()
+    assert amounts == [10, 25]  # the earlier entry keeps its amount
+    back = client.put(path, json={"rules": {"core.task_completed": None}}, headers=officer.headers)
+    assert {"event_code": "core.task_completed", "default": 10, "override": None,
+            "amount": 10} in back.json["rules"]
+    assert session.scalar(sa.select(sa.func.count()).select_from(PointsRule)) == 0
+    unknown = client.put(path, json={"rules": {"core.juggling": 3}}, headers=officer.headers)
+    assert unknown.status_code == 422 and unknown.json["code"] == "unknown_event_code"
+    negative = client.put(path, json={"rules": {"core.task_completed": -1}},
+                          headers=officer.headers)
+    assert negative.status_code == 422
+    audits = session.scalars(sa.select(AuditEvent.action).where(
+        AuditEvent.action == "points.rules_changed")).all()
+    assert len(audits) == 2
+
+
+# Balance, entries, adjustments ------------------------------------------------------------------
+
+def test_balance_and_entries_are_mine_and_officers_see_anyone(client, world, east, session):
+    officer = world.person("officer", station=east, roles=["officer"])
+    a, b = (world.person(n, station=east, roles=["volunteer"]) for n in "ab")
+    award(session, east, a, 4, "x")
+    award(session, east, b, 6, "y")
+    assert client.get(url(east, "/points/balance"), headers=a.headers).json == {
+        "user_id": a.id, "balance": 4}
+    peek = client.get(url(east, f"/points/balance?user_id={b.id}"), headers=a.headers)
+    assert peek.status_code == 403
+    assert client.get(url(east, f"/points/entries?user_id={b.id}"),
+                      headers=a.headers).status_code == 403
+    assert client.get(url(east, f"/points/balance?user_id={b.id}"),
+                      headers=officer.headers).json["balance"] == 6
+    theirs = client.get(url(east, f"/points/entries?user_id={b.id}"), headers=officer.headers)
+    assert [(e["user_id"], e["amount"]) for e in theirs.json] == [(b.id, 6)]
+    everyone = client.get(url(east, "/points/entries"), headers=officer.headers)
+    assert sorted(e["amount"] for e in everyone.json) == [4, 6]
+    assert everyone.headers["X-Pagination"]
+
+
+def test_adjustments_are_audited_notified_and_never_go_below_zero(client, world, east, session):
+    officer = world.person("officer", station=east, roles=["officer"])
+    vol = world.person("v", station=east, roles=["volunteer"])
+    outsider = world.person("x")
+    path = url(east, "/points/adjustments")
+    assert client.post(path, json={"user_id": vol.id, "amount": 5, "reason": "x"},
+                       headers=vol.headers).status_code == 403
+    plus = client.post(path, json={"user_id": vol.id, "amount": 8, "reason": "Flood duty"},
+                       headers=officer.headers)
+    assert plus.status_code == 201 and plus.json["amount"] == 8
+    assert plus.json["created_by"] == officer.id and plus.json["note"] == "Flood duty"
+    minus = client.post(path, json={"user_id": vol.id, "amount": -3, "reason": "Double booked"},
+                        headers=officer.headers)
+    assert minus.status_code == 201 and minus.json["amount"] == -3
+    too_much = client.post(path, json={"user_id": vol.id, "amount": -6, "reason": "Oops"},
+                           headers=officer.headers)
+    assert too_much.status_code == 409 and too_much.json["code"] == "insufficient_points"
+    assert too_much.json["details"] == {"needed": 6, "balance": 5}
+    assert client.post(path, json={"user_id": vol.id, "amount": 1, "reason": ""},
+                       headers=officer.headers).status_code == 422
+    assert client.post(path, json={"user_id": vol.id, "amount": 0, "reason": "zero"},
+                       headers=officer.headers).status_code == 422
+    stranger = client.post(path, json={"user_id": outsider.id, "amount": 1, "reason": "r"},
+                           headers=officer.headers)
+    assert stranger.status_code == 422 and stranger.json["code"] == "not_a_member"
+    assert ledger.balance(session, east.id, vol.id) == 5 == ledger_sum(session, east, vol)
+    audited = session.scalars(sa.select(AuditEvent).where(
+        AuditEvent.action == "points.adjusted").order_by(AuditEvent.id)).all()
+    assert [(e.actor_id, e.details["amount"], e.details["reason"]) for e in audited] == [
+        (officer.id, 8, "Flood duty"), (officer.id, -3, "Double booked")]
+    told = session.scalars(sa.select(Notification.params).where(
+        Notification.user_id == vol.id, Notification.code == "points_adjusted")).all()
+    assert [p["amount"] for p in told] == ["+8", "-3"]
+
+
+# Spending and the ledger invariant --------------------------------------------------------------
+
+def test_spend_refuses_overdraft_and_a_second_spend_of_one_source(session, world, east):
+    vol = world.person("v", station=east, roles=["volunteer"])
+    award(session, east, vol, 10, "seed")
+    with pytest.raises(Conflict) as poor:
+        ledger.spend(session, station_id=east.id, user_id=vol.id, amount=11,
+                     event_code="shop.coupon", source_type="coupon", source_id="c1")
+    assert poor.value.code == "insufficient_points"
+    ledger.spend(session, station_id=east.id, user_id=vol.id, amount=4,
+                 event_code="shop.coupon", source_type="coupon", source_id="c1")
+    with pytest.raises(Conflict) as twice:
+        ledger.spend(session, station_id=east.id, user_id=vol.id, amount=4,
+                     event_code="shop.coupon", source_type="coupon", source_id="c1")
+    assert twice.value.code == "already_spent"
+    # a refused spend left nothing behind although the caller carried on
+    session.commit()
+    assert ledger.balance(session, east.id, vol.id) == 6 == ledger_sum(session, east, vol)
+
+
+def test_after_any_sequence_the_ledger_sums_to_the_balance(session, world, east):
+    people = [world.person(n, station=east, roles=["volunteer"]) for n in "abc"]
+    officer = world.person("o", station=east, roles=["officer"])
+    rng = random.Random(7)
+    for step in range(120):
+        person = rng.choice(people)
+        move = rng.choice(["award", "award-again", "spend", "adjust"])
+        amount = rng.randint(1, 15)
+        try:
+            if move == "award":
+                ledger.award(session, station_id=east.id, user_id=person.id,
+                             event_code="core.task_completed", source_type="t",
+                             source_id=step, amount=amount)
+            elif move == "award-again":
+                ledger.award(session, station_id=east.id, user_id=person.id,
+                             event_code="core.task_completed", source_type="t",
+                             source_id=max(0, step - 1), amount=amount)
+            elif move == "spend":
+                ledger.spend(session, station_id=east.id, user_id=person.id, amount=amount,
+                             event_code="shop.coupon", source_type="c", source_id=step)
+            else:
+                ledger.adjust(session, station_id=east.id, user_id=person.id,
+                              amount=rng.choice([-1, 1]) * amount, reason="r", by=officer.id,
+                              source_id=str(uuid.uuid4()))
+        except Conflict:
+            pass
+        if step % 10 == 0:
+            session.commit()
+    session.commit()
+    for person in people:
+        balance = ledger.balance(session, east.id, person.id)
+        assert balance >= 0 and balance == ledger_sum(session, east, person)
+
+
+@pytest.mark.postgres_only
+def test_forty_concurrent_spends_of_a_whole_balance_one_succeeds(live_world):
+    world = live_world
+    east = world.station("east")
+    vol = world.person("v", station=east, roles=["volunteer"])
+    ledger.award(world.session, station_id=east.id, user_id=vol.id, event_code="x.y",
+                 source_type="seed", source_id=1, amount=30)
+    world.session.commit()
+    factory = world.session.get_bind()
+    barrier = threading.Barrier(40)
+    outcomes: list[str] = []
+
+    def spend(n: int) -> None:
+        with so.Session(factory, info=world.session.info) as session:
+            barrier.wait()
+            try:
+                with session.begin():
+                    ledger.spend(session, station_id=east.id, user_id=vol.id, amount=30,
+                                 event_code="shop.coupon", source_type="coupon", source_id=n)
+                outcomes.append("ok")
+            except Conflict as exc:
+                outcomes.append(exc.code)
+
+    threads = [threading.Thread(target=spend, args=(n,)) for n in range(40)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert outcomes.count("ok") == 1
+    assert outcomes.count("insufficient_points") == 39
+    session = world.session
+    session.expire_all()
+    assert ledger.balance(session, east.id, vol.id) == 0 == ledger_sum(session, east, vol)
+    assert session.scalar(sa.select(PointsBalance.balance)
+                          .where(PointsBalance.user_id == vol.id)) == 0
+
+
+# Earn-once (point 5) ----------------------------------------------------------------------------
+
+def test_completing_retrying_and_resending_never_books_a_second_award(client, world, east,
+                                                                       session):
+    clock.freeze(START)
+    officer = world.person("officer", station=east, roles=["officer"])
+    vol = world.person("v", station=east, roles=["volunteer"])
+    task = client.post(url(east, "/tasks"), json={
+        "title": "Patrol", "starts_at": START.isoformat(),
+        "ends_at": (START + dt.timedelta(hours=1)).isoformat(), "lat": HERE[0], "lon": HERE[1]},
+        headers=officer.headers).json
+    base = url(east, f"/tasks/{task['id']}")
+    client.post(f"{base}/signups", json={}, headers=vol.headers)
+    client.post(f"{base}/checkins", json=checkin_body(), headers=vol.headers)
+    clock.advance(dt.timedelta(minutes=14))
+    out = checkin_body("out")
+    keyed = {**vol.headers, "Idempotency-Key": "checkout"}
+    first = client.post(f"{base}/checkins", json=out, headers=keyed)
+    assert first.status_code == 201 and first.json["points_awarded"] == 10
+    retried = client.post(f"{base}/checkins", json=out, headers=keyed)  # same key: a replay
+    resent = client.post(f"{base}/checkins", json=out, headers=vol.headers)  # same client_id
+    assert resent.status_code == 200 and resent.json["duplicate"] is True
+    assert resent.json["points_awarded"] == 0
+    another = client.post(f"{base}/checkins", json=checkin_body("out"), headers=vol.headers)
+    assert another.status_code == 409 and another.json["code"] == "already_completed"
+    assert retried.get_data() == first.get_data()
+    assignment = tasks.find_assignment(session, session.get(tasks.Task, task["id"]), vol.id)
+    again = ledger.award(session, station_id=east.id, user_id=vol.id,
+                         event_code="core.task_completed", source_type="assignment",
+                         source_id=assignment.id)
+    assert again is None  # any other path that retries the award
+    session.commit()
+    assert [e.amount for e in session.scalars(
+        sa.select(PointsEntry).where(PointsEntry.user_id == vol.id))] == [10]
+    assert ledger.balance(session, east.id, vol.id) == 10
+
+
+# Leaderboard ------------------------------------------------------------------------------------
+
+def test_leaderboard_periods_follow_the_station_time_zone_and_ties_share_a_rank(
+        client, world, east, session):
+    # Wednesday 2026-03-04 10:00 in Shanghai; the week began Monday 2026-03-02 00:00 (+08:00),
+    # that is Sunday 2026-03-01 16:00 UTC
+    now = dt.datetime(2026, 3, 4, 2, 0, tzinfo=dt.UTC)
+    a, b, c, d = (world.person(n, station=east, roles=["volunteer"]) for n in "abcd")
+    award(session, east, a, 5, "a1", at=dt.datetime(2026, 3, 1, 15, 59, tzinfo=dt.UTC))  # last week
+    award(session, east, a, 7, "a2", at=dt.datetime(2026, 3, 1, 16, 0, tzinfo=dt.UTC))  # this week
+    award(session, east, b, 7, "b1", at=dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC))
+    award(session, east, c, 3, "c1", at=dt.datetime(2026, 2, 27, 0, 0, tzinfo=dt.UTC))  # February
+    award(session, east, d, 20, "d1", at=dt.datetime(2026, 3, 3, 0, 0, tzinfo=dt.UTC))
+    ledger.spend(session, station_id=east.id, user_id=d.id, amount=15, event_code="shop.coupon",
+                 source_type="coupon", source_id="d")  # spending does not lower points earned
+    session.commit()
+    clock.freeze(now)
+    a = signed_in_again(world, a)
+
+    def board(query):
+        answer = client.get(url(east, f"/points/leaderboard?{query}"), headers=a.headers)
+        assert answer.status_code == 200, answer.json
+        return answer.json
+
+    week = board("period=week")
+    assert week["since"] == "2026-03-01T16:00:00+00:00" and week["timezone"] == "Asia/Shanghai"
+    assert [(e["rank"], e["display_name"], e["points"]) for e in week["entries"]] == [
+        (1, "d", 20), (2, "a", 7), (2, "b", 7)]
+    month = board("period=month")
+    assert month["since"] == "2026-02-28T16:00:00+00:00"
+    assert [(e["rank"], e["display_name"], e["points"]) for e in month["entries"]] == [
+        (1, "d", 20), (2, "a", 12), (3, "b", 7)]
+    everything = board("period=all&limit=3")
+    assert everything["since"] is None
+    assert [e["display_name"] for e in everything["entries"]] == ["d", "a", "b"]
+    assert client.get(url(east, "/points/leaderboard?period=year"),
+                      headers=a.headers).status_code == 422
+    assert client.get(url(east, "/points/leaderboard?limit=101"),
+                      headers=a.headers).status_code == 422
+
+
+def test_leaderboard_of_a_group(client, world, east, session):
+    officer = world.person("officer", station=east, roles=["officer"])
+    a, b = (world.person(n, station=east, roles=["volunteer"]) for n in "ab")
+    award(session, east, a, 5, "a")
+    award(session, east, b, 9, "b")
+    who = load_actor(session, "east", officer.user)
+    team = stations.create_group(session, who, kind="patrol_team", name="Team A")
+    stations.put_group_member(session, who, team.id, a.id, leader=False)
+    session.commit()
+    answer = client.get(url(east, f"/points/leaderboard?period=all&group={team.id}"),
+                        headers=a.headers)
+    assert [(e["rank"], e["user_id"]) for e in answer.json["entries"]] == [(1, a.id)]
+    missing = client.get(url(east, "/points/leaderboard?group=999999"), headers=a.headers)
+    assert missing.status_code == 404 and missing.json["code"] == "group_not_found"
+
+
+def test_period_start_in_the_station_zone():
+    now = dt.datetime(2026, 3, 31, 20, 0, tzinfo=dt.UTC)  # 1 April 04:00 in Shanghai
+    assert ledger.period_start("month", "Asia/Shanghai", now) == dt.datetime(
+        2026, 3, 31, 16, 0, tzinfo=dt.UTC)
+    assert ledger.period_start("month", "UTC", now) == dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
+    assert ledger.period_start("week", "Asia/Shanghai", now) == dt.datetime(
+        2026, 3, 29, 16, 0, tzinfo=dt.UTC)
+    assert ledger.period_start("all", "UTC", now) is None
+
