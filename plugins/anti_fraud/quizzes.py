@@ -14,6 +14,7 @@ from sqlalchemy import orm as so
 from core import audit, clock, ledger
 from core.access import Actor
 from core.errors import Conflict, Invalid, NotFound
+from core.models import PointsEntry
 from plugins.anti_fraud import coupons, questions
 from plugins.anti_fraud.models import Attempt, AttemptQuestion, Offer, Question, Quiz
 
@@ -258,9 +259,14 @@ def _read_answers(answers: list[dict[str, Any]],
 def _reward(session: so.Session, who: Actor, quiz: Quiz, graded: Graded) -> None:
     """Points and the reward coupon of a first pass; later passes find both already booked."""
     attempt = graded.attempt
-    entry = ledger.award(session, station_id=quiz.station_id, user_id=who.user.id,
-                         event_code=POINTS_EVENT, source_type=SOURCE_TYPE, source_id=quiz.id,
-                         amount=quiz.points, note=quiz.title[:200])
+    # Residents retake quizzes to practise: a cheap look first spares the ledger a refused
+    # insert; the ledger's unique key still decides when two first passes race.
+    booked = session.scalar(sa.select(PointsEntry.id).where(
+        PointsEntry.station_id == quiz.station_id, PointsEntry.user_id == who.user.id,
+        PointsEntry.source_type == SOURCE_TYPE, PointsEntry.source_id == str(quiz.id)))
+    entry = None if booked is not None else ledger.award(
+        session, station_id=quiz.station_id, user_id=who.user.id, event_code=POINTS_EVENT,
+        source_type=SOURCE_TYPE, source_id=quiz.id, amount=quiz.points, note=quiz.title[:200])
     attempt.points_awarded = entry.amount if entry is not None else 0
     if quiz.reward_offer_id is not None:
         coupon, refused = coupons.grant_for_quiz(session, quiz, who.user.id)
