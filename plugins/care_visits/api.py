@@ -251,6 +251,23 @@ def care_visits_review(body: dict[str, Any], station: str, visit_id: int) -> Any
     return visits.present(db(), [visit], who.station)[0]
 
 
+@blp.route("/visits/<int:visit_id>/visitors", methods=["POST"])
+@blp.arguments(schemas.VisitorSchema)
+@blp.response(201, schemas.VisitSchema)
+def care_visits_visitor_add(body: dict[str, Any], station: str, visit_id: int) -> Any:
+    """Put a member on a visit (care officers); they are told and may check in there."""
+    who = actor(station)
+    visit = visits.add_visitor(db(), who, visit_id, body["user_id"])
+    return visits.present(db(), [visit], who.station)[0]
+
+
+@blp.route("/visits/<int:visit_id>/visitors/<int:user_id>", methods=["DELETE"])
+@blp.response(204)
+def care_visits_visitor_remove(station: str, visit_id: int, user_id: int) -> None:
+    """Take someone off a visit they have not checked in to (care officers)."""
+    visits.remove_visitor(db(), actor(station), visit_id, user_id)
+
+
 # Follow-ups -----------------------------------------------------------------------------------
 
 @blp.route("/follow-ups", methods=["GET"])

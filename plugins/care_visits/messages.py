@@ -40,6 +40,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "The visit has not begun (status {status}).",
         "zh-CN": "走访尚未开始（状态 {status}）。",
     },
+    "visit_closed": {
+        "en": "This visit is over (status {status}).",
+        "zh-CN": "此次走访已结束（状态 {status}）。",
+    },
     "visit_not_under_review": {
         "en": "This visit is not waiting for review.",
         "zh-CN": "该走访无需审核。",

@@ -44,13 +44,19 @@ def counted_this_year(session: so.Session, station_id: int, year: int) -> dict[i
     return dict(rows.all())
 
 
-def plannable(session: so.Session, station_id: int) -> list[Recipient]:
-    """Recipients whose consent to visits stands and whose home can be fenced."""
-    rows = session.scalars(sa.select(Recipient).where(
+def plannable(session: so.Session, station_id: int, *, lock: bool = False) -> list[Recipient]:
+    """Recipients whose consent to visits stands and whose home can be fenced.
+
+    :param lock: lock their rows (PostgreSQL) so two planners of one station take turns; on
+        SQLite the write lock taken at BEGIN already serialises them.
+    """
+    query = (sa.select(Recipient).where(
         Recipient.station_id == station_id, Recipient.erased_at.is_(None),
         Recipient.consent_state == ConsentState.GIVEN, Recipient.lat.is_not(None))
         .order_by(Recipient.id))
-    return [r for r in rows if Scope.VISITS.value in r.consent_scope]
+    if lock:
+        query = query.with_for_update()
+    return [r for r in session.scalars(query) if Scope.VISITS.value in r.consent_scope]
 
 
 def windows(today: dt.date, year_end: dt.date, count: int,
@@ -79,6 +85,8 @@ def plan_station(session: so.Session, station: Station | None, now: dt.datetime)
     """
     if station is None:
         return 0
+    recipients = plannable(session, station.id, lock=True)
+    # Counted after taking the locks: a planner that waited sees what the other one made.
     mark_missed(session, station, now)
     settings = policy.settings(session, station.id)
     tz = zoneinfo.ZoneInfo(station.timezone)
@@ -86,7 +94,7 @@ def plan_station(session: so.Session, station: Station | None, now: dt.datetime)
     year_end = dt.date(today.year + 1, 1, 1)
     have = counted_this_year(session, station.id, today.year)
     created = 0
-    for recipient in plannable(session, station.id):
+    for recipient in recipients:
         needed = policy.required_visits(recipient, settings) - have.get(recipient.id, 0)
         if needed <= 0:
             continue
@@ -116,8 +124,12 @@ def create_campaign(session: so.Session, who: Actor, data: dict[str, Any]) -> tu
                         categories=sorted(set(data.get("categories") or [])),
                         supplies=list(data.get("supplies") or []),
                         service_type=data.get("service_type", ServiceType.FESTIVAL_VISIT))
-    session.add(campaign)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(campaign)
+            session.flush()
+    except sa.exc.IntegrityError:  # the same name launched at the same moment
+        raise Conflict("campaign_name_taken", field="name", name=data["name"]) from None
     result = run_campaign(session, who, campaign)
     audit.record(session, actor=who.user, role=who.role, action="care_visits.campaign_created",
                  record=campaign, **result)
@@ -143,9 +155,10 @@ def run_campaign(session: so.Session, who: Actor, campaign: Campaign) -> dict[st
     if campaign.ends_at <= clock.now():
         raise Conflict("campaign_ended")
     station = who.station
+    # Locked, then counted: two runs of one campaign take turns instead of doubling visits.
     everyone = session.scalars(sa.select(Recipient).where(
         Recipient.station_id == station.id, Recipient.erased_at.is_(None))
-        .order_by(Recipient.id)).all()
+        .order_by(Recipient.id).with_for_update()).all()
     done = set(session.scalars(sa.select(Visit.recipient_id).where(
         Visit.station_id == station.id, Visit.campaign_id == campaign.id)))
     result = {"created": 0, "already_planned": 0, "without_consent": 0, "consent_withdrawn": 0}

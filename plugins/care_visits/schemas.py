@@ -218,6 +218,11 @@ class AcknowledgementSchema(Schema):
     signature = ma.fields.Boolean()
 
 
+class AssigneeSchema(Schema):
+    user_id = ma.fields.Integer()
+    status = ma.fields.String()
+
+
 class VisitSchema(Schema):
     """The visit record: the six facts of electronic visit verification and what was found."""
 
@@ -236,7 +241,10 @@ class VisitSchema(Schema):
     began_at = ma.fields.AwareDateTime(allow_none=True)
     ended_at = ma.fields.AwareDateTime(allow_none=True)
     location = ma.fields.Nested(LocationSchema)
-    visitor_ids = ma.fields.List(ma.fields.Integer())
+    assignees = ma.fields.List(ma.fields.Nested(AssigneeSchema),
+                               metadata={"description": "Who is on the visit, and how far"})
+    visitor_ids = ma.fields.List(ma.fields.Integer(),
+                                 metadata={"description": "Who made the visit (checked out)"})
     flags = ma.fields.List(ma.fields.String())
     review = ma.fields.String()
     observations = ma.fields.String()
@@ -253,6 +261,10 @@ class VisitCreateSchema(Schema):
                                     validate=ma.validate.OneOf(_values(ServiceType)))
     visitor_ids = ma.fields.List(ma.fields.Integer(), validate=ma.validate.Length(max=10),
                                  metadata={"description": "Default: named visitors, then team"})
+
+
+class VisitorSchema(Schema):
+    user_id = ma.fields.Integer(required=True)
 
 
 class VisitUpdateSchema(Schema):

@@ -13,11 +13,20 @@ from sqlalchemy import orm as so
 from core import audit, clock, ledger, notifications
 from core.access import Actor
 from core.errors import Conflict, Invalid, NotFound, PermissionDenied
-from core.models import Assignment, AssignmentStatus, Checkin, Group, GroupMember, Station, Task
+from core.models import (
+    Assignment,
+    AssignmentStatus,
+    Checkin,
+    Group,
+    GroupMember,
+    Membership,
+    Station,
+    Task,
+)
 from core.models.tasks import CheckinKind, TaskStatus
-from core.tasks import create_task, finish_task, sign_up
+from core.tasks import create_task, finish_task, sign_up, update_task, withdraw
 from plugins.care_visits import policy
-from plugins.care_visits.access import CARE_TEAM, TASK_KIND, is_care_officer
+from plugins.care_visits.access import CARE_TEAM, TASK_KIND, is_care_officer, require_care_officer
 from plugins.care_visits.models import (
     Campaign,
     FollowUp,
@@ -355,8 +364,6 @@ def update_observations(session: so.Session, who: Actor, visit_id: int, text: st
 def review_visit(session: so.Session, who: Actor, visit_id: int, accept: bool,
                  note: str) -> Visit:
     """A care officer decides whether a flagged visit counts (and pays)."""
-    from plugins.care_visits.access import require_care_officer
-
     require_care_officer(session, who)
     visit = get_visit(session, who, visit_id)
     if visit.review != Review.PENDING:
@@ -374,8 +381,6 @@ def review_visit(session: so.Session, who: Actor, visit_id: int, accept: bool,
 
 def close_follow_up(session: so.Session, who: Actor, follow_up_id: int,
                     resolution: str) -> FollowUp:
-    from plugins.care_visits.access import require_care_officer
-
     require_care_officer(session, who)
     item = session.scalar(sa.select(FollowUp).where(FollowUp.id == follow_up_id,
                                                     FollowUp.station_id == who.station.id))
@@ -394,8 +399,6 @@ def close_follow_up(session: so.Session, who: Actor, follow_up_id: int,
 
 def officers_for(session: so.Session, station_id: int, care_group_id: int | None) -> list[int]:
     """The care officers to tell about a recipient: its team's, else every care team's."""
-    from core.models import Membership
-
     def officers(group_filter: Any) -> list[int]:
         rows = session.execute(
             sa.select(GroupMember.user_id, Membership.roles)
@@ -418,7 +421,13 @@ def present(session: so.Session, visits: Sequence[Visit], station: Station) -> l
     supplies: dict[int, list[SupplyDelivery]] = {i: [] for i in ids}
     follow_ups: dict[int, list[FollowUp]] = {i: [] for i in ids}
     signed: set[int] = set()
+    assignees: dict[int, list[dict[str, Any]]] = {v.task_id: [] for v in visits}
     if ids:
+        for a in session.scalars(sa.select(Assignment).where(
+                Assignment.station_id == station.id,
+                Assignment.task_id.in_(list(assignees)),
+                Assignment.status != AssignmentStatus.WITHDRAWN).order_by(Assignment.id)):
+            assignees[a.task_id].append({"user_id": a.user_id, "status": str(a.status)})
         for s in session.scalars(sa.select(SupplyDelivery).where(
                 SupplyDelivery.station_id == station.id, SupplyDelivery.visit_id.in_(ids))
                 .order_by(SupplyDelivery.id)):
@@ -438,7 +447,8 @@ def present(session: so.Session, visits: Sequence[Visit], station: Station) -> l
         "date": v.began_at.astimezone(tz).date().isoformat() if v.began_at else None,
         "began_at": v.began_at, "ended_at": v.ended_at,
         "location": {"lat": v.lat, "lon": v.lon, "distance_m": v.distance_m},
-        "visitor_ids": list(v.visitor_ids), "flags": list(v.flags), "review": str(v.review),
+        "assignees": assignees[v.task_id], "visitor_ids": list(v.visitor_ids),
+        "flags": list(v.flags), "review": str(v.review),
         "observations": v.observations,
         "supplies": [{"id": s.id, "item": s.item, "quantity": s.quantity, "unit": s.unit,
                       "client_id": s.client_id, "recorded_by": s.recorded_by,
@@ -455,3 +465,34 @@ def follow_up_dict(f: FollowUp) -> dict[str, Any]:
             "need": f.need, "category": f.category, "status": str(f.status),
             "client_id": f.client_id, "opened_by": f.opened_by, "opened_at": f.opened_at,
             "closed_by": f.closed_by, "closed_at": f.closed_at, "resolution": f.resolution}
+
+
+def add_visitor(session: so.Session, who: Actor, visit_id: int, user_id: int) -> Visit:
+    """Put a station member on a visit (care officers); a full visit gets one more place."""
+    require_care_officer(session, who)
+    visit = get_visit(session, who, visit_id)
+    if visit.status not in (VisitStatus.PLANNED, VisitStatus.IN_PROGRESS):
+        raise Conflict("visit_closed", status=str(visit.status))
+    if session.scalar(sa.select(Membership.id).where(
+            Membership.station_id == who.station.id, Membership.user_id == user_id)) is None:
+        raise Invalid("not_a_member", field="user_id")
+    task = session.get(Task, visit.task_id)
+    assert task is not None
+    if task.filled >= task.capacity:
+        update_task(session, task, {"capacity": task.capacity + 1})
+    sign_up(session, task, user_id, by=who.user.id)
+    audit.record(session, actor=who.user, role=who.role, action="care_visits.visitor_added",
+                 record=visit, user_id=user_id)
+    return visit
+
+
+def remove_visitor(session: so.Session, who: Actor, visit_id: int, user_id: int) -> Visit:
+    """Take someone off a visit not yet begun by them (care officers)."""
+    require_care_officer(session, who)
+    visit = get_visit(session, who, visit_id)
+    task = session.get(Task, visit.task_id)
+    assert task is not None
+    withdraw(session, task, user_id)
+    audit.record(session, actor=who.user, role=who.role, action="care_visits.visitor_removed",
+                 record=visit, user_id=user_id)
+    return visit
