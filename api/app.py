@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import sqlalchemy as sa
 from flask import Flask, current_app, request
 
 from api import config as app_config
@@ -13,6 +14,7 @@ from api.smorest import Api
 from api.unit_of_work import db
 from core.db import Database
 from core.errors import NotFound
+from core.models import Station
 from core.plugins import Deployment, DeploymentConfig
 
 
@@ -58,6 +60,16 @@ def _plugin_gate() -> None:
     """A plugin's endpoints answer 404 plugin_disabled for a station that has it off."""
     name = current_app.extensions["wardens.plugin_blueprints"].get(request.blueprint or "")
     if name is None or request.view_args is None:
+        return
+    view = current_app.view_functions.get(request.endpoint or "")
+    if getattr(view, "wardens_public", False):
+        # Reached by a secret in the URL (see api.auth.public_view): nobody is signed in.
+        station_id = db().scalar(sa.select(Station.id).where(
+            Station.code == request.view_args["station"]))
+        if station_id is None:
+            raise NotFound("station_not_found")
+        if not current_app.extensions["wardens"].is_enabled(db(), station_id, name):
+            raise NotFound("plugin_disabled", plugin=name)
         return
     who = actor(request.view_args["station"])
     who.require_member()

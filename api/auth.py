@@ -72,6 +72,16 @@ def current_session() -> AuthSession:
     return g.auth_session
 
 
+def public_view(view: Any) -> Any:
+    """Mark a plugin view reached by a secret in its URL (a calendar feed), not a bearer token.
+
+    The plugin gate then checks only that the station exists and has the plugin switched on;
+    the view itself must check the secret.
+    """
+    view.wardens_public = True
+    return view
+
+
 def actor(code: str) -> Actor:
     """The signed-in person acting in station ``code`` (404 if they may not see it)."""
     cached = g.get("actor")

@@ -18,7 +18,7 @@ class QueryPage(flask_smorest.Page):
         query = self.collection.limit(self.page_params.page_size).offset(
             self.page_params.first_item
         )
-        if len(self.collection.selected_columns) == 1 or _single_entity(self.collection):
+        if len(self.collection.column_descriptions) == 1:
             return list(db().scalars(query).all())
         return list(db().execute(query).all())
 
@@ -27,7 +27,3 @@ class QueryPage(flask_smorest.Page):
         count = sa.select(sa.func.count()).select_from(self.collection.order_by(None).subquery())
         return int(db().scalar(count) or 0)
 
-
-def _single_entity(query: sa.Select[Any]) -> bool:
-    descriptions = query.column_descriptions
-    return len(descriptions) == 1

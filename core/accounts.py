@@ -133,12 +133,12 @@ def rotate_session(session: so.Session, refresh_token: str, secret: str) -> Issu
         .values(refresh_hash=_digest(new_token), previous_hash=old_hash, rotated_at=now)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount == 1:
-        auth = session.scalars(
+    if result.rowcount == 1:  # type: ignore[attr-defined]
+        rotated = session.scalars(
             sa.select(AuthSession).where(AuthSession.refresh_hash == _digest(new_token))
         ).one()
-        _check_user_active(session, auth)
-        return IssuedSession(auth, new_token)
+        _check_user_active(session, rotated)
+        return IssuedSession(rotated, new_token)
     auth = session.scalar(sa.select(AuthSession).where(AuthSession.previous_hash == old_hash))
     if auth is None or auth.revoked_at is not None:
         raise Unauthenticated("invalid_refresh_token")
@@ -169,7 +169,7 @@ def revoke_sessions(session: so.Session, user_id: int, *, keep: int | None = Non
         query = query.where(AuthSession.id != keep)
         devices = devices.where(sa.or_(Device.session_id.is_(None), Device.session_id != keep))
     session.execute(devices)
-    return session.execute(query.values(revoked_at=now)).rowcount
+    return session.execute(query.values(revoked_at=now)).rowcount  # type: ignore[attr-defined]
 
 
 def end_session(session: so.Session, auth_session_id: int) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 class WardensError(Exception):
     """Base of every domain error; ``code`` is stable and machine-readable."""
 
-    def __init__(self, code: str, **details: Any) -> None:
+    def __init__(self, code: str, /, **details: Any) -> None:
         super().__init__(code)
         self.code = code
         self.details = details

@@ -89,7 +89,7 @@ def spend(session: so.Session, *, station_id: int, user_id: int, amount: int, ev
                        PointsBalance.balance >= amount)
                 .values(balance=PointsBalance.balance - amount)
                 .execution_options(synchronize_session=False)
-            ).rowcount
+            ).rowcount  # type: ignore[attr-defined]
             if moved == 1:
                 session.add(entry)
                 session.flush()

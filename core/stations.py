@@ -72,7 +72,7 @@ def update_station(session: so.Session, actor: Actor, changes: dict[str, Any]) -
     return actor.station
 
 
-def visible_stations(session: so.Session, user: User) -> sa.Select[tuple[Station]]:
+def visible_stations(session: so.Session, user: User) -> sa.Select:
     """Stations open to join, and the person's own."""
     mine = sa.select(Membership.station_id).where(Membership.user_id == user.id)
     query = sa.select(Station).order_by(Station.name, Station.id)
@@ -81,7 +81,7 @@ def visible_stations(session: so.Session, user: User) -> sa.Select[tuple[Station
     return query
 
 
-def my_memberships(user: User) -> sa.Select[tuple[Membership, Station]]:
+def my_memberships(user: User) -> sa.Select:
     return (
         sa.select(Membership, Station)
         .join(Station, Station.id == Membership.station_id)
@@ -118,7 +118,7 @@ def leave(session: so.Session, actor: Actor) -> None:
 
 
 def members_query(actor: Actor, *, role: str | None = None,
-                  q: str | None = None) -> sa.Select[tuple[Membership, User | None]]:
+                  q: str | None = None) -> sa.Select:
     actor.require("officer", "admin")
     query = (
         sa.select(Membership, User)
@@ -221,7 +221,7 @@ def _guard_last_admin(session: so.Session, membership: Membership,
 
 # Groups ---------------------------------------------------------------------------------------
 
-def groups_query(actor: Actor, kind: str | None = None) -> sa.Select[tuple[Group]]:
+def groups_query(actor: Actor, kind: str | None = None) -> sa.Select:
     actor.require_member()
     query = sa.select(Group).where(Group.station_id == actor.station.id).order_by(Group.name)
     if kind:
@@ -282,7 +282,7 @@ def group_members(session: so.Session, actor: Actor, group: Group) -> list[tuple
     return list(session.execute(
         sa.select(GroupMember, User).join(User, User.id == GroupMember.user_id)
         .where(GroupMember.group_id == group.id).order_by(GroupMember.id)
-    ).tuples())
+    ).all())  # type: ignore[arg-type]
 
 
 def put_group_member(session: so.Session, actor: Actor, group_id: int, user_id: int,
@@ -311,7 +311,7 @@ def remove_group_member(session: so.Session, actor: Actor, group_id: int, user_i
     actor.require("officer", "admin")
     group = get_group(session, actor, group_id)
     deleted = session.execute(sa.delete(GroupMember).where(
-        GroupMember.group_id == group.id, GroupMember.user_id == user_id)).rowcount
+        GroupMember.group_id == group.id, GroupMember.user_id == user_id)).rowcount  # type: ignore[attr-defined]
     if not deleted:
         raise NotFound("member_not_found")
     audit.record(session, actor=actor.user, role=actor.role, action="group.member_removed",

@@ -429,6 +429,43 @@ def promote_waitlisted(session: so.Session, task: Task) -> list[Assignment]:
     return promoted
 
 
+def transfer_place(session: so.Session, task: Task, from_user_id: int,
+                   to_user_id: int) -> Assignment:
+    """Hand ``from_user_id``'s place to ``to_user_id`` in one step (a swap between two people).
+
+    The place never goes back to the pool, so nobody in the waitlist can take it meanwhile;
+    ``filled`` does not move. The receiver may have been waitlisted or withdrawn before.
+    :raises Conflict: ``not_assigned`` when the giver no longer holds a place,
+        ``already_signed_up`` when the receiver holds one.
+    """
+    _require_open(task)
+    giver = find_assignment(session, task, from_user_id)
+    if giver is None or not _move(session, giver, S.SIGNED_UP, S.WITHDRAWN):
+        raise Conflict("not_assigned", status=str(giver.status) if giver else None)
+    receiver = find_assignment(session, task, to_user_id)
+    now = clock.now()
+    if receiver is None:
+        previous = None
+        receiver = session.scalars(
+            _insert(session, Assignment)
+            .values(station_id=task.station_id, task_id=task.id, user_id=to_user_id,
+                    status=S.SIGNED_UP, created_at=now, updated_at=now)
+            .on_conflict_do_nothing(index_elements=["station_id", "task_id", "user_id"])
+            .returning(Assignment)
+        ).first()
+    else:
+        previous = receiver.status
+        if previous not in (S.WAITLISTED, S.WITHDRAWN) or not _move(
+                session, receiver, previous, S.SIGNED_UP, checked_in_at=None,
+                checked_out_at=None):
+            receiver = None
+    if receiver is None:
+        raise Conflict("already_signed_up")
+    events.assignment_changed(session, task, giver, S.SIGNED_UP)
+    events.assignment_changed(session, task, receiver, previous)
+    return receiver
+
+
 def mark_no_show(session: so.Session, task: Task, assignment: Assignment) -> bool:
     """Record that a signed-up person never checked in (for the no-show job); False if moved."""
     if not _move(session, assignment, S.SIGNED_UP, S.NO_SHOW):

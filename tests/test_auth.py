@@ -154,3 +154,25 @@ def test_delete_me_anonymises_and_signs_out(client, world, session):
     assert live == 0
     # the number is free to register again
     assert register(client, phone=person.phone).status_code == 201
+
+
+def test_limits_are_shared_through_redis_by_every_server_process(deployment, world):
+    """Two app instances (two server processes) count failures in one Redis."""
+    import redis
+
+    from api import create_app
+    from tests.fixtures.app import TEST_CONFIG
+
+    url = "redis://127.0.0.1:6379/15"
+    redis.Redis.from_url(url).flushdb()
+    config = {**TEST_CONFIG, "RATELIMIT_STORAGE_URI": url, "AUTH_LIMIT_PER_PHONE": "4/hour"}
+    first, second = create_app(config, deployment=deployment), create_app(config,
+                                                                          deployment=deployment)
+    person = world.person()
+    bad = {"grant_type": "password", "phone": person.phone, "password": "guess-guess"}
+    statuses = []
+    for app in (first, second, first, second, first):
+        with app.test_client() as client:
+            statuses.append(client.post("/api/v1/auth/token", json=bad).status_code)
+    assert statuses == [401, 401, 401, 401, 429]
+    redis.Redis.from_url(url).flushdb()

@@ -97,7 +97,7 @@ def auth_token(body: dict[str, Any]) -> dict[str, Any]:
     elif grant == "refresh_token":
         (token,) = _required(body, "refresh_token")
         issued = accounts.rotate_session(session, token, current_app.config["SECRET_KEY"])
-        user = session.get(accounts.User, issued.session.user_id)
+        user = session.get_one(accounts.User, issued.session.user_id)
     else:
         deployment = current_app.extensions["wardens"]
         identity = deployment.pm.hook.wardens_verify_identity(grant_type=grant, payload=body)

@@ -153,7 +153,7 @@ def points_adjust(body: dict[str, Any], station: str) -> PointsEntry:
     audit.record(session, actor=who.user, role=who.role, action="points.adjusted",
                  record=entry, user_id=body["user_id"], amount=body["amount"],
                  reason=body["reason"])
-    notifications.notify(session, body["user_id"], "points_adjusted",
+    notifications.notify(session, entry.user_id, "points_adjusted",
                          station_id=who.station.id, amount=f"{body['amount']:+d}",
                          reason=body["reason"])
     return entry

@@ -63,13 +63,21 @@ class MemberSchema(Schema):
     created_at = ma.fields.AwareDateTime(attribute="Membership.created_at", dump_only=True)
 
     def _name(self, row: Any) -> str | None:
-        return row[1].display_name if row[1] else None
+        return row.User.display_name if row.User else None
 
     def _phone(self, row: Any) -> str | None:
-        return row[1].phone if row[1] else row[0].pending_phone
+        return row.User.phone if row.User else row.Membership.pending_phone
 
     def _pending(self, row: Any) -> bool:
-        return row[1] is None
+        return row.User is None
+
+
+class MemberRow:
+    """A (Membership, User) pair shaped like a query row (a tuple would read as (body, status))."""
+
+    def __init__(self, membership: Any, user: Any) -> None:
+        self.Membership = membership  # noqa: N815 - named like the query row's attributes
+        self.User = user  # noqa: N815
 
 
 class MemberCreateSchema(Schema):
@@ -188,7 +196,7 @@ def stations_update(changes: dict[str, Any], station: str) -> Station:
 def stations_join(station: str) -> Any:
     """Join a station that is open to join, as a resident."""
     who = actor(station)
-    return (stations.join(db(), who), who.user)
+    return MemberRow(stations.join(db(), who), who.user)
 
 
 # Members --------------------------------------------------------------------------------------
@@ -208,7 +216,7 @@ def members_list(args: dict[str, Any], station: str) -> Any:
 def members_create(body: dict[str, Any], station: str) -> Any:
     """Add a member by phone with roles; pending until that phone registers (admins)."""
     membership = stations.add_member(db(), actor(station), body["phone"], body["roles"])
-    return (membership, _user_of(membership))
+    return MemberRow(membership, _user_of(membership))
 
 
 @blp.route("/<station>/members/<int:member_id>", methods=["PATCH"])
@@ -217,7 +225,7 @@ def members_create(body: dict[str, Any], station: str) -> Any:
 def members_update(body: dict[str, Any], station: str, member_id: int) -> Any:
     """Change a member's roles (admins); a station keeps at least one admin."""
     membership = stations.update_member(db(), actor(station), member_id, body["roles"])
-    return (membership, _user_of(membership))
+    return MemberRow(membership, _user_of(membership))
 
 
 @blp.route("/<station>/members/<int:member_id>", methods=["DELETE"])

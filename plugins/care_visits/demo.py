@@ -50,8 +50,11 @@ def seed(session: so.Session, station: Station, people: dict[str, User]) -> None
     who = Actor(officer, station, membership)
     consent = {"basis": "consent", "scope": ["visits", "sensitive_details"], "version": "2025-01",
                "note": "signed paper form kept at the station"}
+    # The volunteers are named, so they (not the officer, who reviews) make the visits.
+    named = [people["volunteer1"].id, people["volunteer2"].id]
     for data in RECIPIENTS:
         recipient = service.create_recipient(session, who, {**data, "care_group_id": team.id,
+                                                             "named_visitor_ids": named,
                                                              "consent": consent})
         if "disabled" in data["categories"]:
             service.put_sensitive(session, who, recipient.id, SENSITIVE)

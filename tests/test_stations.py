@@ -1,0 +1,144 @@
+"""A station with its admin; members by phone (pending until they register); groups; audit."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from core.models import AuditEvent, Membership
+from tests.fixtures.people import PASSWORD, new_phone
+
+
+def test_the_whole_station_set_up_through_http(client, world, session):
+    root = world.sign_in(world.root, world.root.phone)
+    admin_phone = new_phone()
+    created = client.post("/api/v1/stations", headers=root.headers, json={
+        "code": "xinhua", "name": "Xinhua Road Station", "timezone": "Asia/Shanghai",
+        "admin_phone": admin_phone})
+    assert created.status_code == 201, created.json
+    assert created.json["code"] == "xinhua"
+
+    # the admin registers later and finds the station waiting
+    reg = client.post("/api/v1/auth/register", json={
+        "phone": admin_phone, "password": PASSWORD, "display_name": "Admin Wang"})
+    assert reg.status_code == 201
+    admin = {"Authorization": f"Bearer {reg.json['access_token']}"}
+    mine = client.get("/api/v1/me/memberships", headers=admin)
+    assert [(m["station"]["code"], m["roles"]) for m in mine.json] == [("xinhua", ["admin"])]
+
+    # the admin adds a registered volunteer and a phone that has not registered yet
+    volunteer = world.person("Chen Gang")
+    added = client.post("/api/v1/stations/xinhua/members", headers=admin, json={
+        "phone": volunteer.phone, "roles": ["volunteer", "resident"]})
+    assert added.status_code == 201 and added.json["pending"] is False
+    later_phone = new_phone()
+    pending = client.post("/api/v1/stations/xinhua/members", headers=admin, json={
+        "phone": later_phone, "roles": ["officer"]})
+    assert pending.status_code == 201 and pending.json["pending"] is True
+    assert pending.json["user_id"] is None
+    twice = client.post("/api/v1/stations/xinhua/members", headers=admin, json={
+        "phone": later_phone, "roles": ["officer"]})
+    assert twice.status_code == 409 and twice.json["code"] == "already_member"
+
+    officer = client.post("/api/v1/auth/register", json={
+        "phone": later_phone, "password": PASSWORD, "display_name": "Officer Li"})
+    officer_headers = {"Authorization": f"Bearer {officer.json['access_token']}"}
+    station = client.get("/api/v1/stations/xinhua", headers=officer_headers)
+    assert station.status_code == 200 and station.json["my_roles"] == ["officer"]
+    members = client.get("/api/v1/stations/xinhua/members", headers=admin)
+    assert members.headers["X-Pagination"]
+    assert {m["display_name"]: m["pending"] for m in members.json} == {
+        "Admin Wang": False, "Chen Gang": False, "Officer Li": False}
+
+    # groups with leaders
+    group = client.post("/api/v1/stations/xinhua/groups", headers=officer_headers, json={
+        "kind": "patrol_team", "name": "Night patrol"})
+    assert group.status_code == 201
+    gid = group.json["id"]
+    put = client.put(f"/api/v1/stations/xinhua/groups/{gid}/members/{volunteer.id}",
+                     headers=officer_headers, json={"leader": True})
+    assert put.status_code == 200
+    assert put.json["members"] == [
+        {"user_id": volunteer.id, "display_name": "Chen Gang", "is_leader": True}]
+    seen = client.get(f"/api/v1/stations/xinhua/groups/{gid}", headers=volunteer.headers)
+    assert seen.status_code == 200 and seen.json["members"][0]["is_leader"] is True
+    dup = client.post("/api/v1/stations/xinhua/groups", headers=officer_headers, json={
+        "kind": "patrol_team", "name": "Night patrol"})
+    assert dup.status_code == 409 and dup.json["code"] == "group_name_taken"
+
+    # the audit log tells the story, newest first
+    audit = client.get("/api/v1/stations/xinhua/audit", headers=admin)
+    assert audit.status_code == 200
+    actions = [e["action"] for e in audit.json]
+    for action in ("member.added", "group.created", "group.member_set"):
+        assert action in actions
+    assert audit.json[0]["action"] == "group.member_set"
+    only_adds = client.get("/api/v1/stations/xinhua/audit?action=member.added", headers=admin)
+    assert {e["action"] for e in only_adds.json} == {"member.added"}
+
+
+def test_only_a_superuser_creates_stations(client, world):
+    somebody = world.person()
+    answer = client.post("/api/v1/stations", headers=somebody.headers, json={
+        "code": "west", "name": "West", "admin_phone": new_phone()})
+    assert answer.status_code == 403 and answer.json["code"] == "superuser_required"
+
+
+def test_join_an_open_station_and_leave_it(client, world, session):
+    station = world.station("open-one", open_join=True)
+    world.station("closed-one")
+    resident = world.person()
+    listed = client.get("/api/v1/stations", headers=resident.headers)
+    assert [s["code"] for s in listed.json] == ["open-one"]
+    joined = client.post("/api/v1/stations/open-one/join", headers=resident.headers)
+    assert joined.status_code == 201 and joined.json["roles"] == ["resident"]
+    again = client.post("/api/v1/stations/open-one/join", headers=resident.headers)
+    assert again.status_code == 409
+    closed = client.post("/api/v1/stations/closed-one/join", headers=resident.headers)
+    assert closed.status_code == 404
+    left = client.delete("/api/v1/me/memberships/open-one", headers=resident.headers)
+    assert left.status_code == 204
+    assert session.scalar(sa.select(Membership).where(
+        Membership.station_id == station.id, Membership.user_id == resident.id)) is None
+
+
+def test_roles_change_but_the_last_admin_stays(client, world, session):
+    station = world.station("east")
+    admin = world.person("admin", station=station, roles=["admin"])
+    member = session.scalar(sa.select(Membership).where(Membership.user_id == admin.id))
+    # the station's own first admin is pending; remove it so `admin` is the only one
+    session.execute(sa.delete(Membership).where(Membership.station_id == station.id,
+                                                Membership.user_id.is_(None)))
+    session.commit()
+    demote = client.patch(f"/api/v1/stations/east/members/{member.id}", headers=admin.headers,
+                          json={"roles": ["officer"]})
+    assert demote.status_code == 409 and demote.json["code"] == "last_admin"
+    volunteer = world.person("v", station=station, roles=["volunteer"])
+    vm = session.scalar(sa.select(Membership).where(Membership.user_id == volunteer.id))
+    promote = client.patch(f"/api/v1/stations/east/members/{vm.id}", headers=admin.headers,
+                           json={"roles": ["volunteer", "officer"]})
+    assert promote.status_code == 200 and promote.json["roles"] == ["volunteer", "officer"]
+    bad_role = client.patch(f"/api/v1/stations/east/members/{vm.id}", headers=admin.headers,
+                            json={"roles": ["king"]})
+    assert bad_role.status_code == 422
+    removed = client.delete(f"/api/v1/stations/east/members/{vm.id}", headers=admin.headers)
+    assert removed.status_code == 204
+    vm_id = vm.id
+    session.expire_all()
+    assert session.scalar(sa.select(Membership).where(Membership.id == vm_id)) is None
+    events = session.scalars(sa.select(AuditEvent.action).where(
+        AuditEvent.station_id == station.id)).all()
+    assert "member.roles_changed" in events and "member.removed" in events
+
+
+def test_a_station_code_is_taken_once(client, world):
+    root = world.sign_in(world.root, world.root.phone)
+    body = {"code": "twin", "name": "Twin", "admin_phone": new_phone()}
+    assert client.post("/api/v1/stations", headers=root.headers, json=body).status_code == 201
+    again = client.post("/api/v1/stations", headers=root.headers,
+                        json={**body, "admin_phone": new_phone()},
+                        environ_base={"HTTP_ACCEPT_LANGUAGE": "en"})
+    assert again.status_code == 409 and again.json["code"] == "station_code_taken"
+    assert again.json["message"] == "A station with code twin exists."
+    bad_zone = client.post("/api/v1/stations", headers=root.headers, json={
+        "code": "zoned", "name": "Z", "timezone": "Mars/Olympus", "admin_phone": new_phone()})
+    assert bad_zone.status_code == 422 and bad_zone.json["code"] == "invalid_timezone"
