@@ -25,7 +25,7 @@ from plugins.care_visits import (
     service,
     visits,
 )
-from plugins.care_visits.models import Campaign, FollowUp, Visit, VisitSource
+from plugins.care_visits.models import Campaign, FollowUp, Visit
 
 blp = Blueprint("care_visits", __name__,
                 description="Care visits: recipients, consent, visits, campaigns and reports")
@@ -166,13 +166,7 @@ def care_visits_list(args: dict[str, Any], station: str,
 def care_visits_create(body: dict[str, Any], station: str) -> Any:
     """Plan one visit outside the yearly plan (care officers); needs consent (422)."""
     who = actor(station)
-    recipient, _ = access.get_recipient(db(), who, body["recipient_id"], officer=True)
-    if body["ends_at"] <= body["starts_at"]:
-        raise Invalid("task_window_invalid", field="ends_at")
-    visit = visits.create_visit(
-        db(), who.station, recipient, source=VisitSource.MANUAL, starts_at=body["starts_at"],
-        ends_at=body["ends_at"], service_type=body["service_type"], created_by=who.user.id,
-        visitor_ids=body.get("visitor_ids"))
+    visit = visits.create_manual_visit(db(), who, body)
     return visits.present(db(), [visit], who.station)[0]
 
 

@@ -40,6 +40,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "The visit has not begun (status {status}).",
         "zh-CN": "走访尚未开始（状态 {status}）。",
     },
+    "visit_window_past": {
+        "en": "The visit's window is already over.",
+        "zh-CN": "走访时间段已经结束。",
+    },
     "visit_closed": {
         "en": "This visit is over (status {status}).",
         "zh-CN": "此次走访已结束（状态 {status}）。",

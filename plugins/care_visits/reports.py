@@ -88,7 +88,8 @@ def supplies(session: so.Session, who: Actor, campaign_id: int | None = None) ->
     if campaign_id is not None:
         visit_filter.append(Visit.campaign_id == campaign_id)
     households = session.execute(
-        sa.select(Visit.campaign_id, sa.func.count(),
+        sa.select(Visit.campaign_id,
+                  sa.func.count(sa.case((Visit.status != VisitStatus.CANCELLED, 1))),
                   sa.func.count(sa.case((Visit.status == VisitStatus.DONE, 1))))
         .where(*visit_filter).group_by(Visit.campaign_id)).all()
     items = session.execute(
@@ -99,19 +100,35 @@ def supplies(session: so.Session, who: Actor, campaign_id: int | None = None) ->
                *([SupplyDelivery.campaign_id == campaign_id] if campaign_id is not None else []))
         .group_by(SupplyDelivery.campaign_id, SupplyDelivery.item, SupplyDelivery.unit)
         .order_by(SupplyDelivery.item, SupplyDelivery.unit)).all()
-    names = dict(session.execute(sa.select(Campaign.id, Campaign.name).where(
-        Campaign.station_id == station_id)).all())
+    plans = {c.id: c for c in session.scalars(sa.select(Campaign).where(
+        Campaign.station_id == station_id))}
     campaigns: dict[int | None, dict[str, Any]] = {}
+
+    def entry(cid: int | None) -> dict[str, Any]:
+        if cid not in campaigns:
+            campaigns[cid] = {"campaign_id": cid, "name": plans[cid].name if cid in plans else "",
+                              "households_planned": 0, "households_visited": 0, "items": []}
+        return campaigns[cid]
+
     for cid, planned, visited in households:
-        campaigns[cid] = {"campaign_id": cid, "name": names.get(cid, "") if cid else "",
-                          "households_planned": planned, "households_visited": visited,
-                          "items": []}
+        entry(cid).update(households_planned=planned, households_visited=visited)
+    totals: dict[tuple[int | None, str, str], dict[str, Any]] = {}
     for cid, item, unit, quantity, visits in items:
-        entry = campaigns.setdefault(cid, {"campaign_id": cid, "name": names.get(cid, ""),
-                                           "households_planned": 0, "households_visited": 0,
-                                           "items": []})
-        entry["items"].append({"item": item, "unit": unit, "quantity": int(quantity or 0),
-                               "households": visits})
+        row = {"item": item, "unit": unit, "quantity": int(quantity or 0),
+               "households": visits, "planned": 0}
+        totals[(cid, item, unit)] = row
+        entry(cid)["items"].append(row)
+    # What the campaign planned per household, times the households it planned for.
+    for cid, data in list(campaigns.items()):
+        if cid not in plans:
+            continue
+        for plan in plans[cid].supplies:
+            key = (cid, plan["item"], plan.get("unit", ""))
+            if key not in totals:
+                totals[key] = {"item": key[1], "unit": key[2], "quantity": 0, "households": 0,
+                               "planned": 0}
+                data["items"].append(totals[key])
+            totals[key]["planned"] = plan["quantity"] * data["households_planned"]
     ordered = sorted(campaigns.values(), key=lambda c: (c["campaign_id"] is None,
                                                          c["campaign_id"] or 0))
     return {"campaigns": ordered}

@@ -403,8 +403,9 @@ class CoverageArgsSchema(Schema):
 class SupplyTotalSchema(Schema):
     item = ma.fields.String()
     unit = ma.fields.String()
-    quantity = ma.fields.Integer()
-    households = ma.fields.Integer()
+    quantity = ma.fields.Integer(metadata={"description": "Delivered"})
+    households = ma.fields.Integer(metadata={"description": "Households delivered to"})
+    planned = ma.fields.Integer(metadata={"description": "Per household x households planned"})
 
 
 class CampaignSuppliesSchema(Schema):

@@ -12,7 +12,7 @@ from core import audit, clock, phones
 from core.access import Actor
 from core.errors import Conflict, Invalid
 from core.models import Group, Membership, Task, TaskStatus
-from core.tasks import cancel_task
+from core.tasks import cancel_task, update_task
 from plugins.care_visits import policy
 from plugins.care_visits.access import (
     CARE_TEAM,
@@ -62,12 +62,14 @@ def _check_group(session: so.Session, station_id: int, group_id: int | None) -> 
         raise Invalid("care_group_invalid", field="care_group_id", group_id=group_id)
 
 
-def _check_members(session: so.Session, station_id: int, user_ids: Sequence[int]) -> None:
+def check_members(session: so.Session, station_id: int, user_ids: Sequence[int],
+                  field: str = "named_visitor_ids") -> None:
+    """422 ``not_a_member`` unless every one of ``user_ids`` is a member of the station."""
     found = set(session.scalars(sa.select(Membership.user_id).where(
         Membership.station_id == station_id, Membership.user_id.in_(user_ids))))
     for user_id in user_ids:
         if user_id not in found:
-            raise Invalid("not_a_member", field="named_visitor_ids", user_id=user_id)
+            raise Invalid("not_a_member", field=field, user_id=user_id)
 
 
 def _categories(values: Sequence[str]) -> list[str]:
@@ -110,6 +112,8 @@ def create_recipient(session: so.Session, who: Actor, data: dict[str, Any]) -> R
     consent = data.pop("consent", None)
     named = data.pop("named_visitor_ids", [])
     _check_group(session, who.station.id, data.get("care_group_id"))
+    if data.get("user_id"):
+        check_members(session, who.station.id, [data["user_id"]], field="user_id")
     recipient = Recipient(station_id=who.station.id, created_by=who.user.id,
                           categories=[], consent_scope=[])
     fields = _apply(recipient, data)
@@ -132,21 +136,37 @@ def update_recipient(session: so.Session, who: Actor, recipient_id: int,
     changes = dict(changes)
     named = changes.pop("named_visitor_ids", None)
     _check_group(session, who.station.id, changes.get("care_group_id"))
+    if changes.get("user_id"):
+        check_members(session, who.station.id, [changes["user_id"]], field="user_id")
     fields = _apply(recipient, changes)
     if named is not None:
         set_named_visitors(session, who, recipient, named)
         fields.append("named_visitor_ids")
+    if {"lat", "lon", "care_group_id"} & set(fields):
+        _follow_planned_visits(session, recipient)
     recipient.updated_at = clock.now()
     audit.record(session, actor=who.user, role=who.role, action="care_visits.recipient_updated",
                  record=recipient, fields=sorted(fields))
     return recipient
 
 
+def _follow_planned_visits(session: so.Session, recipient: Recipient) -> None:
+    """A recipient who moved, or changed team: the visits to come follow (fence, team)."""
+    rows = session.execute(
+        sa.select(Visit, Task).join(Task, Task.id == Visit.task_id)
+        .where(Visit.station_id == recipient.station_id, Visit.recipient_id == recipient.id,
+               Visit.status == VisitStatus.PLANNED, Task.status == TaskStatus.OPEN)).all()
+    for visit, task in rows:
+        visit.care_group_id = recipient.care_group_id
+        if (task.lat, task.lon) != (recipient.lat, recipient.lon):
+            update_task(session, task, {"lat": recipient.lat, "lon": recipient.lon})
+
+
 def set_named_visitors(session: so.Session, who: Actor, recipient: Recipient,
                        user_ids: Sequence[int]) -> None:
     """Name the people who visit this recipient besides (or instead of) its care team."""
     wanted = sorted(set(user_ids))
-    _check_members(session, who.station.id, wanted)
+    check_members(session, who.station.id, wanted)
     session.execute(sa.delete(NamedVisitor).where(
         NamedVisitor.station_id == recipient.station_id,
         NamedVisitor.recipient_id == recipient.id, NamedVisitor.user_id.not_in(wanted)))
@@ -366,7 +386,9 @@ def read_recipient(session: so.Session, who: Actor, recipient_id: int) -> dict[s
 
 
 def consent_history(session: so.Session, who: Actor, recipient_id: int) -> list[Consent]:
+    """Every consent recorded for the recipient (care officers); the read is audited."""
     recipient, _ = get_recipient(session, who, recipient_id, officer=True)
+    record_read(session, who, recipient, ("consents",))
     return list(session.scalars(sa.select(Consent).where(
         Consent.station_id == recipient.station_id, Consent.recipient_id == recipient.id)
         .order_by(Consent.id)))

@@ -26,7 +26,13 @@ from core.models import (
 from core.models.tasks import CheckinKind, TaskStatus
 from core.tasks import create_task, finish_task, sign_up, update_task, withdraw
 from plugins.care_visits import policy
-from plugins.care_visits.access import CARE_TEAM, TASK_KIND, is_care_officer, require_care_officer
+from plugins.care_visits.access import (
+    CARE_TEAM,
+    TASK_KIND,
+    get_recipient,
+    is_care_officer,
+    require_care_officer,
+)
 from plugins.care_visits.models import (
     Campaign,
     FollowUp,
@@ -42,7 +48,7 @@ from plugins.care_visits.models import (
     VisitSource,
     VisitStatus,
 )
-from plugins.care_visits.service import require_consent
+from plugins.care_visits.service import check_members, require_consent
 
 POINTS_EVENT = "care_visits.visit_completed"
 POINTS_SOURCE = "care_visits.visit"
@@ -107,6 +113,26 @@ def create_visit(session: so.Session, station: Station, recipient: Recipient, *,
             notifications.notify(session, user_id, "care_visits.visit_planned",
                                  station_id=station.id, visit_id=visit.id, task_id=task.id,
                                  starts_at=_iso(starts_at), ends_at=_iso(ends_at))
+    return visit
+
+
+def create_manual_visit(session: so.Session, who: Actor, data: dict[str, Any]) -> Visit:
+    """A visit outside the yearly plan (care officers): window, service type, visitors."""
+    recipient, _ = get_recipient(session, who, data["recipient_id"], officer=True)
+    if data["ends_at"] <= data["starts_at"]:
+        raise Invalid("task_window_invalid", field="ends_at")
+    if data["ends_at"] <= clock.now():
+        raise Invalid("visit_window_past", field="ends_at")
+    visitor_ids = data.get("visitor_ids")
+    if visitor_ids is not None:
+        visitor_ids = list(dict.fromkeys(visitor_ids))
+        check_members(session, who.station.id, visitor_ids, field="visitor_ids")
+    visit = create_visit(session, who.station, recipient, source=VisitSource.MANUAL,
+                         starts_at=data["starts_at"], ends_at=data["ends_at"],
+                         service_type=ServiceType(data["service_type"]),
+                         created_by=who.user.id, visitor_ids=visitor_ids)
+    audit.record(session, actor=who.user, role=who.role, action="care_visits.visit_created",
+                 record=visit, recipient_id=recipient.id)
     return visit
 
 

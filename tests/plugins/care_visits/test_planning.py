@@ -148,8 +148,24 @@ def test_campaign_one_visit_per_recipient_in_scope(care, session):
         sa.select(Visit).where(Visit.campaign_id == campaign["id"]))}
     listed = care.get("/campaigns", care.officer_care).json
     assert [c["name"] for c in listed] == ["Spring Festival visits"]
+    # a household visited: rice and oil handed over, as planned per household
+    visit = session.scalar(sa.select(Visit).where(Visit.campaign_id == campaign["id"],
+                                                  Visit.recipient_id == hardship[0]))
+    care.post(f"/visits/{visit.id}/visitors", care.officer_care,
+              json={"user_id": care.volunteer_named.id})
+    assert care.checkin(visit.task_id, care.volunteer_named).status_code == 201
+    care.post(f"/visits/{visit.id}/supplies", care.volunteer_named, json={"items": [
+        {"item": "rice", "quantity": 10, "unit": "kg"}, {"item": "oil", "quantity": 5,
+                                                         "unit": "L"}]})
     report = care.get(f"/reports/supplies?campaign_id={campaign['id']}", care.officer_care).json
-    assert report["campaigns"][0]["households_planned"] == 3
+    assert len(report["campaigns"]) == 1
+    row = report["campaigns"][0]
+    assert (row["name"], row["households_planned"], row["households_visited"]) == (
+        "Spring Festival visits", 3, 0)
+    assert sorted(row["items"], key=lambda i: i["item"]) == [
+        {"item": "oil", "unit": "L", "quantity": 5, "households": 1, "planned": 15},
+        {"item": "rice", "unit": "kg", "quantity": 10, "households": 1, "planned": 30}]
+    assert care.get("/reports/supplies?campaign_id=9999", care.officer_care).status_code == 404
 
 
 def notes(session, code):

@@ -177,3 +177,40 @@ def test_dashboard_metrics_count_without_naming(care, session, deployment):
                        "supplies_delivered": 10}
     session.expire_all()
     assert session.get(Visit, visit.id).status == "done"
+
+
+def test_a_recipient_who_moves_takes_the_planned_visits_fence_along(care, session):
+    from core.models import Task
+
+    rid = care.recipient()["id"]
+    care.post("/plan", care.officer_care)
+    moved = care.client.patch(care.url(f"/recipients/{rid}"), headers=care.officer_care.headers,
+                              json={"address": "New flat", "lat": 34.25, "lon": 108.95})
+    assert moved.status_code == 200
+    session.expire_all()
+    fences = {(session.get(Task, v.task_id).lat, session.get(Task, v.task_id).lon)
+              for v in visits_of(session, rid)}
+    assert fences == {(34.25, 108.95)}
+
+
+def test_a_manual_visit_needs_members_and_a_window_to_come(care):
+    rid = care.recipient()["id"]
+    stranger = care.post("/visits", care.officer_care, json={
+        "recipient_id": rid, "visitor_ids": [care.stranger.id], **WINDOW})
+    assert stranger.status_code == 422 and stranger.json["code"] == "not_a_member"
+    past = care.post("/visits", care.officer_care, json={
+        "recipient_id": rid, "starts_at": (NOW - dt.timedelta(days=3)).isoformat(),
+        "ends_at": (NOW - dt.timedelta(days=1)).isoformat()})
+    assert past.status_code == 422 and past.json["code"] == "visit_window_past"
+    unseen = care.post("/visits", care.volunteer_team, json={"recipient_id": rid, **WINDOW})
+    assert unseen.status_code == 403
+
+
+def test_reading_the_consent_history_is_audited(care, session):
+    rid = care.recipient()["id"]
+    history = care.get(f"/recipients/{rid}/consents", care.officer_care)
+    assert history.status_code == 200 and len(history.json) == 1
+    event = session.scalars(sa.select(AuditEvent).where(
+        AuditEvent.action == "care_visits.recipient_read",
+        AuditEvent.record_id == str(rid))).one()
+    assert event.details["fields"] == ["consents"]
