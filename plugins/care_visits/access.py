@@ -88,20 +88,18 @@ def visitor_clause(who: Actor) -> Any:
     )
 
 
-def view_of(session: so.Session, who: Actor) -> View | None:
-    """The widest view ``who`` could have of the station's recipients (None: no recipients)."""
-    who.require_member()
-    return View.OFFICER if is_care_officer(session, who) else View.VISITOR
-
-
 def visible_recipients(session: so.Session, who: Actor) -> tuple[View, sa.Select[Any]]:
-    """The recipients ``who`` may see, with the view they get; ordered by id."""
-    view = view_of(session, who)
+    """The recipients ``who`` may see, with the view they get; ordered by id.
+
+    A stranger to the station gets 404 ``station_not_found``; a member without care duties
+    sees, as a visitor, only the recipients they visit (often none).
+    """
+    who.require_member()
     query = (sa.select(Recipient).where(Recipient.station_id == who.station.id)
              .order_by(Recipient.id))
-    if view != View.OFFICER:
-        query = query.where(visitor_clause(who))
-    return view or View.VISITOR, query
+    if is_care_officer(session, who):
+        return View.OFFICER, query
+    return View.VISITOR, query.where(visitor_clause(who))
 
 
 def get_recipient(session: so.Session, who: Actor, recipient_id: int,

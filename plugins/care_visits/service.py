@@ -367,7 +367,7 @@ def read_recipients(session: so.Session, who: Actor, *, limit: int, offset: int,
     if consent:
         query = query.where(Recipient.consent_state == consent)
     if q:
-        query = query.where(Recipient.name.contains(q, autoescape=True))
+        query = query.where(Recipient.name.icontains(q, autoescape=True))
     total = session.scalar(sa.select(sa.func.count()).select_from(
         query.order_by(None).subquery())) or 0
     rows = session.scalars(query.limit(limit).offset(offset)).all()

@@ -292,8 +292,13 @@ def close_visit(session: so.Session, visit: Visit, task: Task) -> None:
 
 
 def award_points(session: so.Session, visit: Visit) -> None:
-    """Each visitor's completed visit earns the station's rule, once."""
-    for user_id in visit.visitor_ids:
+    """Each volunteer who made the visit earns the station's rule, once (officers are on duty)."""
+    if not visit.visitor_ids:
+        return
+    roles = session.execute(sa.select(Membership.user_id, Membership.roles).where(
+        Membership.station_id == visit.station_id, Membership.user_id.in_(visit.visitor_ids)))
+    volunteers = sorted(uid for uid, held in roles if "volunteer" in held)
+    for user_id in volunteers:
         ledger.award(session, station_id=visit.station_id, user_id=user_id,
                      event_code=POINTS_EVENT, source_type=POINTS_SOURCE, source_id=visit.id)
 

@@ -248,3 +248,20 @@ def test_a_station_may_keep_positions_for_less(care, session, deployment):
     ran(deployment, clock.now() + dt.timedelta(days=31))
     session.expire_all()
     assert session.get(Visit, visit.id).lat is None
+
+
+def test_a_visit_never_checked_out_is_closed_for_review(care, session, deployment):
+    rid = care.recipient()["id"]
+    made = care.post("/visits", care.officer_care, json={
+        "recipient_id": rid, "visitor_ids": [care.volunteer_named.id],
+        "starts_at": clock.now().isoformat(),
+        "ends_at": (clock.now() + dt.timedelta(hours=4)).isoformat()}).json
+    assert care.checkin(made["task_id"], care.volunteer_named).status_code == 201
+    ran(deployment, clock.now() + dt.timedelta(hours=10))
+    session.expire_all()
+    assert session.get(Visit, made["id"]).status == "in_progress"
+    ran(deployment, clock.now() + dt.timedelta(hours=26))  # the next daily slot
+    session.expire_all()
+    closed = session.get(Visit, made["id"])
+    assert closed.status == "done" and closed.flags == ["no_check_out"]
+    assert closed.review == "pending" and closed.ended_at is None

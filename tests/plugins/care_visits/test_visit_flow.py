@@ -211,3 +211,23 @@ def test_wrong_codes_lock_after_five_and_the_count_survives_the_refusals(care, s
     late = care.post(f"/visits/{visit['id']}/acknowledgement", care.volunteer_named,
                      json={"code": texts.sent[-1]["params"]["code"]})
     assert late.status_code == 422 and late.json["code"] == "ack_code_expired"
+
+
+def test_officers_on_a_visit_earn_no_volunteer_points(care, session):
+    recipient = care.recipient(named_visitor_ids=[care.officer_care.id, care.volunteer_named.id])
+    care.post("/plan", care.officer_care)
+    visit = first_visit(care, recipient["id"], care.officer_care)
+    for who in (care.officer_care, care.volunteer_named):
+        assert care.checkin(visit["task_id"], who).status_code == 201
+    clock.advance(dt.timedelta(minutes=45))
+    care.refresh()
+    assert care.checkin(visit["task_id"], care.officer_care, kind="out").status_code == 201
+    # the visit closes when the last visitor checks out
+    assert care.get(f"/visits/{visit['id']}", care.officer_care).json["status"] == "in_progress"
+    assert care.checkin(visit["task_id"], care.volunteer_named, kind="out").status_code == 201
+    done = care.get(f"/visits/{visit['id']}", care.officer_care).json
+    assert done["status"] == "done"
+    assert done["visitor_ids"] == sorted([care.officer_care.id, care.volunteer_named.id])
+    awarded = session.scalars(sa.select(PointsEntry.user_id).where(
+        PointsEntry.event_code == "care_visits.visit_completed")).all()
+    assert awarded == [care.volunteer_named.id]
