@@ -15,7 +15,7 @@ from api.unit_of_work import db
 from core.db import Database
 from core.errors import NotFound
 from core.models import Station
-from core.plugins import Deployment, DeploymentConfig
+from core.plugins import Deployment, DeploymentConfig, StartupError
 
 
 def create_app(overrides: dict[str, Any] | None = None, *,
@@ -39,25 +39,33 @@ def create_app(overrides: dict[str, Any] | None = None, *,
 
     for blueprint in CORE_BLUEPRINTS:
         api.register_blueprint(blueprint)
-    plugin_blueprints: dict[str, str] = {}
-    for name, plugin in deployment.plugins.items():
-        for blueprint in _blueprints_of(deployment, plugin.obj):
-            api.register_blueprint(
-                blueprint, url_prefix=f"/api/v1/stations/<station>/{plugin.url_name}")
-            plugin_blueprints[blueprint.name] = name
-    app.extensions["wardens.plugin_blueprints"] = plugin_blueprints
     app.register_blueprint(docs.docs)
+    app.extensions["wardens.plugin_blueprints"] = _register_plugin_blueprints(app, api, deployment)
     return app
 
 
-def _blueprints_of(deployment: Deployment, plugin_obj: Any) -> list[Any]:
-    impls = [i for i in deployment.pm.hook.wardens_register_blueprints.get_hookimpls()
-             if i.plugin is plugin_obj]
-    return [bp for impl in impls for bp in (impl.function() or [])]
+def _register_plugin_blueprints(app: Flask, api: Api, deployment: Deployment) -> dict[str, str]:
+    """Mount each installed plugin's blueprints under its station path; names stay unique."""
+    owners: dict[str, str] = {name: "core" for name in app.blueprints}
+    impls = deployment.pm.hook.wardens_register_blueprints.get_hookimpls()
+    for name, plugin in deployment.plugins.items():
+        blueprints = [bp for impl in impls if impl.plugin is plugin.obj
+                      for bp in list(impl.function() or [])]  # type: ignore[call-overload]
+        for blueprint in blueprints:
+            if blueprint.name in owners:
+                raise StartupError(f"plugin {name}: blueprint {blueprint.name} is already"
+                                   f" registered by {owners[blueprint.name]}")
+            api.register_blueprint(
+                blueprint, url_prefix=f"/api/v1/stations/<station>/{plugin.url_name}")
+            owners[blueprint.name] = name
+    return {bp: owner for bp, owner in owners.items() if owner != "core"}
 
 
 def _plugin_gate() -> None:
-    """A plugin's endpoints answer 404 plugin_disabled for a station that has it off."""
+    """A plugin's endpoints answer 404 plugin_disabled for a station that has it off.
+
+    Read per request, so a switch made through any server process applies at once.
+    """
     name = current_app.extensions["wardens.plugin_blueprints"].get(request.blueprint or "")
     if name is None or request.view_args is None:
         return
@@ -72,6 +80,7 @@ def _plugin_gate() -> None:
             raise NotFound("plugin_disabled", plugin=name)
         return
     who = actor(request.view_args["station"])
-    who.require_member()
+    if not who.user.is_superuser:
+        who.require_member()  # a non-member of an open station sees no plugin endpoint
     if not current_app.extensions["wardens"].is_enabled(db(), who.station.id, name):
         raise NotFound("plugin_disabled", plugin=name)

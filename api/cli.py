@@ -73,12 +73,23 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
 @click.option("--once", is_flag=True, help="Run what is due now, then exit.")
 @click.option("--interval", default=15.0, show_default=True, help="Seconds between rounds.")
 def worker(once: bool, interval: float) -> None:
-    """Run scheduled jobs and deliver notifications."""
-    from core.worker import run_worker
+    """Run scheduled jobs and deliver notifications (any number on PostgreSQL, one on SQLite)."""
+    import logging
+    import signal
+    import threading
 
+    from core.worker import WorkerLocked, run_worker
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     deployment = _deployment()
-    run_worker(deployment, name=f"{socket.gethostname()}:{os.getpid()}", once=once,
-               interval=interval)
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):  # finish the round, then exit
+        signal.signal(signum, lambda *_: stop.set())
+    try:
+        run_worker(deployment, name=f"{socket.gethostname()}:{os.getpid()}", once=once,
+                   interval=interval, stop=stop)
+    except WorkerLocked as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 @cli.command()
@@ -105,27 +116,28 @@ def db_upgrade() -> None:
     from core import migrate
 
     deployment = _deployment()
-    migrate.upgrade(deployment.database.url, extra_folders=_plugin_folders(deployment))
+    migrate.upgrade(deployment.database.url, extra_folders=deployment.migration_folders(),
+                    plugin_names=deployment.plugin_names())
     click.echo("database is up to date")
 
 
 @db.command("revision")
 @click.option("-m", "--message", required=True)
 @click.option("--plugin", default=None, help="Write the revision on this plugin's branch.")
-def db_revision(message: str, plugin: str | None) -> None:
-    """Autogenerate a revision for the core or for one plugin."""
+@click.option("--rev-id", default=None, help="A readable revision id, e.g. 0002_patrol_zones.")
+def db_revision(message: str, plugin: str | None, rev_id: str | None) -> None:
+    """Autogenerate a revision for the core or for one installed plugin."""
     from core import migrate
 
     deployment = _deployment()
     if plugin is not None and plugin not in deployment.plugins:
-        raise click.BadParameter(f"{plugin} is not installed", param_hint="--plugin")
-    migrate.revision(deployment.database.url, message, plugin,
-                     extra_folders=_plugin_folders(deployment))
-
-
-def _plugin_folders(deployment: Any) -> tuple[str, ...]:
-    folders = deployment.pm.hook.wardens_migration_folders()
-    return tuple(f for group in folders for f in group)
+        raise click.BadParameter(f"{plugin} is not installed in plugins.toml",
+                                 param_hint="--plugin")
+    folder = deployment.plugin_migration_folders(plugin)[0] if plugin else None
+    script = migrate.revision(deployment.database.url, message, plugin, folder=folder,
+                              extra_folders=deployment.migration_folders(),
+                              plugin_names=deployment.plugin_names(), rev_id=rev_id)
+    click.echo(f"wrote {script.path}" if script is not None else "nothing written")
 
 
 @cli.group()
@@ -186,14 +198,24 @@ def plugins() -> None:
 
 @plugins.command("list")
 def plugins_list() -> None:
-    """The plugins this deployment installs (plugins.toml)."""
+    """The plugins this deployment installs (plugins.toml), and those offered but not installed."""
     deployment = _deployment()
     if not deployment.plugins:
         click.echo("no plugins installed")
     for name, plugin in deployment.plugins.items():
-        kinds = ", ".join(k.name for k in plugin.info.task_kinds) or "-"
-        click.echo(f"{name:16} {plugin.info.version:8} task kinds: {kinds}  "
-                   f"{plugin.info.description}")
+        info = plugin.info
+        jobs = [j.name for j in deployment.jobs if j.plugin == name]
+        click.echo(f"{name} {info.version}  {info.description}".rstrip())
+        click.echo(f"  from: {plugin.source}")
+        click.echo(f"  endpoints: /api/v1/stations/<station>/{plugin.url_name}/")
+        click.echo(f"  task kinds: {', '.join(k.name for k in info.task_kinds) or '-'}")
+        click.echo(f"  jobs: {', '.join(jobs) or '-'}")
+        click.echo(f"  settings: {', '.join(sorted(plugin.defaults)) or '-'}")
+    from core.plugins import builtin_plugin_names
+
+    offered = sorted({*builtin_plugin_names(), *deployment.entry_points} - set(deployment.plugins))
+    if offered:
+        click.echo(f"not installed: {', '.join(offered)}")
 
 
 if __name__ == "__main__":

@@ -1,23 +1,94 @@
-"""The core's own plugin: default providers (registered last, so plugins replace them), jobs."""
+"""The core's own plugin: default providers (registered last, so plugins replace them), core jobs."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
-from typing import Any
+import os
+from typing import Any, cast
 
+import sqlalchemy as sa
 from sqlalchemy import orm as so
 
-from core import messages
+from core import events, messages
 from core.hookspecs import Delivery, PluginInfo
-from core.models import Notification
+from core.jobs import Job
+from core.models import Assignment, AssignmentStatus, IdempotencyKey, JobRun, Notification, Station
+from core.models.tasks import Task, TaskStatus
 from core.plugins import hookimpl
 
-log = logging.getLogger("wardens.sms")
+sms_log = logging.getLogger("wardens.sms")
+
+IDEMPOTENCY_KEEP = dt.timedelta(days=7)
+JOB_RUNS_KEEP = dt.timedelta(days=30)
+NO_SHOW_GRACE_MINUTES = 30  # station setting `no_show_grace_minutes` overrides it
+NO_SHOWS_PER_RUN = 500  # a backlog is caught up over the next slots
 
 
 @hookimpl
 def wardens_describe_plugin() -> PluginInfo:
     return PluginInfo(name="core", version="1", points_rules={"core.task_completed": 0})
+
+
+@hookimpl
+def wardens_scheduled_jobs() -> list[Job]:
+    return [
+        Job("purge_idempotency_keys", dt.timedelta(hours=1), purge_idempotency_keys,
+            per_station=False),
+        Job("purge_job_runs", dt.timedelta(days=1), purge_job_runs, per_station=False),
+        Job("mark_no_shows", dt.timedelta(minutes=5), mark_no_shows),
+    ]
+
+
+def purge_idempotency_keys(session: so.Session, _station: Station | None,
+                           now: dt.datetime) -> int:
+    """Stored answers to retried writes are kept 7 days."""
+    result = session.execute(
+        sa.delete(IdempotencyKey).where(IdempotencyKey.created_at < now - IDEMPOTENCY_KEEP))
+    return cast(sa.CursorResult[Any], result).rowcount
+
+
+def purge_job_runs(session: so.Session, _station: Station | None, now: dt.datetime) -> int:
+    """A slot long past can never be claimed again: its row is only history."""
+    result = session.execute(sa.delete(JobRun).where(JobRun.slot < now - JOB_RUNS_KEEP))
+    return cast(sa.CursorResult[Any], result).rowcount
+
+
+def mark_no_shows(session: so.Session, station: Station | None, now: dt.datetime) -> int:
+    """Assignments still signed up when a task's window ended (plus a grace) become no-shows."""
+    assert station is not None
+    grace = dt.timedelta(minutes=int(station.settings.get("no_show_grace_minutes",
+                                                          NO_SHOW_GRACE_MINUTES)))
+    rows = session.execute(
+        sa.select(Assignment, Task).join(Task, Task.id == Assignment.task_id)
+        .where(Assignment.station_id == station.id, Task.station_id == station.id,
+               Assignment.status == AssignmentStatus.SIGNED_UP,
+               Task.status != TaskStatus.CANCELLED, Task.ends_at < now - grace)
+        .order_by(Task.ends_at, Assignment.id).limit(NO_SHOWS_PER_RUN)
+    ).all()
+    marked = 0
+    for assignment, task in rows:
+        # Conditional, so a status changed meanwhile (a late check-out) is left alone.
+        moved = session.execute(
+            sa.update(Assignment)
+            .where(Assignment.id == assignment.id,
+                   Assignment.status == AssignmentStatus.SIGNED_UP)
+            .values(status=AssignmentStatus.NO_SHOW, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if not cast(sa.CursorResult[Any], moved).rowcount:
+            continue
+        # A no-show holds no place (HOLDS_PLACE), so the task's count of places taken drops.
+        session.execute(
+            sa.update(Task).where(Task.id == task.id)
+            .values(filled=sa.case((Task.filled > 0, Task.filled - 1), else_=0))
+            .execution_options(synchronize_session=False)
+        )
+        session.refresh(assignment)
+        session.refresh(task)
+        events.assignment_changed(session, task, assignment, AssignmentStatus.SIGNED_UP.value)
+        marked += 1
+    return marked
 
 
 @hookimpl(trylast=True)
@@ -26,12 +97,17 @@ def wardens_verify_identity(grant_type: str, payload: dict[str, Any]) -> None:
 
 
 @hookimpl(trylast=True)
-def wardens_deliver_notification(session: so.Session, notification: Notification) -> Delivery:
-    return Delivery("skipped")  # the in-app inbox is the delivery
+def wardens_deliver_notifications(session: so.Session,
+                                  notifications: list[Notification]) -> list[Delivery]:
+    return [Delivery("skipped") for _ in notifications]  # the in-app inbox is the delivery
 
 
 @hookimpl(trylast=True)
 def wardens_send_text(session: so.Session, phone: str, code: str, params: dict[str, Any],
                       locale: str) -> bool:
-    log.warning("SMS to %s: %s", phone, messages.render(code, locale, params))
+    text = messages.render(code, locale, params)
+    sms_log.info("SMS to %s [%s]: %s", phone, code, text)
+    if os.environ.get("WARDENS_ENV") == "development":
+        # The demo has no SMS gateway: whoever runs it reads the text here.
+        print(f"[SMS to {phone}] {text}", flush=True)
     return True

@@ -33,14 +33,16 @@ class PluginInfo:
     name: str
     version: str
     description: str = ""
-    #: marshmallow schema of its settings (plugins.toml defaults, overridden per station).
+    #: marshmallow schema of its settings (plugins.toml defaults, overridden per station);
+    #: a field with ``metadata={"secret": True}`` is never shown by the API.
     settings_schema: type[ma.Schema] | None = None
     #: event code -> default amount, e.g. {"patrol.checkpoint_ok": 2}.
     points_rules: dict[str, int] = field(default_factory=dict)
     task_kinds: tuple[TaskKind, ...] = ()
     #: error and notification codes -> {"en": ..., "zh-CN": ...}.
     messages: dict[str, dict[str, str]] = field(default_factory=dict)
-    #: Python package whose models must carry the plugin's table prefix.
+    #: Python package whose models must carry the plugin's table prefix (default: the plugin's
+    #: own module).
     package: str = ""
 
 
@@ -62,13 +64,15 @@ class Delivery:
     error: str | None = None
 
 
+# Describing the plugin -------------------------------------------------------------------------
+
 @hookspec
 def wardens_describe_plugin() -> PluginInfo:
     """Describe the plugin: name, version, settings schema, points rules, task kinds, messages.
 
-    Called once at start-up. The name must match the name in plugins.toml.
+    Called once at start-up, for every installed plugin. Required.
 
-    :return: a :class:`PluginInfo`.
+    :return: a :class:`PluginInfo` whose ``name`` is the name plugins.toml installs it under.
     """
 
 
@@ -76,20 +80,29 @@ def wardens_describe_plugin() -> PluginInfo:
 def wardens_register_blueprints() -> list[Any]:
     """Return the plugin's flask-smorest blueprints.
 
-    Each is mounted at ``/api/v1/stations/<station>/<plugin-name>/`` and answers 404
-    ``plugin_disabled`` for a station that has the plugin switched off.
+    Called once at start-up. Each blueprint is mounted at
+    ``/api/v1/stations/<station>/<plugin-name-with-hyphens>/``, so every view receives
+    ``station``; for a station that has the plugin switched off it answers 404
+    ``plugin_disabled`` before the view runs.
 
-    :return: a list of ``api.smorest.Blueprint``.
+    :return: a list of ``api.smorest.Blueprint``; blueprint names are unique in the app.
     """
 
 
 @hookspec
 def wardens_migration_folders() -> list[str]:
-    """Return folders of Alembic revisions for a third-party plugin (built-ins are always known).
+    """Return the folders of the plugin's Alembic revisions (third-party plugins).
+
+    Built-in plugins need not implement it: ``plugins/<name>/migrations/versions`` is always
+    known. A third-party plugin whose revisions live in ``<package>/migrations/versions`` is
+    also found while it is not installed, so that ``wardens db upgrade`` still works on a
+    database that recorded them.
 
     :return: absolute paths, each holding revisions on the plugin's own branch label.
     """
 
+
+# Core events (called only for the plugins switched on for the station) --------------------------
 
 @hookspec
 def wardens_task_completed(
@@ -97,7 +110,7 @@ def wardens_task_completed(
 ) -> None:
     """React to an assignment becoming completed (after check-out), in the same transaction.
 
-    :param session: the open unit of work.
+    :param session: the open unit of work; do not commit.
     :param station: the station; only called when the plugin is switched on there.
     :param task: the task.
     :param assignment: the completed assignment.
@@ -108,15 +121,24 @@ def wardens_task_completed(
 def wardens_assignment_changed(
     session: so.Session, station: Station, task: Task, assignment: Assignment, previous: str | None
 ) -> None:
-    """React to an assignment's status changing (signed up, waitlisted, promoted, withdrawn...).
+    """React to an assignment's status changing (signed up, waitlisted, promoted, no-show...).
 
+    :param session: the open unit of work; do not commit.
+    :param station: the station; only called when the plugin is switched on there.
+    :param task: the task.
+    :param assignment: the assignment, with its new status.
     :param previous: the status before, or None for a new assignment.
     """
 
 
 @hookspec
 def wardens_membership_created(session: so.Session, station: Station, membership: Membership) -> None:
-    """React to a person joining a station (added, joined, or a pending membership claimed)."""
+    """React to a person joining a station (added, joined, or a pending membership claimed).
+
+    :param session: the open unit of work; do not commit.
+    :param station: the station; only called when the plugin is switched on there.
+    :param membership: the new membership, with ``user_id`` set.
+    """
 
 
 @hookspec
@@ -124,23 +146,32 @@ def wardens_user_erased(session: so.Session, user: User) -> None:
     """Anonymise the plugin's personal data about ``user``, before the core erases them.
 
     Called for every installed plugin, switched on or not: erasure must reach all data.
+
+    :param session: the open unit of work; do not commit.
+    :param user: the person, still with their phone and name.
     """
 
+
+# Work done by the worker and for the demo -----------------------------------------------------
 
 @hookspec
 def wardens_scheduled_jobs() -> list[Job]:
     """Return the plugin's periodic jobs.
 
-    :return: a list of :class:`core.jobs.Job`; each runs once per station (with the plugin
-        switched on) per interval slot, on whichever worker claims the slot.
+    Called once at start-up. A job's name is prefixed with the plugin's name.
+
+    :return: a list of :class:`core.jobs.Job`; a per-station job runs once per station that has
+        the plugin switched on per interval slot, on whichever worker claims the slot.
     """
 
 
 @hookspec
 def wardens_seed_demo(session: so.Session, station: Station, people: dict[str, User]) -> None:
-    """Add the plugin's demo data to the demo station.
+    """Add the plugin's demo data to the demo station (``wardens demo``), once.
 
-    :param people: the demo users by role name ("admin", "officer", "volunteer1", ...).
+    :param session: the open unit of work; do not commit.
+    :param station: the demo station, with every installed plugin switched on.
+    :param people: the demo users by key ("admin", "officer", "volunteer1", "resident1", ...).
     """
 
 
@@ -150,15 +181,21 @@ def wardens_dashboard_metrics(
 ) -> dict[str, Any]:
     """Return the plugin's metrics for the station dashboard since ``since``.
 
-    :return: a flat dict of metric name -> number; keys are shown under the plugin's name.
+    :param session: a read-only session.
+    :param station: the station; only called when the plugin is switched on there.
+    :param since: the start of the period (aware UTC).
+    :return: a flat dict of metric name -> number, shown under the plugin's name.
     """
 
+
+# Providers: the first non-None answer wins; the core's default is registered trylast ----------
 
 @hookspec(firstresult=True)
 def wardens_verify_identity(grant_type: str, payload: dict[str, Any]) -> Identity | None:
     """Verify a sign-in grant other than ``password`` and ``refresh_token``.
 
-    Provider hook: the first non-None answer wins; the core default answers None.
+    Provider hook, for the whole deployment: the core default answers None, which makes the
+    grant a 422 ``unsupported_grant_type``.
 
     :param grant_type: e.g. "firebase".
     :param payload: the request body.
@@ -168,22 +205,38 @@ def wardens_verify_identity(grant_type: str, payload: dict[str, Any]) -> Identit
 
 
 @hookspec(firstresult=True)
-def wardens_deliver_notification(session: so.Session, notification: Notification) -> Delivery:
-    """Deliver one claimed notification (e.g. by push).
+def wardens_deliver_notifications(
+    session: so.Session, notifications: list[Notification]
+) -> list[Delivery] | None:
+    """Deliver a batch of claimed notifications of one station (e.g. by push).
 
-    Provider hook: the core default leaves it in the in-app inbox and answers "skipped".
+    Provider hook, asked per station among the plugins switched on there (notifications
+    without a station ask every installed plugin). The core default leaves them in the in-app
+    inbox and answers "skipped" for each. The worker records the outcomes in the same
+    transaction; delivery is at-least-once (a crash after sending may resend).
 
-    :return: a :class:`Delivery`.
+    :param session: the worker's transaction; the provider may write (e.g. drop a dead token).
+    :param notifications: up to 100 notifications, each with ``code`` and ``params`` to render
+        in the recipient's language (``core.messages.render``).
+    :return: one :class:`Delivery` per notification, in the same order, or None to leave the
+        batch to the next provider.
     """
 
 
 @hookspec(firstresult=True)
 def wardens_send_text(
     session: so.Session, phone: str, code: str, params: dict[str, Any], locale: str
-) -> bool:
+) -> bool | None:
     """Send a short text message (SMS) to ``phone``.
 
-    Provider hook: the core default writes it to the log (and, in the demo, the console).
+    Provider hook, for the whole deployment: the core default writes it to the log (logger
+    ``wardens.sms``) and, in the demo (``WARDENS_ENV=development``), to the console.
 
-    :return: True when accepted for sending.
+    :param session: the open unit of work.
+    :param phone: an E.164 number.
+    :param code: a message code whose texts are registered (core or a plugin's messages).
+    :param params: the placeholders of the text.
+    :param locale: "zh-CN" or "en".
+    :return: True when accepted for sending, False when refused, None to leave it to the next
+        provider.
     """

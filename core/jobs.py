@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy import orm as so
+from sqlalchemy.dialects import postgresql, sqlite
 
 from core import clock
 from core.models import JobRun, Station
@@ -21,11 +22,17 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+DEPLOYMENT_WIDE = 0  # the station_id of a job run that is not per station
 
 
 @dataclass(frozen=True)
 class Job:
     """A periodic job: ``function(session, station, now)`` runs once per station per slot.
+
+    The function runs in a transaction of its own that commits when it returns (never commit
+    inside it); an exception rolls it back and is recorded on the slot's ``job_run`` row. A slot
+    runs at most once: write jobs that catch up on everything due (``... WHERE due < now``)
+    rather than only on their own slot, so a slot missed while no worker ran costs nothing.
 
     ``per_station=False`` runs it once per slot for the deployment, with ``station=None``.
     ``plugin`` is filled in by the core from the plugin that returned the job.
@@ -46,47 +53,46 @@ def slot_of(job: Job, now: dt.datetime) -> dt.datetime:
 
 
 def _claim(session_factory: so.sessionmaker, job: Job, station_id: int, slot: dt.datetime,
-           worker: str) -> int | None:
-    """Insert the slot's row in a short transaction of its own; the loser gets None."""
-    with session_factory() as session:
-        try:
-            with session.begin():
-                run = JobRun(job=job.name, station_id=station_id, slot=slot, worker=worker,
-                             started_at=clock.now())
-                session.add(run)
-            return run.id
-        except sa.exc.IntegrityError:
-            return None
+           worker: str, now: dt.datetime) -> int | None:
+    """Insert the slot's row in a short transaction of its own; the loser gets None.
+
+    The unique (job, station, slot) key decides: on PostgreSQL a concurrent claimer waits on
+    the index until the winner commits, then does nothing; on SQLite writers are serialised.
+    """
+    with session_factory() as session, session.begin():
+        dialect = session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        return session.scalar(
+            insert(JobRun)
+            .values(job=job.name, station_id=station_id, slot=slot, worker=worker, started_at=now)
+            .on_conflict_do_nothing(index_elements=["job", "station_id", "slot"])
+            .returning(JobRun.id)
+        )
 
 
 def run_due_jobs(deployment: Deployment, now: dt.datetime | None = None,
                  worker: str = "worker") -> list[tuple[str, int]]:
-    """Run every job slot that is due at ``now`` and not yet claimed; return what ran."""
+    """Run every job slot that is due at ``now`` and not yet claimed; return (job, station) ran.
+
+    A plugin's per-station job runs only for the stations that have the plugin switched on.
+    """
     now = now or clock.now()
     factory = deployment.database.writer
     ran: list[tuple[str, int]] = []
     with factory() as session:
-        stations = session.execute(sa.select(Station.id)).scalars().all()
+        stations = session.execute(sa.select(Station.id).order_by(Station.id)).scalars().all()
         enabled = deployment.enabled_by_station(session)
     for job in deployment.jobs:
         slot = slot_of(job, now)
-        targets: list[int] = [0]
+        targets = [DEPLOYMENT_WIDE]
         if job.per_station:
-            targets = [
-                sid for sid in stations if job.plugin is None or job.plugin in enabled.get(sid, ())
-            ]
+            targets = [sid for sid in stations
+                       if job.plugin is None or job.plugin in enabled.get(sid, ())]
         for station_id in targets:
-            run_id = _claim(factory, job, station_id, slot, worker)
+            run_id = _claim(factory, job, station_id, slot, worker, now)
             if run_id is None:
                 continue
-            error = None
-            try:
-                with factory() as session, session.begin():
-                    station = session.get(Station, station_id) if station_id else None
-                    job.function(session, station, now)
-            except Exception:  # a failing job must not stop the others
-                error = traceback.format_exc()
-                log.exception("job %s failed for station %s", job.name, station_id)
+            error = _run(factory, job, station_id, now)
             with factory() as session, session.begin():
                 session.execute(
                     sa.update(JobRun).where(JobRun.id == run_id)
@@ -94,3 +100,14 @@ def run_due_jobs(deployment: Deployment, now: dt.datetime | None = None,
                 )
             ran.append((job.name, station_id))
     return ran
+
+
+def _run(factory: so.sessionmaker, job: Job, station_id: int, now: dt.datetime) -> str | None:
+    try:
+        with factory() as session, session.begin():
+            station = session.get(Station, station_id) if station_id else None
+            job.function(session, station, now)
+    except Exception:  # a failing job must not stop the others; the slot records why
+        log.exception("job %s failed for station %s", job.name, station_id)
+        return traceback.format_exc()[-4000:]
+    return None

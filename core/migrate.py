@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -12,74 +13,93 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 
 from core.db import Base
-from core.plugins import builtin_migration_folders
+from core.plugins import StartupError, builtin_migration_folders, builtin_plugin_names
 
 ROOT = Path(__file__).resolve().parent.parent
 CORE_VERSIONS = ROOT / "migrations" / "versions"
 
 
-def import_models(extra_packages: tuple[str, ...] = ()) -> None:
+def import_models() -> None:
     """Import core and every built-in plugin's models, so the metadata knows every table."""
     importlib.import_module("core.models")
-    for folder in builtin_migration_folders():
-        package = Path(folder).parent.parent.name
+    for name in builtin_plugin_names():
         try:
-            importlib.import_module(f"plugins.{package}.models")
+            importlib.import_module(f"plugins.{name}.models")
         except ModuleNotFoundError as exc:
-            if exc.name != f"plugins.{package}.models":
+            if exc.name != f"plugins.{name}.models":
                 raise
-    for package in extra_packages:
-        importlib.import_module(package)
 
 
 def alembic_config(url: str | None = None, connection: sa.Connection | None = None,
-                   extra_folders: tuple[str, ...] = ()) -> Config:
+                   extra_folders: Iterable[str] = (), plugin_names: Iterable[str] = ()) -> Config:
+    """One environment: core revisions, every built-in plugin's, and the given folders."""
     config = Config()
     config.set_main_option("script_location", str(ROOT / "migrations"))
     locations = [str(CORE_VERSIONS), *builtin_migration_folders(), *extra_folders]
-    config.set_main_option("version_locations", " ".join(locations))
+    config.set_main_option("version_locations", " ".join(dict.fromkeys(locations)))
     config.set_main_option("path_separator", "space")
     if url:
         config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     if connection is not None:
         config.attributes["connection"] = connection
+    config.attributes["plugin_names"] = sorted({*builtin_plugin_names(), *plugin_names})
     return config
 
 
 def upgrade(url: str | None = None, connection: sa.Connection | None = None,
-            extra_folders: tuple[str, ...] = ()) -> None:
+            extra_folders: Iterable[str] = (), plugin_names: Iterable[str] = ()) -> None:
     """Bring the database to every head: core and all plugins' branches."""
-    command.upgrade(alembic_config(url, connection, extra_folders), "heads")
+    config = alembic_config(url, connection, extra_folders, plugin_names)
+    try:
+        command.upgrade(config, "heads")
+    except CommandError as exc:
+        if "Can't locate revision" in str(exc):
+            raise StartupError(f"{exc}: the database recorded a revision of a plugin whose"
+                               " migrations are not on this machine; install that plugin's"
+                               " package again") from None
+        raise
 
 
-def revision(url: str, message: str, plugin: str | None = None,
-             extra_folders: tuple[str, ...] = ()) -> Any:
-    """Autogenerate a revision for the core, or on a plugin's own branch in its package."""
-    config = alembic_config(url, extra_folders=extra_folders)
+def revision(url: str, message: str, plugin: str | None = None, *, folder: str | None = None,
+             extra_folders: Iterable[str] = (), plugin_names: Iterable[str] = (),
+             rev_id: str | None = None) -> Any:
+    """Autogenerate a revision for the core, or on a plugin's own branch in its package.
+
+    Autogenerate cannot compare against several heads at once, so each revision is written on
+    one branch and sees only that branch's tables (see ``migrations/env.py``). A plugin's first
+    revision starts its branch: ``branch_labels=(plugin,)``, ``depends_on`` the core head.
+    ``folder`` is where the file goes (default: ``migrations/versions`` for the core,
+    ``plugins/<plugin>/migrations/versions`` for a built-in plugin).
+    """
+    names = {*plugin_names, *([plugin] if plugin else [])}
+    default = CORE_VERSIONS if plugin is None else ROOT / "plugins" / plugin / "migrations" / "versions"
+    target = Path(folder) if folder else default
+    target.mkdir(parents=True, exist_ok=True)
+    config = alembic_config(url, extra_folders=[*extra_folders, str(target)], plugin_names=names)
     config.attributes["autogenerate_for"] = plugin or "core"
-    script = ScriptDirectory.from_config(config)
+    options: dict[str, Any] = {"autogenerate": True, "version_path": str(target),
+                               "rev_id": rev_id}
     if plugin is None:
-        return command.revision(config, message, autogenerate=True, head="core@head")
-    folder = ROOT / "plugins" / plugin / "migrations" / "versions"
-    for extra in extra_folders:
-        if Path(extra).parent.parent.name == plugin:
-            folder = Path(extra)
-    folder.mkdir(parents=True, exist_ok=True)
-    if plugin in script.get_revisions("heads") or _has_branch(script, plugin):
-        return command.revision(config, message, autogenerate=True, head=f"{plugin}@head")
-    return command.revision(config, message, autogenerate=True, head="base",
-                            branch_label=plugin, version_path=str(folder),
-                            depends_on="core@head")
+        return command.revision(config, message, head="core@head", **options)
+    script = ScriptDirectory.from_config(config)
+    if _has_branch(script, plugin):
+        return command.revision(config, message, head=f"{plugin}@head", **options)
+    core_head = script.get_revision("core@head")
+    return command.revision(config, message, head="base", branch_label=plugin,
+                            depends_on=core_head.revision if core_head else None, **options)
 
 
 def _has_branch(script: ScriptDirectory, label: str) -> bool:
     return any(label in (rev.branch_labels or ()) for rev in script.walk_revisions())
 
 
-def plugin_of_table(name: str, plugins: list[str]) -> str | None:
-    return next((p for p in plugins if name.startswith(f"{p}_")), None)
+def owner_of_table(name: str, plugins: Iterable[str]) -> str:
+    """The plugin whose prefix the table carries (the longest one), else "core"."""
+    owners = [p for p in plugins if name.startswith(f"{p}_")]
+    return max(owners, key=len) if owners else "core"
 
 
 def drift(connection: sa.Connection) -> list[Any]:

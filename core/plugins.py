@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import importlib
 import importlib.metadata
+import importlib.util
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,12 +26,17 @@ from core.models import StationPlugin
 hookimpl = pluggy.HookimplMarker("wardens")
 
 ENTRY_POINT_GROUP = "wardens.plugins"
-CORE_PLUGINS = ("core.defaults",)  # always on, never switchable
+CORE_PLUGIN = "core.defaults"  # the core's own hook implementations: always on, never switchable
+PLUGIN_NAME = re.compile(r"^[a-z][a-z0-9_]{1,31}$")
+ROOT = Path(__file__).resolve().parent.parent
+BUILTIN_ROOT = ROOT / "plugins"
 
 
 class StartupError(Exception):
     """The deployment's configuration is wrong; the message names what to fix."""
 
+
+# plugins.toml ----------------------------------------------------------------------------------
 
 @dataclass
 class DeploymentConfig:
@@ -49,24 +56,39 @@ class DeploymentConfig:
             raise StartupError(f"{path}: file not found") from None
         except tomllib.TOMLDecodeError as exc:
             raise StartupError(f"{path}: {exc}") from None
+        return cls.from_dict(data, str(path))
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], path: str = "plugins.toml") -> DeploymentConfig:
+        unknown = set(data) - {"plugins", "points"}
+        if unknown:
+            raise StartupError(f"{path}: unknown section(s) {', '.join(sorted(unknown))}")
         section = dict(data.get("plugins", {}))
         installed = section.pop("installed", [])
         if not isinstance(installed, list) or not all(isinstance(n, str) for n in installed):
             raise StartupError(f"{path}: [plugins] installed must be a list of names")
+        for name in installed:
+            if not PLUGIN_NAME.match(name):
+                raise StartupError(f"{path}: [plugins] installed: {name!r} is not a plugin name"
+                                   " (lowercase letters, digits and _)")
+        twice = sorted({n for n in installed if installed.count(n) > 1})
+        if twice:
+            raise StartupError(f"{path}: [plugins] installed lists {', '.join(twice)} twice")
         for name, value in section.items():
             if name not in installed:
                 raise StartupError(f"{path}: [plugins.{name}] is set but {name} is not installed")
             if not isinstance(value, dict):
                 raise StartupError(f"{path}: [plugins.{name}] must be a table")
-        points = data.get("points", {})
+        points = dict(data.get("points", {}))
         for code, amount in points.items():
             if not isinstance(amount, int) or isinstance(amount, bool):
                 raise StartupError(f"{path}: [points] {code} must be an integer")
-        unknown = set(data) - {"plugins", "points"}
-        if unknown:
-            raise StartupError(f"{path}: unknown section(s) {', '.join(sorted(unknown))}")
-        return cls(list(installed), {k: _resolve_env(k, v) for k, v in section.items()},
-                   dict(points), str(path))
+            owner = code.split(".", 1)[0]
+            if "." not in code or (owner != "core" and owner not in installed):
+                raise StartupError(f"{path}: [points] {code}: an event code is <plugin>.<event>"
+                                   " of the core or an installed plugin")
+        settings = {name: _resolve_env(name, values) for name, values in section.items()}
+        return cls(list(installed), settings, points, path)
 
 
 def _resolve_env(plugin: str, values: dict[str, Any]) -> dict[str, Any]:
@@ -83,16 +105,143 @@ def _resolve_env(plugin: str, values: dict[str, Any]) -> dict[str, Any]:
     return resolved
 
 
+# The plugin manager ----------------------------------------------------------------------------
+
+def builtin_plugin_names() -> list[str]:
+    """The plugins shipped in ``plugins/``."""
+    if not BUILTIN_ROOT.is_dir():
+        return []
+    return sorted(p.name for p in BUILTIN_ROOT.iterdir()
+                  if (p / "__init__.py").is_file() and PLUGIN_NAME.match(p.name))
+
+
+def builtin_migration_folders() -> list[str]:
+    """Revision folders of every built-in plugin, installed or not (their revisions exist)."""
+    return sorted(str(p) for p in BUILTIN_ROOT.glob("*/migrations/versions") if p.is_dir())
+
+
+def discover_entry_points() -> dict[str, importlib.metadata.EntryPoint]:
+    """Third-party plugins offered by installed distributions; a name offered twice stops start-up."""
+    found: dict[str, importlib.metadata.EntryPoint] = {}
+    for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+        other = found.get(ep.name)
+        if other is not None and other.value != ep.value:
+            raise StartupError(
+                f"plugin {ep.name} is offered twice: by {_dist_name(other)} ({other.value}) and"
+                f" by {_dist_name(ep)} ({ep.value})"
+            )
+        found[ep.name] = ep
+    clash = sorted(set(found) & set(builtin_plugin_names()))
+    if clash:
+        raise StartupError(f"plugin {clash[0]} is built in and also offered by"
+                           f" {_dist_name(found[clash[0]])}: uninstall one of them")
+    return found
+
+
+def _dist_name(ep: importlib.metadata.EntryPoint) -> str:
+    return ep.dist.name if ep.dist is not None else "an unknown distribution"
+
+
+def build_plugin_manager(config: DeploymentConfig,
+                         entry_points: dict[str, importlib.metadata.EntryPoint] | None = None,
+                         ) -> pluggy.PluginManager:
+    """Built-ins named in plugins.toml, third-party ones from the entry-point group; others blocked."""
+    pm = pluggy.PluginManager("wardens")
+    pm.add_hookspecs(hookspecs)
+    pm.register(importlib.import_module(CORE_PLUGIN), name=CORE_PLUGIN)
+    entry_points = discover_entry_points() if entry_points is None else entry_points
+    for name in [*entry_points, *builtin_plugin_names()]:
+        if name not in config.installed:
+            pm.set_blocked(name)  # never imported
+    for name in config.installed:
+        obj = _load(name, entry_points.get(name))
+        try:
+            pm.register(obj, name=name)
+        except ValueError as exc:
+            raise StartupError(f"plugin {name}: {exc}") from None
+    try:
+        pm.check_pending()
+    except pluggy.PluginValidationError as exc:
+        raise StartupError(f"plugin {pm.get_name(exc.plugin)}: {exc}") from None
+    return pm
+
+
+def _load(name: str, ep: importlib.metadata.EntryPoint | None) -> Any:
+    if ep is not None:
+        try:
+            return ep.load()
+        except Exception as exc:
+            raise StartupError(f"plugin {name}: cannot load {ep.value} from"
+                               f" {_dist_name(ep)}: {exc!r}") from None
+    try:
+        return importlib.import_module(f"plugins.{name}")
+    except ModuleNotFoundError as exc:
+        if exc.name not in (f"plugins.{name}", "plugins"):
+            raise StartupError(f"plugin {name}: cannot import plugins.{name}: {exc!r}") from exc
+    except Exception as exc:
+        raise StartupError(f"plugin {name}: cannot import plugins.{name}: {exc!r}") from exc
+    raise StartupError(f"plugins.toml installs unknown plugin {name!r}: there is no built-in"
+                       f" plugins/{name} and no {ENTRY_POINT_GROUP} entry point named {name}")
+
+
+def validate_settings(info: PluginInfo, values: dict[str, Any], *, where: str) -> dict[str, Any]:
+    """Check settings against the plugin's schema at start-up; a bad value names the key."""
+    try:
+        load_settings(info, values)
+    except ma.ValidationError as exc:
+        problems = "; ".join(f"{key}: {_flatten(msgs)}" for key, msgs in
+                             sorted(_as_dict(exc.messages).items()))
+        raise StartupError(f"{where}: invalid setting {problems}") from None
+    return dict(values)
+
+
+def load_settings(info: PluginInfo, values: dict[str, Any]) -> dict[str, Any]:
+    """Settings as the plugin reads them; raises ``marshmallow.ValidationError`` naming the keys."""
+    if info.settings_schema is None:
+        if values:
+            raise ma.ValidationError({key: ["This plugin takes no settings."] for key in values})
+        return {}
+    return info.settings_schema().load(values)
+
+
+def secret_settings(info: PluginInfo) -> list[str]:
+    """The settings whose values the API never shows (``metadata={"secret": True}``)."""
+    if info.settings_schema is None:
+        return []
+    fields = info.settings_schema().fields
+    return sorted(f.data_key or name for name, f in fields.items() if f.metadata.get("secret"))
+
+
+def _as_dict(messages_: Any) -> dict[str, Any]:
+    return messages_ if isinstance(messages_, dict) else {"_schema": messages_}
+
+
+def _flatten(msgs: Any) -> str:
+    if isinstance(msgs, dict):
+        return "; ".join(f"{k}: {_flatten(v)}" for k, v in msgs.items())
+    if isinstance(msgs, list):
+        return " ".join(str(m) for m in msgs)
+    return str(msgs)
+
+
+# The deployment --------------------------------------------------------------------------------
+
 @dataclass
 class InstalledPlugin:
     name: str
     info: PluginInfo
     obj: Any
-    defaults: dict[str, Any]  # deployment settings, already validated
+    #: plugins.toml settings as written (secrets resolved), already validated.
+    defaults: dict[str, Any]
+    source: str = "built-in"
 
     @property
     def url_name(self) -> str:
         return self.name.replace("_", "-")
+
+    @property
+    def package(self) -> str:
+        return self.info.package or getattr(self.obj, "__name__", type(self.obj).__module__)
 
 
 class Deployment:
@@ -101,7 +250,8 @@ class Deployment:
     def __init__(self, database: Database, config: DeploymentConfig) -> None:
         self.database = database
         self.config = config
-        self.pm = build_plugin_manager(config)
+        self.entry_points = discover_entry_points()
+        self.pm = build_plugin_manager(config, self.entry_points)
         self.plugins: dict[str, InstalledPlugin] = {}
         self.task_kinds: dict[str, TaskKind] = {"general": TaskKind("general")}
         self.points_defaults: dict[str, int] = {}
@@ -112,32 +262,39 @@ class Deployment:
 
     def _describe(self) -> None:
         for impl in self.pm.hook.wardens_describe_plugin.get_hookimpls():
-            info: PluginInfo = impl.function()
+            info = impl.function()
             owner = self.pm.get_name(impl.plugin)
-            if owner in CORE_PLUGINS:
+            if not isinstance(info, PluginInfo):
+                raise StartupError(f"plugin {owner}: wardens_describe_plugin must return a"
+                                   f" PluginInfo, not {info!r}")
+            if owner == CORE_PLUGIN:
                 self.points_defaults.update(info.points_rules)
                 messages.register(info.messages, owner)
                 continue
             if info.name != owner:
                 raise StartupError(f"plugin {owner} describes itself as {info.name!r}")
-            if info.name in self.plugins:
-                raise StartupError(f"plugin {info.name} is installed twice")
-            defaults = validate_settings(info, self.config.settings.get(info.name, {}),
-                                         where=f"plugins.toml [plugins.{info.name}]")
-            self.plugins[info.name] = InstalledPlugin(info.name, info, impl.plugin, defaults)
-            messages.register(info.messages, info.name)
+            defaults = validate_settings(info, self.config.settings.get(owner, {}),
+                                         where=f"plugins.toml [plugins.{owner}]")
+            ep = self.entry_points.get(owner)
+            source = f"{_dist_name(ep)} ({ep.value})" if ep is not None else "built-in"
+            self.plugins[owner] = InstalledPlugin(owner, info, impl.plugin, defaults, source)
+            try:
+                messages.register(info.messages, owner)
+            except ValueError as exc:
+                raise StartupError(str(exc)) from None
             for kind in info.task_kinds:
                 if kind.name in self.task_kinds:
-                    raise StartupError(f"task kind {kind.name} of {info.name} is already taken")
+                    raise StartupError(f"plugin {owner}: task kind {kind.name} is already taken")
                 self.task_kinds[kind.name] = kind
             for code, amount in info.points_rules.items():
-                if not code.startswith(f"{info.name}."):
-                    raise StartupError(f"points rule {code} of {info.name} needs its prefix")
+                if not code.startswith(f"{owner}."):
+                    raise StartupError(f"plugin {owner}: points rule {code} must start with"
+                                       f" {owner}.")
                 self.points_defaults[code] = amount
-        missing = set(self.config.installed) - set(self.plugins)
+        missing = [n for n in self.config.installed if n not in self.plugins]
         if missing:
-            raise StartupError(f"plugin(s) {', '.join(sorted(missing))} did not describe"
-                               " themselves (no wardens_describe_plugin)")
+            raise StartupError(f"plugin {', '.join(missing)} does not describe itself"
+                               " (no wardens_describe_plugin hook)")
         check_table_prefixes(self.plugins.values())
 
     def _collect_jobs(self) -> list[Job]:
@@ -145,18 +302,22 @@ class Deployment:
         names: set[str] = set()
         for impl in self.pm.hook.wardens_scheduled_jobs.get_hookimpls():
             owner = self.pm.get_name(impl.plugin)
-            plugin = None if owner in CORE_PLUGINS else owner
-            for job in impl.function() or []:
-                name = job.name if plugin is None else f"{plugin}.{job.name}"
+            prefix = "core" if owner == CORE_PLUGIN else owner
+            for job in _listed(impl.function()):
+                name = f"{prefix}.{job.name}"
                 if name in names:
                     raise StartupError(f"job {name} is defined twice")
+                if job.interval.total_seconds() < 1:
+                    raise StartupError(f"job {name}: the interval must be at least a second")
                 names.add(name)
+                plugin = None if owner == CORE_PLUGIN else owner
                 jobs.append(Job(name, job.interval, job.function, job.per_station, plugin))
         return jobs
 
-    # Per-station switching: read per request, never cached across requests, so a switch
-    # made through another server process applies at once.
+    # Per-station switching: read per request (one cheap query, cached in the session only), so
+    # a switch made through another server process applies at once.
     def enabled_for(self, session: so.Session, station_id: int) -> set[str]:
+        """The installed plugins the station has switched on."""
         cache = session.info.setdefault("enabled_plugins", {})
         if station_id not in cache:
             rows = session.scalars(
@@ -166,6 +327,11 @@ class Deployment:
             )
             cache[station_id] = {name for name in rows if name in self.plugins}
         return cache[station_id]
+
+    @staticmethod
+    def forget_switches(session: so.Session) -> None:
+        """Drop the session's cached switches after changing one."""
+        session.info.pop("enabled_plugins", None)
 
     def is_enabled(self, session: so.Session, station_id: int, name: str) -> bool:
         return name in self.enabled_for(session, station_id)
@@ -183,24 +349,80 @@ class Deployment:
         return result
 
     def hooks_for(self, session: so.Session, station_id: int | None) -> Any:
-        """The hook relay for a station: switched-off plugins are left out."""
+        """The hook relay for a station: switched-off plugins are left out (None: all installed)."""
         if station_id is None:
             return self.pm.hook
         enabled = self.enabled_for(session, station_id)
         off = [p.obj for name, p in self.plugins.items() if name not in enabled]
         return _SubsetRelay(self.pm, off) if off else self.pm.hook
 
+    def results_by_plugin(self, session: so.Session, station_id: int, hook: str, /,
+                          **kwargs: Any) -> dict[str, Any]:
+        """Call ``hook`` on each plugin switched on for the station; its answer under its name."""
+        enabled = self.enabled_for(session, station_id)
+        results: dict[str, Any] = {}
+        for impl in getattr(self.pm.hook, hook).get_hookimpls():
+            name = self.pm.get_name(impl.plugin)
+            if name in enabled:
+                results[name] = impl.function(**kwargs)
+        return results
+
+    def station_overrides(self, session: so.Session, station_id: int, name: str) -> dict[str, Any]:
+        row = session.scalar(sa.select(StationPlugin.settings).where(
+            StationPlugin.station_id == station_id, StationPlugin.name == name))
+        return dict(row or {})
+
     def station_settings(self, session: so.Session, station_id: int, name: str) -> dict[str, Any]:
-        """A plugin's settings for a station: plugins.toml defaults with the station's overrides."""
+        """A plugin's settings for a station: plugins.toml values with the station's overrides,
+        loaded through the plugin's schema (defaults and types applied)."""
         plugin = self.plugins[name]
-        row = session.scalar(
-            sa.select(StationPlugin).where(
-                StationPlugin.station_id == station_id, StationPlugin.name == name
-            )
-        )
-        merged = {**plugin.defaults, **(row.settings if row else {})}
-        schema = plugin.info.settings_schema
-        return schema().load(schema().dump(merged)) if schema else merged
+        merged = {**plugin.defaults, **self.station_overrides(session, station_id, name)}
+        return load_settings(plugin.info, merged)
+
+    # Migrations --------------------------------------------------------------------------------
+    def migration_folders(self) -> list[str]:
+        """Every folder of plugin revisions the database may have recorded.
+
+        Built-ins always; installed third-party plugins through ``wardens_migration_folders``;
+        third-party plugins offered but not installed by their ``migrations/versions`` folder,
+        found without importing them.
+        """
+        folders = list(builtin_migration_folders())
+        for group in self.pm.hook.wardens_migration_folders():
+            folders.extend(str(Path(f).resolve()) for f in group or [])
+        for name, ep in self.entry_points.items():
+            if name not in self.plugins:
+                folder = _package_folder(ep.module)
+                if folder is not None and (folder / "migrations" / "versions").is_dir():
+                    folders.append(str(folder / "migrations" / "versions"))
+        return list(dict.fromkeys(folders))
+
+    def plugin_migration_folders(self, name: str) -> list[str]:
+        """The revision folders a plugin hands over (for ``wardens db revision --plugin``)."""
+        plugin = self.plugins[name]
+        impls = [i for i in self.pm.hook.wardens_migration_folders.get_hookimpls()
+                 if i.plugin is plugin.obj]
+        folders = [str(Path(f).resolve()) for i in impls for f in _listed(i.function())]
+        return folders or [str(BUILTIN_ROOT / name / "migrations" / "versions")]
+
+    def plugin_names(self) -> list[str]:
+        """Every plugin name that may own tables: built-in, installed, or offered."""
+        return sorted({*builtin_plugin_names(), *self.plugins, *self.entry_points})
+
+
+def _listed(answer: object) -> list[Any]:
+    """A collect hook's answer as a list (None counts as nothing)."""
+    return list(answer or [])  # type: ignore[call-overload]
+
+
+def _package_folder(module: str) -> Path | None:
+    try:
+        spec = importlib.util.find_spec(module)
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(list(spec.submodule_search_locations)[0])
 
 
 class _SubsetRelay:
@@ -212,67 +434,27 @@ class _SubsetRelay:
         return self._pm.subset_hook_caller(name, self._remove)
 
 
-def validate_settings(info: PluginInfo, values: dict[str, Any], *, where: str) -> dict[str, Any]:
-    """Load settings through the plugin's schema; a bad value names the key."""
-    schema = info.settings_schema
-    if schema is None:
-        if values:
-            raise StartupError(f"{where}: {info.name} takes no settings")
-        return {}
-    try:
-        return schema().load(values)
-    except ma.ValidationError as exc:
-        raise StartupError(f"{where}: invalid setting(s) {exc.messages}") from None
-
-
-def build_plugin_manager(config: DeploymentConfig) -> pluggy.PluginManager:
-    """Built-ins named in plugins.toml, third-party ones from the entry-point group; others blocked."""
-    pm = pluggy.PluginManager("wardens")
-    pm.add_hookspecs(hookspecs)
-    for module_name in CORE_PLUGINS:
-        pm.register(importlib.import_module(module_name), name=module_name)
-    if len(set(config.installed)) != len(config.installed):
-        raise StartupError("plugins.toml lists a plugin twice")
-    entry_points = {ep.name: ep for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)}
-    for name in entry_points:
-        if name not in config.installed:
-            pm.set_blocked(name)  # never imported
-    for name in config.installed:
-        if name in entry_points:
-            pm.register(entry_points[name].load(), name=name)
-            continue
-        try:
-            module = importlib.import_module(f"plugins.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name not in (f"plugins.{name}", "plugins"):
-                raise
-            raise StartupError(
-                f"plugins.toml installs unknown plugin {name!r}: no built-in plugins/{name} and"
-                f" no {ENTRY_POINT_GROUP} entry point"
-            ) from None
-        pm.register(module, name=name)
-    try:
-        pm.check_pending()
-    except pluggy.PluginValidationError as exc:
-        raise StartupError(str(exc)) from None
-    return pm
-
-
 def check_table_prefixes(plugins: Any) -> None:
-    """Every table a plugin's models define starts with the plugin's name."""
-    by_package = {(p.info.package or p.obj.__name__): p.name for p in plugins}
+    """Every table a plugin's models define starts with the plugin's name and ``_``."""
+    by_package: dict[str, str] = {}
+    for plugin in plugins:
+        by_package[plugin.package] = plugin.name
+        _import_models(plugin.package)
     for mapper in Base.registry.mappers:
         module = mapper.class_.__module__
         for package, name in by_package.items():
             if module == package or module.startswith(package + "."):
                 for table in mapper.tables:
                     if not table.name.startswith(f"{name}_"):
-                        raise StartupError(
-                            f"plugin {name}: table {table.name} must start with {name}_"
-                        )
+                        raise StartupError(f"plugin {name}: table {table.name} (model"
+                                           f" {mapper.class_.__name__}) must start with {name}_")
 
 
-def builtin_migration_folders() -> list[str]:
-    """Revision folders of every built-in plugin, switched on or not (their revisions exist)."""
-    root = Path(__file__).resolve().parent.parent / "plugins"
-    return sorted(str(p) for p in root.glob("*/migrations/versions") if p.is_dir())
+def _import_models(package: str) -> None:
+    """Import ``<package>.models`` when it exists, so its tables are known before they are checked."""
+    try:
+        found = importlib.util.find_spec(f"{package}.models")
+    except (ImportError, ValueError):
+        return
+    if found is not None:
+        importlib.import_module(f"{package}.models")

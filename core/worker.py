@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import logging
-import time
+import threading
+from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from core import jobs, notifications
-from core.db import instance_path
 
 if TYPE_CHECKING:
     from core.plugins import Deployment
@@ -16,31 +18,53 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def run_round(deployment: Deployment, name: str) -> None:
-    jobs.run_due_jobs(deployment, worker=name)
-    notifications.deliver_pending(deployment.database.writer, name)
+class WorkerLocked(Exception):
+    """Another worker already runs on this SQLite database."""
 
 
-def run_worker(deployment: Deployment, name: str, once: bool = False,
-               interval: float = 15.0) -> None:
-    lock = None
-    if deployment.database.dialect == "sqlite":
-        # SQLite has no SKIP LOCKED: one worker at a time, enforced by a lock file.
-        lock = (instance_path() / "worker.lock").open("w")
+def run_round(deployment: Deployment, name: str) -> tuple[list[tuple[str, int]], int]:
+    """One round: every due job slot, then the outbox until it is empty."""
+    ran = jobs.run_due_jobs(deployment, worker=name)
+    delivered = notifications.deliver_pending(deployment.database.writer, name)
+    return ran, delivered
+
+
+@contextlib.contextmanager
+def exclusive_on_sqlite(deployment: Deployment) -> Iterator[None]:
+    """SQLite has no SKIP LOCKED: one worker per database file, held by a lock beside it."""
+    database = deployment.database.engine.url.database
+    if deployment.database.dialect != "sqlite" or not database or database == ":memory:":
+        yield
+        return
+    path = Path(database).resolve().with_name(Path(database).name + ".worker.lock")
+    with path.open("a") as lock:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise SystemExit("another wardens worker is running on this SQLite database") from None
-    log.info("worker %s started", name)
-    try:
-        while True:
-            run_round(deployment, name)
+            raise WorkerLocked(f"another wardens worker is running on {database}") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def run_worker(deployment: Deployment, name: str, once: bool = False, interval: float = 15.0,
+               stop: threading.Event | None = None) -> None:
+    """Run rounds every ``interval`` seconds until ``stop`` is set; a round in progress ends first."""
+    stop = stop or threading.Event()
+    with exclusive_on_sqlite(deployment):
+        log.info("worker %s started", name)
+        while not stop.is_set():
+            try:
+                ran, delivered = run_round(deployment, name)
+                if ran or delivered:
+                    log.info("worker %s: %d job slot(s), %d notification(s)", name, len(ran),
+                             delivered)
+            except Exception:  # the database may be briefly away: try again next round
+                if once:
+                    raise
+                log.exception("worker %s: round failed", name)
             if once:
-                return
-            time.sleep(interval)
-    finally:
-        if lock is not None:
-            lock.close()
-
-
-
+                break
+            stop.wait(interval)
+        log.info("worker %s stopped", name)

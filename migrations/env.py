@@ -2,26 +2,31 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import context
 
 from core.db import Base, create_engine
-from core.migrate import import_models, plugin_of_table
-from core.plugins import builtin_migration_folders
+from core.migrate import import_models, owner_of_table
 
 config = context.config
 import_models()
-PLUGINS = [__import__("pathlib").Path(f).parent.parent.name for f in builtin_migration_folders()]
+PLUGINS: list[str] = config.attributes.get("plugin_names", [])
 
 
-def include_object(obj, name, type_, reflected, compare_to):  # noqa: ANN001
+def include_object(obj: Any, name: str | None, type_: str, reflected: bool,
+                   compare_to: Any) -> bool:
     """A revision for the core sees core tables only; one for a plugin, that plugin's only."""
     target = config.attributes.get("autogenerate_for")
-    if target is None or type_ != "table":
+    if target is None or type_ != "table" or name is None:
         return True
-    owner = plugin_of_table(name, PLUGINS + [target]) if target != "core" else \
-        plugin_of_table(name, PLUGINS)
-    return (owner or "core") == target
+    if reflected and compare_to is None:
+        # In the database but in no model: a plugin that is not installed (or not on this
+        # machine) keeps its tables, so only the target plugin's own table may be dropped.
+        # Dropping a core table is written by hand.
+        return target != "core" and owner_of_table(name, [*PLUGINS, target]) == target
+    return owner_of_table(name, [*PLUGINS, target] if target != "core" else PLUGINS) == target
 
 
 def run(connection: sa.Connection) -> None:
@@ -40,7 +45,9 @@ connection = config.attributes.get("connection")
 if connection is not None:
     run(connection)
 else:
-    engine = create_engine(config.get_main_option("sqlalchemy.url"), poolclass=sa.pool.NullPool)
+    engine = create_engine(config.get_main_option("sqlalchemy.url") or "",
+                           poolclass=sa.pool.NullPool)
     with engine.connect() as conn:
         run(conn)
         conn.commit()
+    engine.dispose()

@@ -6,4 +6,5 @@ os.environ.setdefault("WARDENS_PASSWORD_ITERATIONS", "1")
 os.environ.setdefault("WARDENS_INSTANCE", os.path.join(os.path.dirname(__file__), "..",
                                                         "instance", "test"))
 
-pytest_plugins = ["tests.fixtures.database", "tests.fixtures.app", "tests.fixtures.people"]
+pytest_plugins = ["tests.fixtures.database", "tests.fixtures.app", "tests.fixtures.people",
+                  "tests.fixtures.plugins"]

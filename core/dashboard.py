@@ -1,0 +1,76 @@
+"""A station's dashboard: the core's metrics and those of every plugin switched on there."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import orm as so
+
+from core import clock, events
+from core.access import Actor
+from core.models import Assignment, AssignmentStatus, Membership, PointsEntry, Role, Task
+from core.models.tasks import TaskStatus
+
+DEFAULT_PERIOD = dt.timedelta(days=30)
+
+
+def station_dashboard(session: so.Session, actor: Actor,
+                      since: dt.datetime | None = None) -> dict[str, Any]:
+    """Metrics since ``since`` (default: the last 30 days), for officers and admins."""
+    actor.require("officer", "admin")
+    now = clock.now()
+    since = since or now - DEFAULT_PERIOD
+    station = actor.station
+    plugins = events.deployment(session).results_by_plugin(
+        session, station.id, "wardens_dashboard_metrics", session=session, station=station,
+        since=since)
+    return {
+        "since": since,
+        "generated_at": now,
+        "core": core_metrics(session, station.id, since, now),
+        "plugins": {name: dict(metrics or {}) for name, metrics in plugins.items()},
+    }
+
+
+def core_metrics(session: so.Session, station_id: int, since: dt.datetime,
+                 now: dt.datetime) -> dict[str, Any]:
+    # Roles are a short JSON list; a text match is portable across both databases.
+    roles_text = sa.cast(Membership.roles, sa.String)
+    member_row = session.execute(
+        sa.select(
+            sa.func.count(),
+            sa.func.count(Membership.pending_phone),
+            *[sa.func.sum(sa.case((roles_text.like(f'%"{role.value}"%'), 1), else_=0))
+              for role in Role],
+        ).where(Membership.station_id == station_id)
+    ).one()
+    done_at = sa.func.coalesce(Assignment.checked_out_at, Assignment.updated_at)
+    assignment_row = session.execute(
+        sa.select(
+            sa.func.sum(sa.case((sa.and_(Assignment.status == AssignmentStatus.COMPLETED,
+                                         done_at >= since), 1), else_=0)),
+            sa.func.sum(sa.case((sa.and_(Assignment.status == AssignmentStatus.NO_SHOW,
+                                         Assignment.updated_at >= since), 1), else_=0)),
+        ).where(Assignment.station_id == station_id)
+    ).one()
+    open_tasks = session.scalar(
+        sa.select(sa.func.count()).select_from(Task)
+        .where(Task.station_id == station_id, Task.status == TaskStatus.OPEN, Task.ends_at >= now)
+    )
+    awarded = session.scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(PointsEntry.amount), 0))
+        .where(PointsEntry.station_id == station_id, PointsEntry.amount > 0,
+               PointsEntry.created_at >= since)
+    )
+    return {
+        "members": int(member_row[0]),
+        "pending_members": int(member_row[1]),
+        "members_by_role": {role.value: int(count or 0)
+                            for role, count in zip(Role, member_row[2:], strict=True)},
+        "open_tasks": int(open_tasks or 0),
+        "completions": int(assignment_row[0] or 0),
+        "no_shows": int(assignment_row[1] or 0),
+        "points_awarded": int(awarded or 0),
+    }

@@ -1,0 +1,45 @@
+"""The sample plugin's endpoints, mounted at /api/v1/stations/<station>/sample/."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+
+from api.auth import actor
+from api.fields import Text
+from api.pagination import QueryPage
+from api.smorest import Blueprint, Schema
+from api.unit_of_work import db
+from tests.sample_plugin import service
+
+blp = Blueprint("sample", __name__, description="Sample plugin (tests only)")
+
+
+class SampleNoteSchema(Schema):
+    id = ma.fields.Integer(dump_only=True)
+    user_id = ma.fields.Integer(dump_only=True, allow_none=True)
+    text = Text(max_length=2000, required=True)
+    created_at = ma.fields.AwareDateTime(dump_only=True)
+
+
+class SampleNoteCreatedSchema(SampleNoteSchema):
+    points = ma.fields.Integer(dump_only=True)
+
+
+@blp.route("/notes", methods=["GET"])
+@blp.response(200, SampleNoteSchema(many=True))
+@blp.paginate(QueryPage)
+def sample_notes_list(station: str) -> Any:
+    """The station's notes (members)."""
+    return service.notes_query(actor(station))
+
+
+@blp.route("/notes", methods=["POST"])
+@blp.arguments(SampleNoteSchema)
+@blp.response(201, SampleNoteCreatedSchema)
+def sample_notes_create(body: dict[str, Any], station: str) -> dict[str, Any]:
+    """Write a note (members); earns points."""
+    note, points = service.write_note(db(), actor(station), body["text"])
+    return {"id": note.id, "user_id": note.user_id, "text": note.text,
+            "created_at": note.created_at, "points": points}

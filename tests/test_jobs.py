@@ -1,0 +1,192 @@
+"""The job contract (a slot runs once per station; a failure is recorded, not contagious) and
+the core's jobs: purge idempotency keys and old job runs, mark no-shows after a task's window."""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+
+import pytest
+import sqlalchemy as sa
+
+from core import clock
+from core.db import Database
+from core.jobs import run_due_jobs, slot_of
+from core.models import (
+    Assignment,
+    AssignmentStatus,
+    AuditEvent,
+    IdempotencyKey,
+    JobRun,
+    Task,
+    TaskStatus,
+)
+from core.plugins import Deployment, DeploymentConfig
+from tests.fixtures.plugins import write_distribution
+from tests.sample_plugin.models import SampleEvent
+
+NOON = dt.datetime(2026, 3, 2, 12, 0, tzinfo=dt.UTC)
+
+FLAKY = '''
+import datetime as dt
+
+from core import audit
+from core.hookspecs import PluginInfo
+from core.jobs import Job
+from core.plugins import hookimpl
+
+
+def boom(session, station, now):
+    audit.record(session, actor=None, action="flaky.half_done", station_id=station.id)
+    raise RuntimeError("the printer is on fire")
+
+
+def steady(session, station, now):
+    audit.record(session, actor=None, action="flaky.done", station_id=station.id)
+
+
+def nightly(session, station, now):
+    assert station is None
+    audit.record(session, actor=None, action="flaky.nightly")
+
+
+@hookimpl
+def wardens_describe_plugin():
+    return PluginInfo(name="flaky", version="1")
+
+
+@hookimpl
+def wardens_scheduled_jobs():
+    return [Job("boom", dt.timedelta(minutes=5), boom),
+            Job("steady", dt.timedelta(minutes=5), steady),
+            Job("nightly", dt.timedelta(days=1), nightly, per_station=False)]
+'''
+
+
+@pytest.fixture
+def flaky(site, connection):
+    write_distribution(site, "wardens_flaky", {"flaky": "wardens_flaky_plugin"},
+                       {"wardens_flaky_plugin/__init__.py": FLAKY})
+    database = Database("sqlite://")
+    database.bind(connection)
+    return Deployment(database, DeploymentConfig.from_dict(
+        tomllib.loads('[plugins]\ninstalled = ["flaky"]')))
+
+
+def runs(session, job):
+    return session.execute(sa.select(JobRun.station_id, JobRun.slot, JobRun.error)
+                           .where(JobRun.job == job).order_by(JobRun.id)).all()
+
+
+def test_each_slot_runs_once_per_station_and_the_next_slot_runs_again(world, session, flaky):
+    east = world.station("east", plugins=("flaky",))
+    west = world.station("west", plugins=("flaky",))
+    world.station("north")  # flaky is off there
+    first = run_due_jobs(flaky, NOON, worker="w1")
+    assert [r for r in first if r[0].startswith("flaky.")] == [
+        ("flaky.boom", east.id), ("flaky.boom", west.id),
+        ("flaky.steady", east.id), ("flaky.steady", west.id), ("flaky.nightly", 0)]
+    assert run_due_jobs(flaky, NOON + dt.timedelta(minutes=4), worker="w2") == []
+
+    later = run_due_jobs(flaky, NOON + dt.timedelta(minutes=5), worker="w2")
+    assert ("flaky.steady", east.id) in later and ("flaky.nightly", 0) not in later
+    slots = [slot for _sid, slot, _e in runs(session, "flaky.steady")]
+    assert slots == [NOON, NOON, NOON + dt.timedelta(minutes=5), NOON + dt.timedelta(minutes=5)]
+    worker = session.scalar(sa.select(JobRun.worker).where(JobRun.job == "flaky.nightly"))
+    assert worker == "w1"
+
+
+def test_a_failing_job_is_rolled_back_recorded_and_stops_nothing_else(world, session, flaky):
+    east = world.station("east", plugins=("flaky",))
+    run_due_jobs(flaky, NOON)
+    (boom,) = runs(session, "flaky.boom")
+    assert boom.station_id == east.id and "RuntimeError: the printer is on fire" in boom.error
+    assert runs(session, "flaky.steady")[0].error is None
+    actions = session.scalars(sa.select(AuditEvent.action).where(
+        AuditEvent.action.like("flaky.%")).order_by(AuditEvent.id)).all()
+    assert actions == ["flaky.done", "flaky.nightly"]  # boom's half-done write is gone
+    finished = session.scalars(sa.select(JobRun.finished_at).where(
+        JobRun.job.like("flaky.%"))).all()
+    assert all(at is not None for at in finished)
+
+
+def test_slots_are_aligned_to_the_interval():
+    from core.jobs import Job
+
+    job = Job("x", dt.timedelta(minutes=10), lambda *a: None)
+    assert slot_of(job, NOON + dt.timedelta(minutes=19, seconds=59)) == NOON + dt.timedelta(
+        minutes=10)
+
+
+def test_idempotency_keys_older_than_seven_days_are_purged(world, session, deployment):
+    person = world.person()
+    clock.freeze(NOON)
+    for age in (dt.timedelta(days=8), dt.timedelta(days=7, minutes=1), dt.timedelta(days=6)):
+        session.add(IdempotencyKey(user_id=person.id, key=f"k-{age.days}-{age.seconds}",
+                                   fingerprint="f", created_at=NOON - age))
+    session.commit()
+    assert ("core.purge_idempotency_keys", 0) in run_due_jobs(deployment, NOON)
+    left = session.scalars(sa.select(IdempotencyKey.created_at)).all()
+    assert left == [NOON - dt.timedelta(days=6)]
+
+
+def test_old_job_runs_are_purged_after_thirty_days(world, session, deployment):
+    session.add(JobRun(job="old", station_id=0, slot=NOON - dt.timedelta(days=31), worker="w",
+                       started_at=NOON - dt.timedelta(days=31)))
+    session.commit()
+    run_due_jobs(deployment, NOON)
+    assert session.scalar(sa.select(JobRun.id).where(JobRun.job == "old")) is None
+    assert session.scalar(sa.select(JobRun.id).where(JobRun.job == "core.purge_job_runs"))
+
+
+def _task(session, station, ends_ago, status=TaskStatus.OPEN, capacity=3):
+    task = Task(station_id=station.id, title="crossing", status=status, capacity=capacity,
+                starts_at=NOON - ends_ago - dt.timedelta(hours=1), ends_at=NOON - ends_ago)
+    session.add(task)
+    session.flush()
+    return task
+
+
+def _assign(session, task, person, status):
+    row = Assignment(station_id=task.station_id, task_id=task.id, user_id=person.id,
+                     status=status)
+    session.add(row)
+    if status in (AssignmentStatus.SIGNED_UP, AssignmentStatus.CHECKED_IN,
+                  AssignmentStatus.COMPLETED):
+        task.filled += 1
+    session.flush()
+    return row
+
+
+def test_signed_up_assignments_become_no_shows_after_the_window_and_grace(
+        world, session, sample_deployment):
+    east = world.station("east", plugins=("sample",))
+    late = world.station("late")
+    late.settings = {"no_show_grace_minutes": 90}
+    a, b, c = (world.person(n, station=east, roles=["volunteer"]) for n in "abc")
+    ended = _task(session, east, dt.timedelta(minutes=45))
+    recent = _task(session, east, dt.timedelta(minutes=15))
+    cancelled = _task(session, east, dt.timedelta(hours=2), status=TaskStatus.CANCELLED)
+    slow = _task(session, late, dt.timedelta(minutes=45))
+    missed = _assign(session, ended, a, AssignmentStatus.SIGNED_UP)
+    came = _assign(session, ended, b, AssignmentStatus.COMPLETED)
+    waiting = _assign(session, recent, a, AssignmentStatus.SIGNED_UP)
+    off = _assign(session, cancelled, c, AssignmentStatus.SIGNED_UP)
+    grace = _assign(session, slow, c, AssignmentStatus.SIGNED_UP)
+    session.commit()
+
+    assert ("core.mark_no_shows", east.id) in run_due_jobs(sample_deployment, NOON)
+    for row in (missed, came, waiting, off, grace, ended):
+        session.refresh(row)
+    assert missed.status == AssignmentStatus.NO_SHOW and missed.updated_at == NOON
+    assert came.status == AssignmentStatus.COMPLETED
+    assert waiting.status == off.status == grace.status == AssignmentStatus.SIGNED_UP
+    assert ended.filled == 1  # the no-show gave its place back
+    told = session.execute(sa.select(SampleEvent.event, SampleEvent.subject_id,
+                                     SampleEvent.detail)).all()
+    assert told == [("assignment_changed", missed.id, "signed_up->no_show")]
+
+    clock.freeze(NOON + dt.timedelta(minutes=50))
+    run_due_jobs(sample_deployment, clock.now())
+    session.refresh(grace)
+    assert grace.status == AssignmentStatus.NO_SHOW  # 45 + 50 minutes > the station's 90

@@ -1,0 +1,162 @@
+"""Migrations: core and plugin branches upgraded together, plugins switched off in plugins.toml,
+revisions written on the right branch, and no drift between models and migrations (point 3)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from core import migrate
+from core.db import Database, create_engine
+from core.plugins import Deployment, DeploymentConfig
+from tests.sample_plugin import VERSIONS as SAMPLE_VERSIONS
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE_TABLES = {"sample_note", "sample_event", "sample_tally", "sample_delivery"}
+
+
+@pytest.fixture
+def fresh_url(test_database_url, tmp_path):
+    """An empty database of the suite's kind: a SQLite file, or a PostgreSQL schema of its own."""
+    if test_database_url.startswith("sqlite"):
+        yield f"sqlite:///{tmp_path}/fresh.db"
+        return
+    schema = f"fresh_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(test_database_url)
+    with admin.begin() as conn:
+        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    url = sa.engine.make_url(test_database_url).update_query_dict(
+        {"options": f"-csearch_path={schema}"})
+    yield url.render_as_string(hide_password=False)
+    with admin.begin() as conn:
+        conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+    admin.dispose()
+
+
+def deployment_of(url: str, installed: list[str]) -> Deployment:
+    return Deployment(Database(url), DeploymentConfig.from_dict(
+        {"plugins": {"installed": installed}}))
+
+
+def upgrade(deployment: Deployment) -> None:
+    migrate.upgrade(deployment.database.url, extra_folders=deployment.migration_folders(),
+                    plugin_names=deployment.plugin_names())
+
+
+def tables_and_heads(url: str) -> tuple[set[str], set[str]]:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            tables = set(sa.inspect(conn).get_table_names())
+            heads = set(conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalars())
+            assert migrate.drift(conn) == []
+        return tables, heads
+    finally:
+        engine.dispose()
+
+
+def test_the_test_database_built_by_migrations_has_no_drift_plugin_tables_included(deployment):
+    with deployment.database.engine.connect() as conn:
+        assert set(sa.inspect(conn).get_table_names()) >= SAMPLE_TABLES
+        assert migrate.drift(conn) == []
+
+
+def test_upgrade_heads_builds_core_and_plugin_tables_and_survives_switching_a_plugin_off(
+        fresh_url, sample_site):
+    installed = deployment_of(fresh_url, ["sample"])
+    assert str(SAMPLE_VERSIONS) in installed.migration_folders()
+    upgrade(installed)
+    tables, heads = tables_and_heads(fresh_url)
+    assert {"station", "station_plugin", "job_run", "notification"} | SAMPLE_TABLES <= tables
+    assert "0001_sample" in heads
+
+    # Off in plugins.toml: the plugin is not loaded, yet its recorded revisions are still found.
+    switched_off = deployment_of(fresh_url, [])
+    assert "sample" not in switched_off.plugins
+    assert str(SAMPLE_VERSIONS) in switched_off.migration_folders()
+    upgrade(switched_off)
+    upgrade(switched_off)
+    assert tables_and_heads(fresh_url) == (tables, heads)
+
+
+def test_a_database_with_revisions_of_a_plugin_gone_from_the_machine_says_so(
+        fresh_url, sample_site):
+    from core.plugins import StartupError
+
+    migrate.upgrade(fresh_url, extra_folders=[str(SAMPLE_VERSIONS)], plugin_names=["sample"])
+    with pytest.raises(StartupError, match="0001_sample.*install that plugin's package again"):
+        migrate.upgrade(fresh_url)
+
+
+def test_wardens_db_upgrade_from_the_command_line(fresh_url, sample_site, tmp_path):
+    toml = tmp_path / "plugins.toml"
+    toml.write_text('[plugins]\ninstalled = ["sample"]\n')
+    env = {**os.environ, "WARDENS_DATABASE_URL": fresh_url, "WARDENS_PLUGINS_TOML": str(toml),
+           "WARDENS_INSTANCE": str(tmp_path),
+           "PYTHONPATH": os.pathsep.join([str(sample_site), str(ROOT)])}
+    done = subprocess.run([sys.executable, "-m", "api.cli", "db", "upgrade"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "database is up to date" in done.stdout
+    tables, heads = tables_and_heads(fresh_url)
+    assert tables >= SAMPLE_TABLES and "0001_sample" in heads
+
+    unknown = subprocess.run([sys.executable, "-m", "api.cli", "db", "revision", "-m", "x",
+                              "--plugin", "ghost"], cwd=ROOT, env=env, capture_output=True,
+                             text=True, timeout=120)
+    assert unknown.returncode == 2 and "ghost is not installed" in unknown.stderr
+
+
+def test_a_plugins_first_revision_starts_its_branch_with_its_tables_only(tmp_path):
+    url = f"sqlite:///{tmp_path}/core-only.db"
+    migrate.upgrade(url)  # core only: the sample's tables do not exist yet
+    folder = tmp_path / "versions"
+    script = migrate.revision(url, "sample tables", "sample", folder=str(folder),
+                              plugin_names=["sample"], rev_id="0001_sample_again")
+    text = Path(script.path).read_text()
+    assert Path(script.path).parent == folder
+    assert "branch_labels = ('sample',)" in text and "depends_on = '0001_core'" in text
+    assert "down_revision = None" in text
+    created = {line.split("'")[1] for line in text.splitlines() if "op.create_table(" in line}
+    assert created == SAMPLE_TABLES
+
+
+def test_later_revisions_land_on_their_branch_and_a_core_revision_ignores_plugin_tables(
+        tmp_path):
+    url = f"sqlite:///{tmp_path}/all.db"
+    folder = tmp_path / "versions"
+    shutil.copytree(SAMPLE_VERSIONS, folder)
+    migrate.upgrade(url, extra_folders=[str(folder)], plugin_names=["sample"])
+
+    core = migrate.revision(url, "nothing to do", folder=str(tmp_path / "core"),
+                            extra_folders=[str(folder)], plugin_names=["sample"],
+                            rev_id="0099_core_probe")
+    body = Path(core.path).read_text()
+    assert "op." not in body  # no plugin table created or dropped
+    assert "down_revision = '0001_core'" in body
+
+    on_branch = migrate.revision(url, "nothing yet", "sample", folder=str(folder),
+                                 plugin_names=["sample"], rev_id="0002_sample")
+    text = Path(on_branch.path).read_text()
+    assert Path(on_branch.path).parent == folder
+    assert "down_revision = '0001_sample'" in text and "branch_labels = None" in text
+
+
+def test_a_core_revision_never_drops_the_tables_of_a_plugin_it_does_not_know(tmp_path):
+    url = f"sqlite:///{tmp_path}/orphan.db"
+    migrate.upgrade(url, extra_folders=[str(SAMPLE_VERSIONS)], plugin_names=["sample"])
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE gone_plugin_thing (id INTEGER PRIMARY KEY)")
+    engine.dispose()
+    core = migrate.revision(url, "probe", folder=str(tmp_path / "core"),
+                            extra_folders=[str(SAMPLE_VERSIONS)], plugin_names=["sample"],
+                            rev_id="0098_core_probe")
+    assert "gone_plugin_thing" not in Path(core.path).read_text()
