@@ -121,7 +121,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     # text message
     "care_visits.ack_code": {
-        "en": "Your care-visit confirmation code is {code} (valid {minutes} minutes).",
-        "zh-CN": "您的关爱走访确认码为 {code}，{minutes} 分钟内有效。",
+        "en": "Your care-visit confirmation code is {pin} (valid {minutes} minutes).",
+        "zh-CN": "您的关爱走访确认码为 {pin}，{minutes} 分钟内有效。",
     },
 }

@@ -70,7 +70,7 @@ def test_a_full_visit_through_http(care, session, texts):
     sent = care.post(f"/visits/{visit['id']}/acknowledgement/code", vol, json={})
     assert sent.status_code == 200, sent.json
     assert texts.sent[-1]["phone"] == recipient["phone"]
-    code = texts.sent[-1]["params"]["code"]
+    code = texts.sent[-1]["params"]["pin"]
     wrong = care.post(f"/visits/{visit['id']}/acknowledgement", vol,
                       json={"code": "000000" if code != "000000" else "111111"})
     assert wrong.status_code == 422 and wrong.json["details"]["attempts_left"] == 4
@@ -197,7 +197,7 @@ def test_wrong_codes_lock_after_five_and_the_count_survives_the_refusals(care, s
                           json={"to": "emergency_contact"})
     assert to_family.status_code == 200
     assert texts.sent[-1]["phone"] == recipient["emergency_contact"]["phone"]
-    code = texts.sent[-1]["params"]["code"]
+    code = texts.sent[-1]["params"]["pin"]
     wrong = "000000" if code != "000000" else "111111"
     for left in (4, 3, 2, 1, 0):
         answer = care.post(f"/visits/{visit['id']}/acknowledgement", vol, json={"code": wrong})
@@ -209,7 +209,7 @@ def test_wrong_codes_lock_after_five_and_the_count_survives_the_refusals(care, s
     clock.advance(dt.timedelta(minutes=31))
     care.refresh()
     late = care.post(f"/visits/{visit['id']}/acknowledgement", care.volunteer_named,
-                     json={"code": texts.sent[-1]["params"]["code"]})
+                     json={"code": texts.sent[-1]["params"]["pin"]})
     assert late.status_code == 422 and late.json["code"] == "ack_code_expired"
 
 
