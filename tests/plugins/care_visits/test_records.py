@@ -215,3 +215,17 @@ def test_reading_the_consent_history_is_audited(care, session):
         AuditEvent.action == "care_visits.recipient_read",
         AuditEvent.record_id == str(rid))).one()
     assert event.details["fields"] == ["consents"]
+
+
+def test_an_admin_sets_the_care_settings_and_a_bad_one_is_refused(care):
+    path = f"/api/v1/stations/{care.station.code}/plugins/care_visits"
+    bad = care.client.put(path, headers=care.admin.headers, json={
+        "enabled": True, "settings": {"gps_retention_days": 0}})
+    assert bad.status_code == 422, bad.json
+    good = care.client.put(path, headers=care.admin.headers, json={
+        "enabled": True, "settings": {"visits_per_year": {"hardship": 24},
+                                      "min_visit_minutes": 20}})
+    assert good.status_code == 200, good.json
+    assert good.json["settings"]["visits_per_year"] == {
+        "disabled": 5, "elderly_alone": 5, "hardship": 24, "other": 5}
+    assert care.recipient(categories=["hardship"])["required_visits"] == 24
