@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/wardens_test
 export WARDENS_INSTANCE ?= $(CURDIR)/instance
 
-.PHONY: demo test test-sqlite test-postgres install lint clean
+.PHONY: demo test test-sqlite test-postgres test-firebase install lint clean
 
 $(BIN)/wardens: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,15 +21,27 @@ demo: install
 	$(BIN)/wardens demo
 	WARDENS_ENV=development $(BIN)/wardens serve --host 127.0.0.1 --port 8000
 
-## Set up and run the whole suite on SQLite, then on PostgreSQL.
-test: install test-sqlite test-postgres
+## Set up and run the whole suite on SQLite, the Firebase emulator tests, then on PostgreSQL.
+test: install test-sqlite test-firebase test-postgres
 
+# The main runs never see FIREBASE_AUTH_EMULATOR_HOST (firebase-admin would skip signatures).
 test-sqlite: install
-	$(BIN)/pytest -m "not postgres_only"
+	env -u FIREBASE_AUTH_EMULATOR_HOST $(BIN)/pytest -m "not postgres_only and not firebase_emulator"
 
 test-postgres: install
 	$(PYTHON) .ci/pg_database.py "$(PG_URL)"
-	WARDENS_TEST_DATABASE_URL="$(PG_URL)" $(BIN)/pytest
+	env -u FIREBASE_AUTH_EMULATOR_HOST WARDENS_TEST_DATABASE_URL="$(PG_URL)" \
+	  $(BIN)/pytest -m "not firebase_emulator"
+
+node_modules/.bin/firebase: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+## Only the Firebase Auth emulator tests, under the emulator (firebase-tools pinned in package.json).
+# CI=true and NO_UPDATE_NOTIFIER: firebase-tools then calls no server but the local emulator.
+test-firebase: install node_modules/.bin/firebase
+	CI=true NO_UPDATE_NOTIFIER=1 WARDENS_ENV=testing \
+	  npx firebase emulators:exec --only auth --project demo-wardens "$(BIN)/pytest -m firebase_emulator"
 
 lint: install
 	$(BIN)/ruff check .

@@ -20,6 +20,7 @@ STATUS: dict[type[errors.WardensError], int] = {
     errors.Conflict: 409,
     errors.Unauthenticated: 401,
     errors.TooManyRequests: 429,
+    errors.Unavailable: 503,
 }
 
 HTTP_CODES = {
@@ -32,6 +33,7 @@ HTTP_CODES = {
     422: "validation_error",
     429: "rate_limited",
     500: "internal_error",
+    503: "service_unavailable",
 }
 
 

@@ -214,18 +214,27 @@ def sign_in_identity(session: so.Session, identity: Identity) -> tuple[User, Iss
     """Sign in a person an identity provider vouched for; the first time creates the account.
 
     A provider-verified sign-in to an account registered with an unverified phone marks the
-    phone verified and ends the account's other sessions, so whoever registered someone else's
-    number by password loses the account.
+    phone verified, removes the password and ends the account's other sessions (and their push
+    devices), so whoever registered someone else's number by password loses the account.
     """
     phone = phones.normalize(identity.phone)
     user = find_by_phone(session, phone)
     if user is None:
-        user = create_user(session, phone=phone, display_name=identity.display_name,
-                           phone_verified=identity.phone_verified)
-        audit.record(session, actor=user, action="user.registered", record=user,
-                     provider=identity.provider)
-    elif identity.phone_verified and not user.phone_verified:
+        try:
+            user = create_user(session, phone=phone, display_name=identity.display_name,
+                               phone_verified=identity.phone_verified)
+        except Conflict:
+            # A concurrent first sign-in of the same phone created the account: use it.
+            user = find_by_phone(session, phone)
+            if user is None:
+                raise
+        else:
+            audit.record(session, actor=user, action="user.registered", record=user,
+                         provider=identity.provider)
+    if identity.phone_verified and not user.phone_verified:
         user.phone_verified = True
+        # Whoever registered this number unverified also loses the password they chose.
+        user.password_hash = None
         revoke_sessions(session, user.id)
         audit.record(session, actor=user, action="user.phone_verified", record=user,
                      provider=identity.provider)

@@ -10,7 +10,7 @@ from typing import Any, cast
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
-from core import events, messages
+from core import events, geofence, messages
 from core.hookspecs import Delivery, PluginInfo
 from core.jobs import Job
 from core.models import Assignment, AssignmentStatus, IdempotencyKey, JobRun, Notification, Station
@@ -21,7 +21,6 @@ sms_log = logging.getLogger("wardens.sms")
 
 IDEMPOTENCY_KEEP = dt.timedelta(days=7)
 JOB_RUNS_KEEP = dt.timedelta(days=30)
-NO_SHOW_GRACE_MINUTES = 30  # station setting `no_show_grace_minutes` overrides it
 NO_SHOWS_PER_RUN = 500  # a backlog is caught up over the next slots
 
 
@@ -57,8 +56,8 @@ def purge_job_runs(session: so.Session, _station: Station | None, now: dt.dateti
 def mark_no_shows(session: so.Session, station: Station | None, now: dt.datetime) -> int:
     """Assignments still signed up when a task's window ended (plus a grace) become no-shows."""
     assert station is not None
-    grace = dt.timedelta(minutes=int(station.settings.get("no_show_grace_minutes",
-                                                          NO_SHOW_GRACE_MINUTES)))
+    grace = dt.timedelta(
+        minutes=int(geofence.station_rules(station.settings)["no_show_grace_minutes"]))
     rows = session.execute(
         sa.select(Assignment, Task).join(Task, Task.id == Assignment.task_id)
         .where(Assignment.station_id == station.id, Task.station_id == station.id,
@@ -92,7 +91,7 @@ def mark_no_shows(session: so.Session, station: Station | None, now: dt.datetime
 
 
 @hookimpl(trylast=True)
-def wardens_verify_identity(grant_type: str, payload: dict[str, Any]) -> None:
+def wardens_verify_identity(session: so.Session, grant_type: str, payload: dict[str, Any]) -> None:
     return None  # only password and refresh_token, which the core handles itself
 
 

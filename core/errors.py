@@ -34,5 +34,9 @@ class Unauthenticated(WardensError):
     """No valid credentials (401)."""
 
 
+class Unavailable(WardensError):
+    """A service the request depends on is down or unreachable; retrying later may work (503)."""
+
+
 class TooManyRequests(WardensError):
     """Rate limited (429); ``retry_after`` is in seconds."""

@@ -18,6 +18,7 @@ DEFAULTS: dict[str, Any] = {
     "checkout_grace_minutes": 60,  # check-out stays open this long after the window
     "max_offline_minutes": 720,  # a check-in sent later from a phone that was offline
     "refuse_mock_locations": False,  # mock locations are always recorded; refused if True
+    "no_show_grace_minutes": 30,  # still signed up this long after the window: a no-show
 }
 
 

@@ -191,12 +191,15 @@ def wardens_dashboard_metrics(
 # Providers: the first non-None answer wins; the core's default is registered trylast ----------
 
 @hookspec(firstresult=True)
-def wardens_verify_identity(grant_type: str, payload: dict[str, Any]) -> Identity | None:
+def wardens_verify_identity(
+    session: so.Session, grant_type: str, payload: dict[str, Any]
+) -> Identity | None:
     """Verify a sign-in grant other than ``password`` and ``refresh_token``.
 
     Provider hook, for the whole deployment: the core default answers None, which makes the
     grant a 422 ``unsupported_grant_type``.
 
+    :param session: the request's unit of work (e.g. to read the deployment's settings).
     :param grant_type: e.g. "firebase".
     :param payload: the request body.
     :return: the :class:`Identity`, None when this provider does not handle the grant, or

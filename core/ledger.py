@@ -83,13 +83,13 @@ def spend(session: so.Session, *, station_id: int, user_id: int, amount: int, ev
                         source_id=str(source_id), note=note)
     try:
         with session.begin_nested():
-            moved = session.execute(
+            result: sa.CursorResult[Any] = session.execute(  # type: ignore[assignment]
                 sa.update(PointsBalance)
                 .where(PointsBalance.station_id == station_id, PointsBalance.user_id == user_id,
                        PointsBalance.balance >= amount)
                 .values(balance=PointsBalance.balance - amount)
-                .execution_options(synchronize_session=False)
-            ).rowcount  # type: ignore[attr-defined]
+                .execution_options(synchronize_session=False))
+            moved = result.rowcount
             if moved == 1:
                 session.add(entry)
                 session.flush()

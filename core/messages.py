@@ -64,6 +64,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "already_spent": {"en": "This was already paid for.", "zh-CN": "该项已支付。"},
     "http_error": {"en": "The request failed.", "zh-CN": "请求失败。"},
+    "service_unavailable": {
+        "en": "The service is unavailable; try again later.",
+        "zh-CN": "服务暂时不可用，请稍后再试。",
+    },
     # auth
     "authentication_required": {"en": "Sign in first.", "zh-CN": "请先登录。"},
     "invalid_token": {
@@ -95,6 +99,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "wrong_password": {"en": "The current password is wrong.", "zh-CN": "当前密码错误。"},
     "account_erased": {"en": "This account was deleted.", "zh-CN": "该账号已注销。"},
+    "device_not_found": {"en": "No such device is registered.", "zh-CN": "未找到该设备。"},
     "superuser_required": {
         "en": "Only a deployment superuser may do this.",
         "zh-CN": "仅系统超级管理员可执行此操作。",

@@ -20,7 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from core import clock, events, geofence, ledger, notifications
 from core.access import Actor
 from core.errors import Conflict, Invalid, NotFound
-from core.models import Assignment, AssignmentStatus, Checkin, Station, Task, TaskStatus
+from core.models import Assignment, AssignmentStatus, Checkin, Station, Task, TaskStatus, User
 from core.models.tasks import CheckinKind, Visibility
 
 COMPLETED_EVENT = "core.task_completed"
@@ -97,7 +97,7 @@ def can_see(who: Actor, task: Task, assignment: Assignment | None,
 def visible_tasks(session: so.Session, who: Actor, *, duty_kinds: Iterable[str] = (),
                   kind: str | None = None, status: str | None = None,
                   since: dt.datetime | None = None, until: dt.datetime | None = None,
-                  mine: bool = False) -> sa.Select[Any]:
+                  mine: bool = False) -> sa.Select[Task, AssignmentStatus]:
     """Tasks of the actor's station that ``who`` may see, as (Task, my_status) rows.
 
     ``since``/``until`` keep tasks whose window overlaps that range; ``mine`` keeps tasks the
@@ -214,8 +214,8 @@ def update_task(session: so.Session, task: Task, changes: dict[str, Any]) -> Tas
         setattr(task, key, Visibility(value) if key == "visibility" else value)
     task.updated_at = clock.now()
     session.flush()
-    if task.waitlist:
-        promote_waitlisted(session, task)
+    # Also when the waitlist was just switched off: those already waiting keep their turn.
+    promote_waitlisted(session, task)
     return task
 
 
@@ -296,11 +296,11 @@ def _move(session: so.Session, assignment: Assignment, previous: AssignmentStatu
           status: AssignmentStatus, **values: Any) -> bool:
     """Move an assignment from ``previous`` to ``status`` unless someone else moved it first."""
     values = {"status": status, "updated_at": clock.now(), **values}
-    moved = session.execute(
+    result: sa.CursorResult[Any] = session.execute(  # type: ignore[assignment]
         sa.update(Assignment).where(Assignment.id == assignment.id,
                                     Assignment.status == previous)
-        .values(**values).execution_options(synchronize_session=False)
-    ).rowcount
+        .values(**values).execution_options(synchronize_session=False))
+    moved = result.rowcount
     if moved == 1:
         for key, value in values.items():
             so.attributes.set_committed_value(assignment, key, value)
@@ -478,7 +478,8 @@ def mark_no_show(session: so.Session, task: Task, assignment: Assignment) -> boo
 
 def check_in(session: so.Session, task: Task, user_id: int, *, kind: str, lat: float,
              lon: float, accuracy_m: float, device_time: dt.datetime, client_id: str,
-             is_mock: bool = False) -> CheckinResult:
+             is_mock: bool = False,
+             assignment: Assignment | None | _LookUp = LOOK_UP) -> CheckinResult:
     """Record a check-in (``kind="in"``) or check-out (``"out"``) reported by a phone.
 
     Rules (ENGINEERING.md, station settings in ``Station.settings["tasks"]``): the fix must be
@@ -492,21 +493,45 @@ def check_in(session: so.Session, task: Task, user_id: int, *, kind: str, lat: f
     A check-out after a check-in completes the assignment, books ``core.task_completed``
     (earn-once per assignment) and tells the plugins. A ``client_id`` seen before returns
     the first record with ``duplicate=True`` and changes nothing.
+
+    :param assignment: the person's assignment when the caller already loaded it (None for
+        none), which saves a query.
     """
     kind = CheckinKind(kind)
-    assignment, existing = session.execute(
-        sa.select(Assignment, Checkin).select_from(Task)
-        .outerjoin(Assignment, sa.and_(Assignment.task_id == Task.id,
-                                       Assignment.user_id == user_id))
-        .outerjoin(Checkin, sa.and_(Checkin.station_id == Task.station_id,
-                                    Checkin.client_id == client_id))
-        .where(Task.id == task.id)
-    ).one()
-    if existing is not None:
+    if isinstance(assignment, _LookUp):
+        assignment = find_assignment(session, task, user_id)
+    try:
+        return _record_checkin(session, task, user_id, assignment, kind=kind, lat=lat, lon=lon,
+                               accuracy_m=accuracy_m, device_time=device_time,
+                               client_id=client_id, is_mock=is_mock)
+    except _RaceLost as lost:
+        raise lost.error from None
+    except (Conflict, Invalid):
+        # A re-sent check-in is always refused as new (the first one moved the assignment
+        # on): only then is it worth looking for its client_id.
+        existing = _by_client_id(session, task.station_id, client_id)
+        if existing is None:
+            raise
         return _duplicate(existing, task, user_id, kind, assignment)
+
+
+class _RaceLost(Exception):
+    """Carries a refusal that must not be taken for a re-sent check-in."""
+
+    def __init__(self, error: Conflict | Invalid) -> None:
+        super().__init__(error.code)
+        self.error = error
+
+
+def _record_checkin(session: so.Session, task: Task, user_id: int,
+                    assignment: Assignment | None, *, kind: CheckinKind, lat: float, lon: float,
+                    accuracy_m: float, device_time: dt.datetime, client_id: str,
+                    is_mock: bool) -> CheckinResult:
     if assignment is None or assignment.status in (S.WAITLISTED, S.WITHDRAWN, S.NO_SHOW):
         raise Conflict("not_assigned", status=str(assignment.status) if assignment else None)
-    if task.status == TaskStatus.CANCELLED:
+    # A task closed as done still takes the check-outs of people who were there.
+    if task.status == TaskStatus.CANCELLED or (task.status == TaskStatus.DONE
+                                               and kind == CheckinKind.IN):
         raise Conflict("task_not_open", status=str(task.status))
     station = session.get(Station, task.station_id)
     rules = geofence.station_rules(station.settings if station else None)
@@ -536,13 +561,8 @@ def check_in(session: so.Session, task: Task, user_id: int, *, kind: str, lat: f
         centre=(task.lat, task.lon) if task.lat is not None and task.lon is not None else None,
         radius_m=task.radius_m, lat=lat, lon=lon, accuracy_m=accuracy_m,
         accuracy_limit_m=rules["accuracy_limit_m"])
-    if not _move(session, assignment, previous, target, **{stamp: now}):
-        # Another check-in of this person won the race: the same client_id is a duplicate.
-        raced = session.scalar(sa.select(Checkin).where(Checkin.station_id == task.station_id,
-                                                        Checkin.client_id == client_id))
-        if raced is not None:
-            return _duplicate(raced, task, user_id, kind, assignment)
-        raise Conflict("already_checked_in" if kind == CheckinKind.IN else "already_completed")
+    # The record first: a concurrent request with the same client_id waits here on the unique
+    # index and, once the first commits, finds it (a duplicate) before changing anything.
     checkin = session.scalars(
         _insert(session, Checkin)
         .values(station_id=task.station_id, task_id=task.id, assignment_id=assignment.id,
@@ -553,16 +573,35 @@ def check_in(session: so.Session, task: Task, user_id: int, *, kind: str, lat: f
         .returning(Checkin)
     ).first()
     if checkin is None:
+        raced = _by_client_id(session, task.station_id, client_id)
+        if raced is not None:
+            session.refresh(assignment)
+            return _duplicate(raced, task, user_id, kind, assignment)
         raise Conflict("client_id_reused", client_id=client_id)
-    events.assignment_changed(session, task, assignment, previous)
-    points = 0
-    if target == S.COMPLETED:
-        entry = ledger.award(session, station_id=task.station_id, user_id=user_id,
-                             event_code=COMPLETED_EVENT, source_type="assignment",
-                             source_id=assignment.id)
-        points = entry.amount if entry is not None else 0
-        events.task_completed(session, task, assignment)
+    if not _move(session, assignment, previous, target, **{stamp: now}):
+        # Another check-in of this person, with another client_id, won the race; ours is
+        # refused as it stands (our record is in the transaction the caller rolls back).
+        raise _RaceLost(Conflict("already_checked_in" if kind == CheckinKind.IN
+                                 else "already_completed"))
+    try:
+        events.assignment_changed(session, task, assignment, previous)
+        points = 0
+        if target == S.COMPLETED:
+            entry = ledger.award(session, station_id=task.station_id, user_id=user_id,
+                                 event_code=COMPLETED_EVENT, source_type="assignment",
+                                 source_id=assignment.id)
+            points = entry.amount if entry is not None else 0
+            events.task_completed(session, task, assignment)
+    except (Conflict, Invalid) as refused:
+        # A plugin refused the check-in (e.g. care visits after a withdrawn consent): our own
+        # record is in this transaction, so it must not be taken for a re-sent check-in.
+        raise _RaceLost(refused) from None
     return CheckinResult(checkin, assignment, duplicate=False, points=points)
+
+
+def _by_client_id(session: so.Session, station_id: int, client_id: str) -> Checkin | None:
+    return session.scalar(sa.select(Checkin).where(Checkin.station_id == station_id,
+                                                   Checkin.client_id == client_id))
 
 
 def _check_device_time(device_time: dt.datetime, now: dt.datetime, rules: dict[str, Any]) -> None:
@@ -581,24 +620,22 @@ def _duplicate(existing: Checkin, task: Task, user_id: int, kind: CheckinKind,
     return CheckinResult(existing, assignment, duplicate=True)
 
 
-def checkins_query(task: Task) -> sa.Select[tuple[Checkin]]:
+def checkins_query(task: Task) -> sa.Select[Checkin]:
     """A task's check-ins and check-outs, oldest first."""
     return (sa.select(Checkin).where(Checkin.station_id == task.station_id,
                                      Checkin.task_id == task.id)
             .order_by(Checkin.server_time, Checkin.id))
 
 
-def assignments_query(task: Task) -> sa.Select[Any]:
+def assignments_query(task: Task) -> sa.Select[Assignment, User]:
     """A task's assignments with the people, places first then the waitlist in order."""
-    from core.models import User
-
     waiting = sa.case((Assignment.status == S.WAITLISTED, 1), else_=0)
     return (sa.select(Assignment, User).join(User, User.id == Assignment.user_id)
             .where(Assignment.station_id == task.station_id, Assignment.task_id == task.id)
             .order_by(waiting, Assignment.updated_at, Assignment.id))
 
 
-def my_assignments(user_id: int) -> sa.Select[Any]:
+def my_assignments(user_id: int) -> sa.Select[Assignment, Task, Station]:
     """A person's assignments across stations with their tasks, soonest task first."""
     return (sa.select(Assignment, Task, Station)
             .join(Task, Task.id == Assignment.task_id)

@@ -162,7 +162,7 @@ def test_signed_up_assignments_become_no_shows_after_the_window_and_grace(
         world, session, sample_deployment):
     east = world.station("east", plugins=("sample",))
     late = world.station("late")
-    late.settings = {"no_show_grace_minutes": 90}
+    late.settings = {"tasks": {"no_show_grace_minutes": 90}}
     a, b, c = (world.person(n, station=east, roles=["volunteer"]) for n in "abc")
     ended = _task(session, east, dt.timedelta(minutes=45))
     recent = _task(session, east, dt.timedelta(minutes=15))

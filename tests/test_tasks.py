@@ -580,3 +580,96 @@ def test_concurrent_withdrawals_promote_each_waiting_person_once(app, live_world
     promoted = session.scalars(sa.select(Notification.user_id).where(
         Notification.code == "waitlist_promoted")).all()
     assert sorted(promoted) == sorted(p.id for p in people[5:])
+
+
+def test_a_closed_task_takes_late_check_outs_but_no_check_ins(session, world, east):
+    clock.freeze(START)
+    task = make_task(session, east)
+    a, b = (world.person(n, station=east, roles=["volunteer"]) for n in "ab")
+    tasks.sign_up(session, task, a.id)
+    tasks.sign_up(session, task, b.id)
+    check(session, task, a)
+    tasks.finish_task(session, task)
+    with pytest.raises(Conflict) as closed:
+        check(session, task, b)
+    assert closed.value.code == "task_not_open"
+    assert tasks.mark_no_show(session, task, tasks.find_assignment(session, task, b.id))
+    assert not tasks.mark_no_show(session, task, tasks.find_assignment(session, task, a.id))
+    clock.advance(dt.timedelta(hours=2, minutes=30))
+    late = check(session, task, a, kind="out")
+    assert late.assignment.status == AssignmentStatus.COMPLETED and late.points == 10
+
+
+def test_every_code_raised_or_notified_here_has_both_texts():
+    import inspect
+    import re
+
+    from api.resources import inbox, points
+    from api.resources import tasks as task_api
+    from core import ledger, messages
+
+    codes = set()
+    for module in (tasks, geofence, ledger, task_api, points, inbox):
+        source = inspect.getsource(module)
+        codes |= set(re.findall(r'(?:Invalid|Conflict|NotFound|PermissionDenied)\(\s*"(\w+)"',
+                                source))
+        codes |= set(re.findall(r'notify\(\s*session,\s*[^,]+,\s*"(\w+)"', source))
+    assert {"task_full", "outside_geofence", "waitlist_promoted", "points_adjusted"} <= codes
+    for code in sorted(codes):
+        assert set(messages.MESSAGES.get(code, {})) >= {"en", "zh-CN"}, code
+
+
+@pytest.mark.postgres_only
+def test_concurrent_check_ins_record_one_and_report_the_rest(app, live_world):
+    world = live_world
+    clock.freeze(START)
+    east = world.station("east")
+    task = make_task(world.session, east, capacity=2)
+    a, b = (world.person(n, station=east, roles=["volunteer"]) for n in "ab")
+    for person in (a, b):
+        tasks.sign_up(world.session, task, person.id)
+    world.session.commit()
+    path = url(east, f"/tasks/{task.id}/checkins")
+    same = checkin_body()
+    resent = run_together(app, 10, lambda client, i: client.post(path, json=same,
+                                                                   headers=a.headers))
+    assert sorted(r.status_code for r in resent) == [200] * 9 + [201]
+    assert {r.json["id"] for r in resent} == {next(r.json["id"] for r in resent
+                                                   if r.status_code == 201)}
+    assert all(r.json["duplicate"] for r in resent if r.status_code == 200)
+    assert {r.json["assignment_status"] for r in resent} == {"checked_in"}
+    others = run_together(app, 10, lambda client, i: client.post(path, json=checkin_body(),
+                                                                   headers=b.headers))
+    assert sorted(r.status_code for r in others) == [201] + [409] * 9
+    assert {r.json["code"] for r in others if r.status_code == 409} == {"already_checked_in"}
+    session = world.session
+    count = session.scalars(sa.select(Checkin.user_id).where(Checkin.task_id == task.id)).all()
+    assert sorted(count) == sorted([a.id, b.id])
+
+
+def test_officers_take_someone_off_and_read_every_check_in(client, world, east, session):
+    clock.freeze(START)
+    officer = world.person("officer", station=east, roles=["officer"])
+    a, b, c = (world.person(n, station=east, roles=["volunteer"]) for n in "abc")
+    task = client.post(url(east, "/tasks"), json=task_body(capacity=2, waitlist=True),
+                       headers=officer.headers).json
+    path = url(east, f"/tasks/{task['id']}")
+    for person in (a, b, c):
+        client.post(f"{path}/signups", json={}, headers=person.headers)
+    client.post(f"{path}/checkins", json=checkin_body(), headers=a.headers)
+    assert client.delete(f"{path}/signups/{b.id}", headers=a.headers).status_code == 403
+    assert client.delete(f"{path}/signups/{b.id}", headers=officer.headers).status_code == 204
+    assert client.delete(f"{path}/signups/{b.id}",
+                         headers=officer.headers).json["code"] == "assignment_not_found"
+    checked_in = client.delete(f"{path}/signups/{a.id}", headers=officer.headers)
+    assert checked_in.status_code == 409 and checked_in.json["code"] == "cannot_withdraw"
+    assert tasks.find_assignment(session, session.get(Task, task["id"]), c.id).status == \
+        AssignmentStatus.SIGNED_UP
+    client.post(f"{path}/checkins", json=checkin_body(), headers=c.headers)
+    everyone = client.get(f"{path}/checkins", headers=officer.headers).json
+    assert sorted(x["user_id"] for x in everyone) == sorted([a.id, c.id])
+    own = client.get(f"{path}/checkins", headers=c.headers).json
+    assert [x["user_id"] for x in own] == [c.id]
+    audited = session.scalars(sa.text(
+        "SELECT action FROM audit_event WHERE action = 'task.unassigned'")).all()
+    assert audited == ["task.unassigned"]

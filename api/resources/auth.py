@@ -100,7 +100,13 @@ def auth_token(body: dict[str, Any]) -> dict[str, Any]:
         user = session.get_one(accounts.User, issued.session.user_id)
     else:
         deployment = current_app.extensions["wardens"]
-        identity = deployment.pm.hook.wardens_verify_identity(grant_type=grant, payload=body)
+        _throttle().check("token", None)  # refused provider tokens count per IP
+        try:
+            identity = deployment.pm.hook.wardens_verify_identity(
+                session=session, grant_type=grant, payload=body)
+        except Unauthenticated:
+            _throttle().hit("token", None)
+            raise
         if identity is None:
             raise Invalid("unsupported_grant_type", field="grant_type", grant_type=grant)
         user, issued = accounts.sign_in_identity(session, identity)

@@ -86,7 +86,7 @@ class MyAssignmentQueryArgsSchema(TimeRangeArgsSchema):
                                metadata={"description": "A station code"})
 
 
-def _mine() -> sa.Select[Any]:
+def _mine() -> sa.Select[Notification, str]:
     return (sa.select(Notification, Station.code)
             .outerjoin(Station, Station.id == Notification.station_id)
             .where(Notification.user_id == current_user().id))
@@ -131,12 +131,11 @@ def notifications_read(notification_id: int) -> Any:
 @blp.response(200, MarkedSchema)
 def notifications_read_all() -> dict[str, int]:
     """Mark all my notifications read."""
-    marked = db().execute(
+    result: sa.CursorResult[Any] = db().execute(  # type: ignore[assignment]
         sa.update(Notification)
         .where(Notification.user_id == current_user().id, Notification.read_at.is_(None))
-        .values(read_at=clock.now()).execution_options(synchronize_session=False)
-    ).rowcount
-    return {"marked": marked}
+        .values(read_at=clock.now()).execution_options(synchronize_session=False))
+    return {"marked": result.rowcount}
 
 
 @blp.route("/assignments", methods=["GET"])

@@ -167,6 +167,7 @@ class TaskSettingsSchema(Schema):
     checkout_grace_minutes = ma.fields.Integer(validate=ma.validate.Range(min=0, max=1440))
     max_offline_minutes = ma.fields.Integer(validate=ma.validate.Range(min=0, max=10080))
     refuse_mock_locations = ma.fields.Boolean()
+    no_show_grace_minutes = ma.fields.Integer(validate=ma.validate.Range(min=0, max=1440))
 
 
 def _task(who: Actor, task_id: int) -> tuple[Task, Any]:
@@ -316,8 +317,8 @@ def checkins_create(body: dict[str, Any], station: str, task_id: int) -> Any:
     answers 200 with ``duplicate: true`` and records nothing.
     """
     who = actor(station)
-    task, _ = _task(who, task_id)
-    result = tasks.check_in(db(), task, who.user.id, **body)
+    task, mine = _task(who, task_id)
+    result = tasks.check_in(db(), task, who.user.id, assignment=mine, **body)
     view = {**{f: getattr(result.checkin, f) for f in CheckinSchema._declared_fields},
             "duplicate": result.duplicate, "assignment_status": result.assignment.status,
             "points_awarded": result.points}

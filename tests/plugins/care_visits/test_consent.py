@@ -82,6 +82,12 @@ def test_withdrawn_consent_stops_further_processing_and_keeps_the_records(care, 
     supplies = care.post(f"/visits/{visits[0]['id']}/supplies", care.volunteer_named,
                          json={"items": [{"item": "rice", "quantity": 5}]})
     assert supplies.status_code == 409 and supplies.json["code"] == "consent_withdrawn"
+    # the visit under way may finish, but nobody else checks in to it any more
+    second = next(a["user_id"] for a in visits[0]["assignees"]
+                  if a["user_id"] != care.volunteer_named.id)
+    other = next(p for p in care.people.values() if p.id == second)
+    late = care.checkin(visits[0]["task_id"], other)
+    assert late.status_code == 409 and late.json["code"] == "consent_withdrawn"
     again = care.post(f"/recipients/{rid}/consents/withdraw", care.officer_care, json={})
     assert again.status_code == 409 and again.json["code"] == "consent_not_given"
     # the planned visits are cancelled with their tasks; a check-in there is refused
