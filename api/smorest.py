@@ -15,6 +15,8 @@ from api import errors
 def schema_name(schema: Any) -> str:
     """OpenAPI component names: a plugin's schemas carry its name (PatrolCoverage, not Coverage)."""
     cls = resolve_schema_cls(schema)
+    if isinstance(cls, list):  # a oneOf of schemas: name it after the first
+        cls = cls[0]
     name = cls.__name__.removesuffix("Schema") or cls.__name__
     parts = cls.__module__.split(".")
     if parts[0] == "plugins" and len(parts) > 1:
