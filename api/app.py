@@ -10,7 +10,7 @@ from flask import Flask, current_app, request
 from api import config as app_config
 from api import docs, unit_of_work
 from api.auth import SignInThrottle, actor
-from api.smorest import Api
+from api.smorest import Api, marshmallow_plugin
 from api.unit_of_work import db
 from core.db import Database
 from core.errors import NotFound
@@ -30,7 +30,8 @@ def create_app(overrides: dict[str, Any] | None = None, *,
     app.extensions["wardens.throttle"] = SignInThrottle(
         app.config["RATELIMIT_STORAGE_URI"], app.config["AUTH_LIMIT_PER_PHONE"],
         app.config["AUTH_LIMIT_PER_IP"])
-    api = Api(app, spec_kwargs={"security": [{"bearerAuth": []}]})
+    api = Api(app, spec_kwargs={"security": [{"bearerAuth": []}],
+                                "marshmallow_plugin": marshmallow_plugin()})
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
     app.before_request(_plugin_gate)

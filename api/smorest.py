@@ -6,8 +6,28 @@ from typing import Any
 
 import flask_smorest
 import marshmallow as ma
+from apispec.ext.marshmallow import MarshmallowPlugin
+from apispec.ext.marshmallow.common import resolve_schema_cls
 
 from api import errors
+
+
+def schema_name(schema: Any) -> str:
+    """OpenAPI component names: a plugin's schemas carry its name (PatrolCoverage, not Coverage)."""
+    cls = resolve_schema_cls(schema)
+    if isinstance(cls, list):  # a oneOf of schemas: name it after the first
+        cls = cls[0]
+    name = cls.__name__.removesuffix("Schema") or cls.__name__
+    parts = cls.__module__.split(".")
+    if parts[0] == "plugins" and len(parts) > 1:
+        prefix = "".join(word.title() for word in parts[1].split("_"))
+        if not name.startswith(prefix):
+            name = prefix + name
+    return name
+
+
+def marshmallow_plugin() -> MarshmallowPlugin:
+    return MarshmallowPlugin(schema_name_resolver=schema_name)
 
 
 class Api(flask_smorest.Api):

@@ -6,7 +6,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from flask import Flask, Response, current_app, g, request
@@ -18,6 +18,8 @@ from core.models import IdempotencyKey
 
 log = logging.getLogger(__name__)
 
+F = TypeVar("F", bound=Callable[..., Any])
+
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 IDEMPOTENT_EXEMPT_PREFIX = "/api/v1/auth/"
 
@@ -26,9 +28,25 @@ def db() -> so.Session:
     """The request's session; reads use a read transaction, writes take the write lock."""
     if "db" not in g:
         database = current_app.extensions["wardens"].database
-        factory = database.reader if request.method in SAFE_METHODS else database.writer
-        g.db = factory()
+        reads = request.method in SAFE_METHODS and not _view_writes()
+        g.db = (database.reader if reads else database.writer)()
     return g.db
+
+
+def writes(view: F) -> F:
+    """Mark a GET view that writes (e.g. an audited read of a sensitive record).
+
+    It then takes the write transaction from the start: on SQLite a read transaction that
+    later writes can fail with "database is locked" under concurrent writers.
+    Put it closest to the function, so every decorator above copies the mark.
+    """
+    view.wardens_writes = True  # type: ignore[attr-defined]
+    return view
+
+
+def _view_writes() -> bool:
+    view = current_app.view_functions.get(request.endpoint or "")
+    return bool(getattr(view, "wardens_writes", False))
 
 
 def _fingerprint() -> str:

@@ -24,10 +24,15 @@ hookspec = pluggy.HookspecMarker("wardens")
 
 @dataclass(frozen=True)
 class TaskKind:
-    """A kind of task a plugin owns; a private kind is seen only by assignees and its officers."""
+    """A kind of task a plugin owns.
+
+    A private kind is seen only by its assignees and the officers with that duty; a managed
+    kind is created only through its plugin (the core's ``POST .../tasks`` refuses it).
+    """
 
     name: str
     private: bool = False
+    managed: bool = False
 
 
 @dataclass(frozen=True)
@@ -132,6 +137,8 @@ def wardens_assignment_changed(
     :param task: the task.
     :param assignment: the assignment, with its new status.
     :param previous: the status before, or None for a new assignment.
+    :raises core.errors.WardensError: to refuse the change (e.g. a rule of the plugin's own,
+        such as a withdrawal cutoff); the whole unit of work is then rolled back.
     """
 
 

@@ -142,6 +142,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Tasks of kind {kind} are managed by their own feature.",
         "zh-CN": "{kind} 类任务由对应功能单独管理。",
     },
+    "task_kind_managed": {
+        "en": "Tasks of kind {kind} are created through their own feature.",
+        "zh-CN": "{kind} 类任务须通过对应功能创建。",
+    },
     "task_window_invalid": {
         "en": "A task must end after it starts.",
         "zh-CN": "任务结束时间必须晚于开始时间。",

@@ -518,7 +518,7 @@ def check_in(session: so.Session, task: Task, user_id: int, *, kind: str, lat: f
 class _RaceLost(Exception):
     """Carries a refusal that must not be taken for a re-sent check-in."""
 
-    def __init__(self, error: Conflict) -> None:
+    def __init__(self, error: Conflict | Invalid) -> None:
         super().__init__(error.code)
         self.error = error
 
@@ -583,14 +583,19 @@ def _record_checkin(session: so.Session, task: Task, user_id: int,
         # refused as it stands (our record is in the transaction the caller rolls back).
         raise _RaceLost(Conflict("already_checked_in" if kind == CheckinKind.IN
                                  else "already_completed"))
-    events.assignment_changed(session, task, assignment, previous)
-    points = 0
-    if target == S.COMPLETED:
-        entry = ledger.award(session, station_id=task.station_id, user_id=user_id,
-                             event_code=COMPLETED_EVENT, source_type="assignment",
-                             source_id=assignment.id)
-        points = entry.amount if entry is not None else 0
-        events.task_completed(session, task, assignment)
+    try:
+        events.assignment_changed(session, task, assignment, previous)
+        points = 0
+        if target == S.COMPLETED:
+            entry = ledger.award(session, station_id=task.station_id, user_id=user_id,
+                                 event_code=COMPLETED_EVENT, source_type="assignment",
+                                 source_id=assignment.id)
+            points = entry.amount if entry is not None else 0
+            events.task_completed(session, task, assignment)
+    except (Conflict, Invalid) as refused:
+        # A plugin refused the check-in (e.g. care visits after a withdrawn consent): our own
+        # record is in this transaction, so it must not be taken for a re-sent check-in.
+        raise _RaceLost(refused) from None
     return CheckinResult(checkin, assignment, duplicate=False, points=points)
 
 

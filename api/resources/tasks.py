@@ -188,6 +188,8 @@ def tasks_create(body: dict[str, Any], station: str) -> dict[str, Any]:
     owner = tasks.kind_owner(session, body["kind"])
     if body["kind"] in tasks.private_kinds(session):
         raise Invalid("task_kind_private", field="kind", kind=body["kind"])
+    if events.deployment(session).task_kinds[body["kind"]].managed:
+        raise Invalid("task_kind_managed", field="kind", kind=body["kind"])
     if owner is not None and not events.deployment(session).is_enabled(session, who.station.id,
                                                                        owner):
         raise Invalid("unknown_task_kind", field="kind", kind=body["kind"])

@@ -7,7 +7,7 @@ import datetime as dt
 import sqlalchemy as sa
 
 from core import clock, demo, events
-from core.models import Assignment, AssignmentStatus, Station
+from core.models import Assignment, AssignmentStatus, Station, Task
 from plugins.crossing_guard.models import Post, School, Shift, Template, Term
 
 
@@ -27,8 +27,9 @@ def test_the_demo_station_has_a_school_with_two_posts_and_sign_ups(session, clie
     shifts = session.scalar(sa.select(sa.func.count()).select_from(Shift).where(
         Shift.station_id == station.id))
     assert shifts > 20
-    signed = session.scalars(sa.select(Assignment.user_id).where(
-        Assignment.station_id == station.id,
+    signed = session.scalars(sa.select(Assignment.user_id)
+                             .join(Task, Task.id == Assignment.task_id).where(
+        Assignment.station_id == station.id, Task.kind == "crossing_shift",
         Assignment.status == AssignmentStatus.SIGNED_UP)).all()
     assert set(signed) == {people["volunteer1"].id, people["volunteer2"].id,
                            people["volunteer3"].id}

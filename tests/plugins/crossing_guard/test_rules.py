@@ -190,3 +190,11 @@ def test_the_core_task_endpoints_cannot_get_round_the_rules(crossing):
     late = crossing.client.delete(f"{core}/me", headers=guard.headers)
     assert late.status_code == 409 and late.json["code"] == "withdrawal_cutoff_passed"
     assert _statuses(crossing, shift) == {guard.id: "signed_up"}
+
+
+def test_the_core_cannot_post_a_shift_of_its_own(crossing):
+    """Shifts come from templates; a hand-made crossing_shift task would belong to no post."""
+    answer = crossing.client.post("/api/v1/stations/east/tasks", headers=crossing.officer.headers, json={
+        "kind": "crossing_shift", "title": "Shift", "starts_at": "2026-09-07T07:10:00+08:00",
+        "ends_at": "2026-09-07T07:50:00+08:00", "capacity": 2})
+    assert answer.status_code == 422 and answer.json["code"] == "task_kind_managed"

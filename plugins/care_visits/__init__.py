@@ -1,0 +1,76 @@
+"""Care visits: planned, verified and private home visits to disabled, elderly and hardship residents."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import orm as so
+
+from core.hookspecs import PluginInfo, TaskKind
+from core.jobs import Job
+from core.models import Assignment, Station, Task, User
+from core.plugins import hookimpl
+from plugins.care_visits import demo, reports, rights, visits
+from plugins.care_visits.access import TASK_KIND
+from plugins.care_visits.alerts import alert_station
+from plugins.care_visits.api import blp
+from plugins.care_visits.messages import MESSAGES
+from plugins.care_visits.planning import plan_station
+from plugins.care_visits.policy import NAME, SettingsSchema
+
+DAILY = dt.timedelta(days=1)
+
+
+@hookimpl
+def wardens_describe_plugin() -> PluginInfo:
+    return PluginInfo(
+        name=NAME, version="1.0.0",
+        description="Planned home visits to disabled, elderly and hardship residents.",
+        settings_schema=SettingsSchema,
+        points_rules={"care_visits.visit_completed": 5},
+        task_kinds=(TaskKind(TASK_KIND, private=True),),
+        messages=MESSAGES,
+        package="plugins.care_visits",
+    )
+
+
+@hookimpl
+def wardens_register_blueprints() -> list[Any]:
+    return [blp]
+
+
+@hookimpl
+def wardens_scheduled_jobs() -> list[Job]:
+    return [Job("plan_visits", DAILY, plan_station), Job("alerts", DAILY, alert_station),
+            Job("gps_retention", DAILY, rights.clear_old_positions)]
+
+
+@hookimpl
+def wardens_assignment_changed(session: so.Session, station: Station, task: Task,
+                               assignment: Assignment, previous: str | None) -> None:
+    if task.kind == TASK_KIND:
+        visits.on_assignment_changed(session, task, assignment, previous)
+
+
+@hookimpl
+def wardens_task_completed(session: so.Session, station: Station, task: Task,
+                           assignment: Assignment) -> None:
+    if task.kind == TASK_KIND:
+        visits.on_task_completed(session, task, assignment)
+
+
+@hookimpl
+def wardens_user_erased(session: so.Session, user: User) -> None:
+    rights.on_user_erased(session, user)
+
+
+@hookimpl
+def wardens_seed_demo(session: so.Session, station: Station, people: dict[str, User]) -> None:
+    demo.seed(session, station, people)
+
+
+@hookimpl
+def wardens_dashboard_metrics(session: so.Session, station: Station,
+                              since: dt.datetime) -> dict[str, Any]:
+    return reports.dashboard_metrics(session, station, since)

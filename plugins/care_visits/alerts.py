@@ -1,0 +1,133 @@
+"""Alerts to the care team's officers: visits missed or late, recipients behind plan, old follow-ups."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import orm as so
+
+from core import notifications
+from core.models import Station
+from plugins.care_visits import policy
+from plugins.care_visits.models import (
+    Alert,
+    FollowUp,
+    FollowUpStatus,
+    Recipient,
+    Review,
+    Visit,
+    VisitStatus,
+)
+from plugins.care_visits.planning import plannable
+from plugins.care_visits.visits import close_stale, mark_missed, officers_for
+
+
+def _unsent(query: sa.Select[Any], model: Any, kind: str, period: str = "") -> sa.Select[Any]:
+    """Keep the rows no alert of ``kind`` (for ``period``) was sent about."""
+    sent = sa.select(Alert.id).where(Alert.station_id == model.station_id, Alert.kind == kind,
+                                     Alert.subject_id == model.id, Alert.period == period)
+    return query.where(~sent.exists())
+
+
+def _send(session: so.Session, station: Station, kind: str, subject_id: int,
+          care_group_id: int | None, period: str = "", **params: Any) -> int:
+    """Notify the recipient's care officers once per (kind, subject, period)."""
+    try:
+        with session.begin_nested():
+            session.add(Alert(station_id=station.id, kind=kind, subject_id=subject_id,
+                              period=period))
+            session.flush()
+    except sa.exc.IntegrityError:  # another worker sent it
+        return 0
+    people = officers_for(session, station.id, care_group_id)
+    for user_id in people:
+        notifications.notify(session, user_id, f"care_visits.{kind}", station_id=station.id,
+                             **params)
+    return len(people)
+
+
+def _iso(value: dt.datetime) -> str:
+    return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+def alert_station(session: so.Session, station: Station | None, now: dt.datetime) -> dict[str, int]:
+    """The daily alerts job; each alert is sent once (behind plan: once a month)."""
+    if station is None:
+        return {}
+    mark_missed(session, station, now)
+    close_stale(session, station, now)
+    settings = policy.settings(session, station.id)
+    sent = {"visit_missed": 0, "visit_late": 0, "behind_plan": 0, "follow_up_overdue": 0}
+    missed = _unsent(sa.select(Visit).where(Visit.station_id == station.id,
+                                            Visit.status == VisitStatus.MISSED),
+                     Visit, "visit_missed")
+    for visit in session.scalars(missed.order_by(Visit.id)).all():
+        sent["visit_missed"] += _send(session, station, "visit_missed", visit.id,
+                                      visit.care_group_id, visit_id=visit.id,
+                                      recipient_id=visit.recipient_id, due_at=_iso(visit.due_at))
+    late = _unsent(sa.select(Visit).where(Visit.station_id == station.id,
+                                          Visit.status == VisitStatus.PLANNED,
+                                          Visit.due_at < now), Visit, "visit_late")
+    for visit in session.scalars(late.order_by(Visit.id)).all():
+        sent["visit_late"] += _send(session, station, "visit_late", visit.id,
+                                    visit.care_group_id, visit_id=visit.id,
+                                    recipient_id=visit.recipient_id, due_at=_iso(visit.due_at),
+                                    ends_at=_iso(visit.ends_at))
+    sent["behind_plan"] = _behind_plan(session, station, now, settings)
+    cutoff = now - dt.timedelta(days=settings["follow_up_alert_days"])
+    old = _unsent(sa.select(FollowUp, Recipient.care_group_id)
+                  .join(Recipient, Recipient.id == FollowUp.recipient_id)
+                  .where(FollowUp.station_id == station.id,
+                         FollowUp.status == FollowUpStatus.OPEN, FollowUp.opened_at < cutoff),
+                  FollowUp, "follow_up_overdue")
+    for item, group_id in session.execute(old.order_by(FollowUp.id)).all():
+        sent["follow_up_overdue"] += _send(
+            session, station, "follow_up_overdue", item.id, group_id, follow_up_id=item.id,
+            recipient_id=item.recipient_id, opened_at=_iso(item.opened_at))
+    return sent
+
+
+def behind_plan(session: so.Session, station: Station, now: dt.datetime,
+                settings: dict[str, Any]) -> dict[int, tuple[int, int]]:
+    """Recipients whose visits made so far this year trail the policy pro rata.
+
+    :return: recipient id -> (made, expected by now).
+    """
+    tz = zoneinfo.ZoneInfo(station.timezone)
+    local = now.astimezone(tz)
+    start = dt.datetime(local.year, 1, 1, tzinfo=tz)
+    end = dt.datetime(local.year + 1, 1, 1, tzinfo=tz)
+    elapsed = (local - start) / (end - start)
+    made = dict(session.execute(
+        sa.select(Visit.recipient_id, sa.func.count()).where(
+            Visit.station_id == station.id, Visit.year == local.year,
+            Visit.status == VisitStatus.DONE, Visit.review != Review.REJECTED)
+        .group_by(Visit.recipient_id)).all())
+    result = {}
+    for recipient in plannable(session, station.id):
+        expected = int(policy.required_visits(recipient, settings) * elapsed)
+        if made.get(recipient.id, 0) < expected:
+            result[recipient.id] = (made.get(recipient.id, 0), expected)
+    return result
+
+
+def _behind_plan(session: so.Session, station: Station, now: dt.datetime,
+                 settings: dict[str, Any]) -> int:
+    period = now.astimezone(zoneinfo.ZoneInfo(station.timezone)).strftime("%Y-%m")
+    sent = 0
+    behind = behind_plan(session, station, now, settings)
+    if not behind:
+        return 0
+    groups = dict(session.execute(sa.select(Recipient.id, Recipient.care_group_id).where(
+        Recipient.id.in_(list(behind)))).all())
+    already = set(session.scalars(sa.select(Alert.subject_id).where(
+        Alert.station_id == station.id, Alert.kind == "behind_plan", Alert.period == period)))
+    for recipient_id, (made, expected) in behind.items():
+        if recipient_id in already:
+            continue
+        sent += _send(session, station, "behind_plan", recipient_id, groups[recipient_id],
+                      period=period, recipient_id=recipient_id, made=made, expected=expected)
+    return sent

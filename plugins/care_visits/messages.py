@@ -1,0 +1,127 @@
+"""Texts of the care-visits plugin's error, notification and text-message codes (en, zh-CN)."""
+
+MESSAGES: dict[str, dict[str, str]] = {
+    # errors
+    "care_duty_required": {
+        "en": "This needs care duties: an officer or admin in a care team.",
+        "zh-CN": "此操作需要关爱职责：关爱小组中的民警或管理员。",
+    },
+    "recipient_not_found": {"en": "Care recipient not found.", "zh-CN": "未找到该关爱对象。"},
+    "recipient_erased": {
+        "en": "This care recipient's record was erased.",
+        "zh-CN": "该关爱对象的信息已被删除。",
+    },
+    "recipient_position_missing": {
+        "en": "The recipient's home has no position for the check-in fence.",
+        "zh-CN": "关爱对象住址缺少定位，无法设置签到范围。",
+    },
+    "care_group_invalid": {
+        "en": "Group {group_id} is not a care team of this station.",
+        "zh-CN": "小组 {group_id} 不是本站点的关爱小组。",
+    },
+    "consent_required": {
+        "en": "No consent or legal basis covers {scope} for this recipient.",
+        "zh-CN": "该关爱对象没有涵盖 {scope} 的同意或法律依据。",
+    },
+    "consent_withdrawn": {
+        "en": "The recipient withdrew consent: no further processing.",
+        "zh-CN": "关爱对象已撤回同意，不再进行后续处理。",
+    },
+    "consent_not_given": {
+        "en": "There is no standing consent to withdraw.",
+        "zh-CN": "没有可撤回的有效同意。",
+    },
+    "visit_not_found": {"en": "Visit not found.", "zh-CN": "未找到该走访。"},
+    "not_checked_in_here": {
+        "en": "Check in at this visit before recording it.",
+        "zh-CN": "请先在此次走访签到后再记录。",
+    },
+    "visit_not_started": {
+        "en": "The visit has not begun (status {status}).",
+        "zh-CN": "走访尚未开始（状态 {status}）。",
+    },
+    "visit_window_past": {
+        "en": "The visit's window is already over.",
+        "zh-CN": "走访时间段已经结束。",
+    },
+    "visit_closed": {
+        "en": "This visit is over (status {status}).",
+        "zh-CN": "此次走访已结束（状态 {status}）。",
+    },
+    "visit_not_under_review": {
+        "en": "This visit is not waiting for review.",
+        "zh-CN": "该走访无需审核。",
+    },
+    "follow_up_not_found": {"en": "Follow-up not found.", "zh-CN": "未找到该跟进事项。"},
+    "follow_up_closed": {"en": "This follow-up is already closed.", "zh-CN": "该跟进事项已关闭。"},
+    "visit_acknowledged": {
+        "en": "The recipient already acknowledged this visit.",
+        "zh-CN": "关爱对象已确认此次走访。",
+    },
+    "ack_phone_missing": {
+        "en": "No phone number to send the code to.",
+        "zh-CN": "没有可接收确认码的电话号码。",
+    },
+    "text_not_sent": {"en": "The text message could not be sent.", "zh-CN": "短信发送失败。"},
+    "ack_code_not_sent": {"en": "Send a confirmation code first.", "zh-CN": "请先发送确认码。"},
+    "ack_code_locked": {
+        "en": "Too many wrong codes; send a new one.",
+        "zh-CN": "确认码错误次数过多，请重新发送。",
+    },
+    "ack_code_expired": {
+        "en": "The confirmation code expired; send a new one.",
+        "zh-CN": "确认码已过期，请重新发送。",
+    },
+    "ack_code_wrong": {
+        "en": "Wrong confirmation code; {attempts_left} tries left.",
+        "zh-CN": "确认码错误，还可尝试 {attempts_left} 次。",
+    },
+    "signature_too_large": {
+        "en": "The signature image may be at most {max_bytes} bytes.",
+        "zh-CN": "签名图片不能超过 {max_bytes} 字节。",
+    },
+    "signature_not_an_image": {
+        "en": "The signature must be a PNG or JPEG image.",
+        "zh-CN": "签名必须是 PNG 或 JPEG 图片。",
+    },
+    "campaign_window_invalid": {
+        "en": "A campaign ends after it starts.",
+        "zh-CN": "活动结束时间必须晚于开始时间。",
+    },
+    "campaign_window_past": {
+        "en": "The campaign's window is already over.",
+        "zh-CN": "活动时间段已经结束。",
+    },
+    "campaign_name_taken": {
+        "en": "A campaign named {name} exists.",
+        "zh-CN": "已存在名为 {name} 的活动。",
+    },
+    "campaign_not_found": {"en": "Campaign not found.", "zh-CN": "未找到该活动。"},
+    "campaign_ended": {"en": "The campaign has ended.", "zh-CN": "该活动已结束。"},
+    # notifications
+    "care_visits.visit_planned": {
+        "en": "A care visit is planned for you between {starts_at} and {ends_at}.",
+        "zh-CN": "已为您安排一次关爱走访，时间 {starts_at} 至 {ends_at}。",
+    },
+    "care_visits.visit_missed": {
+        "en": "Care visit {visit_id} was missed.",
+        "zh-CN": "关爱走访 {visit_id} 未按时完成。",
+    },
+    "care_visits.visit_late": {
+        "en": "Care visit {visit_id} is late; its window closes at {ends_at}.",
+        "zh-CN": "关爱走访 {visit_id} 已逾期，将于 {ends_at} 截止。",
+    },
+    "care_visits.behind_plan": {
+        "en": "Recipient {recipient_id} is behind plan: {made} of {expected} visits made.",
+        "zh-CN": "关爱对象 {recipient_id} 走访进度落后：已完成 {made} 次，应完成 {expected} 次。",
+    },
+    "care_visits.follow_up_overdue": {
+        "en": "Follow-up {follow_up_id} has been open since {opened_at}.",
+        "zh-CN": "跟进事项 {follow_up_id} 自 {opened_at} 起仍未关闭。",
+    },
+    # text message
+    "care_visits.ack_code": {
+        "en": "Your care-visit confirmation code is {pin} (valid {minutes} minutes).",
+        "zh-CN": "您的关爱走访确认码为 {pin}，{minutes} 分钟内有效。",
+    },
+}

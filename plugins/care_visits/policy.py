@@ -1,0 +1,60 @@
+"""The station's care settings and the visit policy: how many visits a recipient needs a year."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+from sqlalchemy import orm as so
+
+from core import events
+from plugins.care_visits.models import Category, Recipient
+
+NAME = "care_visits"
+
+DEFAULT_VISITS_PER_YEAR = {
+    Category.DISABLED.value: 5,
+    Category.ELDERLY_ALONE.value: 5,
+    Category.HARDSHIP.value: 12,
+    Category.OTHER.value: 5,
+}
+
+
+class VisitsPerYearSchema(ma.Schema):
+    disabled = ma.fields.Integer(load_default=5, validate=ma.validate.Range(0, 52))
+    elderly_alone = ma.fields.Integer(load_default=5, validate=ma.validate.Range(0, 52))
+    hardship = ma.fields.Integer(load_default=12, validate=ma.validate.Range(0, 52))
+    other = ma.fields.Integer(load_default=5, validate=ma.validate.Range(0, 52))
+
+
+class SettingsSchema(ma.Schema):
+    """Per-station care settings (plugins.toml defaults, overridden by a station's admin)."""
+
+    class Meta:
+        unknown = ma.RAISE
+
+    visits_per_year = ma.fields.Nested(VisitsPerYearSchema, load_default=lambda: dict(
+        DEFAULT_VISITS_PER_YEAR))
+    #: Geofence around the recipient's home for check-in and check-out.
+    geofence_radius_m = ma.fields.Integer(load_default=150, validate=ma.validate.Range(20, 2000))
+    #: A visit shorter than this is flagged for an officer's review.
+    min_visit_minutes = ma.fields.Integer(load_default=15, validate=ma.validate.Range(0, 480))
+    visitors_per_visit = ma.fields.Integer(load_default=2, validate=ma.validate.Range(1, 10))
+    #: Visit GPS points older than this are removed by the retention job.
+    gps_retention_days = ma.fields.Integer(load_default=180, validate=ma.validate.Range(1, 3650))
+    #: A follow-up open longer than this is reported to the care team's officers.
+    follow_up_alert_days = ma.fields.Integer(load_default=14, validate=ma.validate.Range(1, 365))
+    ack_code_minutes = ma.fields.Integer(load_default=30, validate=ma.validate.Range(5, 1440))
+
+
+def settings(session: so.Session, station_id: int) -> dict[str, Any]:
+    return events.deployment(session).station_settings(session, station_id, NAME)
+
+
+def required_visits(recipient: Recipient, station_settings: dict[str, Any]) -> int:
+    """Visits a year: the recipient's own number, else the largest of its categories' defaults."""
+    if recipient.visits_per_year is not None:
+        return recipient.visits_per_year
+    per_category = station_settings["visits_per_year"]
+    categories = recipient.categories or [Category.OTHER.value]
+    return max(per_category.get(c, per_category["other"]) for c in categories)

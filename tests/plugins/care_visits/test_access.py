@@ -1,0 +1,167 @@
+"""Who sees what (point 2), every read audited (point 3), care visits kept out of the general
+task list (point 7)."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from core.models import AuditEvent
+from plugins.care_visits.access import OFFICER_FIELDS, VISITOR_FIELDS
+
+FULL = set(OFFICER_FIELDS) | {"sensitive"}
+VISIT_FIELDS = set(VISITOR_FIELDS)
+SENSITIVE = {"disability_type": "hearing", "disability_grade": "3",
+             "health_notes": "diabetic", "id_number": "610102194501011234"}
+
+# role -> (what GET returns, status when nothing)
+MATRIX = {
+    "admin_care": FULL,
+    "officer_care": FULL,
+    "volunteer_team": VISIT_FIELDS,
+    "volunteer_named": VISIT_FIELDS,
+    "admin": None,
+    "officer": None,
+    "volunteer": None,
+    "resident": None,
+    "merchant": None,
+    "partner": None,
+    "stranger": None,
+}
+
+
+@pytest.fixture
+def scene(care):
+    recipient = care.recipient(named_visitor_ids=[care.volunteer_named.id],
+                               categories=["disabled"])
+    put = care.client.put(care.url(f"/recipients/{recipient['id']}/sensitive"),
+                          json=SENSITIVE, headers=care.officer_care.headers)
+    assert put.status_code == 200, put.json
+    return recipient
+
+
+@pytest.mark.parametrize("role", sorted(MATRIX))
+def test_role_by_field_matrix(care, scene, role):
+    who = getattr(care, role)
+    answer = care.get(f"/recipients/{scene['id']}", who)
+    listed = care.get("/recipients?page_size=50", who)
+    expected = MATRIX[role]
+    if expected is None:
+        assert answer.status_code == 404
+        if role == "stranger":  # another station's care officer: the station itself is unseen
+            assert answer.json["code"] == "station_not_found"
+            assert listed.status_code == 404
+        else:
+            assert answer.json["code"] == "recipient_not_found"
+            assert listed.status_code == 200 and listed.json == []
+        return
+    assert answer.status_code == 200
+    assert set(answer.json) == expected
+    assert [r["id"] for r in listed.json] == [scene["id"]]
+    if expected == FULL:
+        assert answer.json["sensitive"] == SENSITIVE
+        assert "sensitive" not in listed.json[0]  # lists never carry sensitive details
+        assert set(listed.json[0]) == set(OFFICER_FIELDS)
+    else:
+        assert set(listed.json[0]) == VISIT_FIELDS
+        assert "610102194501011234" not in answer.get_data(as_text=True)
+        assert "diabetic" not in listed.get_data(as_text=True)
+
+
+def test_another_stations_care_officer_cannot_reach_a_recipient_through_their_own_station(
+        care, scene):
+    answer = care.client.get(care.url(f"/recipients/{scene['id']}", station=care.other),
+                             headers=care.stranger.headers)
+    assert answer.status_code == 404 and answer.json["code"] == "recipient_not_found"
+    assert care.client.get(care.url("/recipients", station=care.other),
+                           headers=care.stranger.headers).json == []
+
+
+def test_only_care_officers_change_records_and_record_sensitive_details(care, scene):
+    for role in ("volunteer_team", "volunteer_named"):
+        who = getattr(care, role)
+        put = care.client.put(care.url(f"/recipients/{scene['id']}/sensitive"), json=SENSITIVE,
+                              headers=who.headers)
+        assert put.status_code == 403 and put.json["code"] == "care_duty_required"
+        assert care.client.patch(care.url(f"/recipients/{scene['id']}"), json={"needs": "x"},
+                                 headers=who.headers).status_code == 403
+        assert care.get(f"/recipients/{scene['id']}/export", who).status_code == 403
+    for role in ("officer", "admin", "volunteer"):
+        who = getattr(care, role)
+        assert care.client.patch(care.url(f"/recipients/{scene['id']}"), json={"needs": "x"},
+                                 headers=who.headers).status_code == 404
+        made = care.post("/recipients", who, json={"name": "x", "address": "y", "lat": 1,
+                                                   "lon": 1, "categories": ["other"]})
+        assert made.status_code == 403 and made.json["code"] == "care_duty_required"
+
+
+def test_visitors_lose_sight_when_taken_off_the_team(care, scene, session):
+    from core.models import GroupMember
+
+    assert care.get(f"/recipients/{scene['id']}", care.volunteer_team).status_code == 200
+    session.execute(sa.delete(GroupMember).where(GroupMember.user_id == care.volunteer_team.id))
+    session.commit()
+    assert care.get(f"/recipients/{scene['id']}", care.volunteer_team).status_code == 404
+
+
+def reads(session, **where):
+    query = sa.select(AuditEvent).where(AuditEvent.action == "care_visits.recipient_read")
+    for key, value in where.items():
+        query = query.where(getattr(AuditEvent, key) == value)
+    return session.scalars(query.order_by(AuditEvent.id)).all()
+
+
+def test_each_read_writes_exactly_one_audit_event(care, scene, session):
+    before = len(reads(session))
+    care.get(f"/recipients/{scene['id']}", care.officer_care)
+    events = reads(session)[before:]
+    assert len(events) == 1
+    event = events[0]
+    assert (event.actor_id, event.actor_role, event.record_type, event.record_id) == (
+        care.officer_care.id, "officer", "care_visits_recipient", str(scene["id"]))
+    assert set(event.details["fields"]) == set(OFFICER_FIELDS) | set(SENSITIVE)
+    assert event.station_id == care.station.id and event.created_at is not None
+    care.get(f"/recipients/{scene['id']}", care.volunteer_named)
+    visitor_event = reads(session, actor_id=care.volunteer_named.id)
+    assert len(visitor_event) == 1
+    assert visitor_event[0].details["fields"] == list(VISITOR_FIELDS)
+    assert visitor_event[0].actor_role == "volunteer"
+    # refused reads read nothing and record nothing
+    care.get(f"/recipients/{scene['id']}", care.volunteer)
+    assert reads(session, actor_id=care.volunteer.id) == []
+
+
+def test_listing_twenty_writes_twenty(care, session):
+    ids = [care.recipient(name=f"Person {n}")["id"] for n in range(22)]
+    before = len(reads(session))
+    page = care.get("/recipients?page_size=20", care.admin_care)
+    assert page.status_code == 200 and len(page.json) == 20
+    assert page.headers["X-Pagination"]
+    events = reads(session)[before:]
+    assert len(events) == 20
+    assert sorted(int(e.record_id) for e in events) == ids[:20]
+    assert {e.actor_id for e in events} == {care.admin_care.id}
+    second = care.get("/recipients?page_size=20&page=2", care.admin_care)
+    assert len(second.json) == 2 and len(reads(session)) == before + 22
+
+
+def test_the_general_task_list_shows_no_care_visit_to_anyone_outside(care, scene):
+    care.post("/plan", care.officer_care)
+    visits = care.get(f"/visits?recipient_id={scene['id']}&page_size=20", care.officer_care).json
+    task_ids = {v["task_id"] for v in visits}
+    assert len(task_ids) == 5
+    tasks_url = f"/api/v1/stations/{care.station.code}/tasks?page_size=100"
+    for role in ("volunteer", "officer", "admin", "resident"):
+        who = getattr(care, role)
+        listed = care.client.get(tasks_url, headers=who.headers)
+        assert listed.status_code == 200
+        assert not {t["id"] for t in listed.json} & task_ids
+        assert all(t["kind"] != "care_visit" for t in listed.json)
+        one = care.client.get(f"/api/v1/stations/{care.station.code}/tasks/{min(task_ids)}",
+                              headers=who.headers)
+        assert one.status_code == 404
+    # the assigned visitor sees their own visits there, and the titles carry no name
+    mine = care.client.get(tasks_url, headers=care.volunteer_named.headers).json
+    assert {t["id"] for t in mine} == task_ids
+    assert {t["title"] for t in mine} == {"Care visit"}
+    assert scene["name"] not in str(mine) and scene["address"] not in str(mine)
