@@ -7,7 +7,7 @@ import datetime as dt
 import hashlib
 import hmac
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy import orm as so
@@ -28,10 +28,10 @@ QR_PREFIX = "WAF1"
 
 def _take_stock(session: so.Session, offer: Offer) -> bool:
     """One unit of stock, by a conditional UPDATE: concurrent claims never oversell."""
-    taken = session.execute(
+    taken = cast(sa.CursorResult[Any], session.execute(
         sa.update(Offer).where(Offer.id == offer.id, Offer.stock_left > 0)
         .values(stock_left=Offer.stock_left - 1).execution_options(synchronize_session=False)
-    ).rowcount == 1
+    )).rowcount == 1
     session.expire(offer, ["stock_left"])
     return taken
 
@@ -145,7 +145,7 @@ def status_of(coupon: Coupon, now: dt.datetime | None = None) -> str:
     return "expired" if coupon.expires_at <= (now or clock.now()) else "active"
 
 
-def my_coupons(who: Actor, status: str | None = None) -> sa.Select[Any]:
+def my_coupons(who: Actor, status: str | None = None) -> sa.Select[Coupon, Offer, Shop]:
     now = clock.now()
     query = (sa.select(Coupon, Offer, Shop)
              .join(Offer, Offer.id == Coupon.offer_id).join(Shop, Shop.id == Coupon.shop_id)
@@ -254,10 +254,10 @@ def redeem(session: so.Session, who: Actor, payload: str, bill_cents: int, *,
         raise Invalid("minimum_spend_not_met", field="bill_cents",
                       min_spend_cents=offer.min_spend_cents)
     # The conditional UPDATE is the one truth: of many scans racing, one changes the row.
-    used = session.execute(
+    used = cast(sa.CursorResult[Any], session.execute(
         sa.update(Coupon).where(Coupon.id == coupon.id, Coupon.redeemed_at.is_(None),
                                 Coupon.expires_at > now)
-        .values(redeemed_at=now).execution_options(synchronize_session=False)).rowcount
+        .values(redeemed_at=now).execution_options(synchronize_session=False))).rowcount
     if used != 1:
         session.refresh(coupon)
         _require_usable(coupon, now)

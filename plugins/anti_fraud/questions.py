@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
@@ -40,13 +40,13 @@ CATEGORIES: dict[str, dict[str, str]] = {
 }
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class Problem:
     """One thing wrong with a question: the field, a message code and its parameters."""
 
     field: str
     code: str
-    params: dict[str, Any] = field(default_factory=dict)
+    params: dict[str, Any] = dataclasses.field(default_factory=dict)
 
 
 def check(data: dict[str, Any]) -> list[Problem]:
@@ -178,7 +178,7 @@ def archive_question(session: so.Session, who: Actor, question_id: int) -> None:
 
 
 def questions_query(who: Actor, *, category: str | None = None, locale: str | None = None,
-                    q: str | None = None, archived: bool = False) -> sa.Select[tuple[Question]]:
+                    q: str | None = None, archived: bool = False) -> sa.Select[Question]:
     who.require("officer", "admin")
     query = sa.select(Question).where(Question.station_id == who.station.id)
     query = query.where(Question.archived_at.is_not(None) if archived
@@ -192,7 +192,7 @@ def questions_query(who: Actor, *, category: str | None = None, locale: str | No
     return query.order_by(Question.category, Question.id)
 
 
-def pool_query(station_id: int, locale: str, categories: list[str]) -> sa.Select[tuple[int]]:
+def pool_query(station_id: int, locale: str, categories: list[str]) -> sa.Select[int]:
     """Ids of the questions a quiz may draw: live, in its language and categories."""
     query = sa.select(Question.id).where(
         Question.station_id == station_id, Question.locale == locale,

@@ -6,7 +6,7 @@ import datetime as dt
 import secrets
 import zoneinfo
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy import orm as so
@@ -80,7 +80,7 @@ def get_quiz(session: so.Session, who: Actor, quiz_id: int) -> Quiz:
     return quiz
 
 
-def quizzes_query(who: Actor, *, include_inactive: bool = False) -> sa.Select[tuple[Quiz]]:
+def quizzes_query(who: Actor, *, include_inactive: bool = False) -> sa.Select[Quiz]:
     query = sa.select(Quiz).where(Quiz.station_id == who.station.id)
     if not (include_inactive and who.has_any("officer", "admin")):
         query = query.where(Quiz.active.is_(True))
@@ -179,7 +179,7 @@ def served(session: so.Session, attempt: Attempt) -> list[tuple[AttemptQuestion,
     return [(served, question) for served, question in rows]
 
 
-def my_attempts(who: Actor, quiz_id: int | None = None) -> sa.Select[tuple[Attempt]]:
+def my_attempts(who: Actor, quiz_id: int | None = None) -> sa.Select[Attempt]:
     query = sa.select(Attempt).where(Attempt.station_id == who.station.id,
                                      Attempt.user_id == who.user.id)
     if quiz_id is not None:
@@ -218,10 +218,10 @@ def submit(session: so.Session, who: Actor, attempt_id: int, answers: list[dict[
     passed = score * 100 >= quiz.pass_percent * attempt.total
     # The conditional UPDATE is what makes a submission count once, even when two race; it
     # comes before any other write, so a losing racer has changed nothing when it is refused.
-    claimed = session.execute(
+    claimed = cast(sa.CursorResult[Any], session.execute(
         sa.update(Attempt).where(Attempt.id == attempt.id, Attempt.submitted_at.is_(None))
         .values(submitted_at=now, score=score, passed=passed)
-        .execution_options(synchronize_session=False)).rowcount
+        .execution_options(synchronize_session=False))).rowcount
     if claimed != 1:
         raise Conflict("attempt_already_submitted")
     for name, value in (("submitted_at", now), ("score", score), ("passed", passed)):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import orm as so
@@ -14,6 +14,7 @@ from plugins.anti_fraud.models import (
     Attempt,
     AttemptQuestion,
     Coupon,
+    CouponSource,
     Offer,
     Question,
     Quiz,
@@ -26,8 +27,11 @@ REDEMPTION_COLUMNS = ("redemption_id", "redeemed_at", "coupon_id", "offer_id", "
                       "coupon_source", "staff_id", "bill_cents", "discount_cents")
 
 
-def _period(query: sa.Select[Any], column: Any, since: dt.datetime | None,
-            until: dt.datetime | None) -> sa.Select[Any]:
+_Query = TypeVar("_Query", bound=sa.Select)  # type: ignore[type-arg]
+
+
+def _period(query: _Query, column: Any, since: dt.datetime | None,
+            until: dt.datetime | None) -> _Query:
     if since is not None:
         query = query.where(column >= since)
     if until is not None:
@@ -42,7 +46,8 @@ def _share(part: int, whole: int) -> float | None:
 # Redemptions ----------------------------------------------------------------------------------
 
 def shop_redemptions_query(station_id: int, shop_id: int, since: dt.datetime | None = None,
-                           until: dt.datetime | None = None) -> sa.Select[Any]:
+                           until: dt.datetime | None = None,
+                           ) -> sa.Select[Redemption, str, CouponSource]:
     query = (sa.select(Redemption, Offer.title, Coupon.source)
              .join(Offer, Offer.id == Redemption.offer_id)
              .join(Coupon, Coupon.id == Redemption.coupon_id)

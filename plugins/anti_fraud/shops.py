@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy import orm as so
@@ -78,7 +78,7 @@ def update_shop(session: so.Session, who: Actor, shop_id: int, changes: dict[str
 
 
 def shops_query(who: Actor, *, mine: bool = False,
-                include_inactive: bool = False) -> sa.Select[tuple[Shop]]:
+                include_inactive: bool = False) -> sa.Select[Shop]:
     query = sa.select(Shop).where(Shop.station_id == who.station.id)
     if mine:
         query = query.where(Shop.group_id.in_(sa.select(GroupMember.group_id).where(
@@ -175,11 +175,11 @@ def update_offer(session: so.Session, who: Actor, offer_id: int, changes: dict[s
                   changes.get("valid_until", offer.valid_until))
     total = changes.pop("stock_total", None)
     if total is not None and total != offer.stock_total:
-        moved = session.execute(
+        moved = cast(sa.CursorResult[Any], session.execute(
             sa.update(Offer).where(Offer.id == offer.id,
                                    Offer.stock_left + (total - Offer.stock_total) >= 0)
             .values(stock_left=Offer.stock_left + (total - Offer.stock_total), stock_total=total)
-            .execution_options(synchronize_session=False)).rowcount
+            .execution_options(synchronize_session=False))).rowcount
         if moved != 1:
             raise Conflict("offer_stock_below_claimed", field="stock_total")
         session.expire(offer, ["stock_left", "stock_total"])
@@ -201,7 +201,7 @@ def get_offer(session: so.Session, who: Actor, offer_id: int) -> Offer:
 
 
 def offers_query(who: Actor, *, shop_id: int | None = None, available: bool = False,
-                 include_inactive: bool = False) -> sa.Select[Any]:
+                 include_inactive: bool = False) -> sa.Select[Offer, Shop]:
     """Offers with their shop; ``available``: open now, in stock, for sale with points."""
     query = (sa.select(Offer, Shop).join(Shop, Shop.id == Offer.shop_id)
              .where(Offer.station_id == who.station.id))
