@@ -190,3 +190,24 @@ def test_signed_up_assignments_become_no_shows_after_the_window_and_grace(
     run_due_jobs(sample_deployment, clock.now())
     session.refresh(grace)
     assert grace.status == AssignmentStatus.NO_SHOW  # 45 + 50 minutes > the station's 90
+
+
+def test_old_check_in_positions_are_cleared_and_the_check_ins_kept(world, session, deployment):
+    from core.models import Checkin
+
+    east = world.station("east")
+    east.settings = {"tasks": {"position_retention_days": 30}}
+    person = world.person("v", station=east, roles=["volunteer"])
+    task = _task(session, east, dt.timedelta(days=40))
+    row = _assign(session, task, person, AssignmentStatus.COMPLETED)
+    for age, client_id in ((dt.timedelta(days=31), "old"), (dt.timedelta(days=29), "new")):
+        session.add(Checkin(station_id=east.id, task_id=task.id, assignment_id=row.id,
+                            user_id=person.id, kind="in", lat=31.2, lon=121.4, accuracy_m=8,
+                            distance_m=3, device_time=NOON - age, server_time=NOON - age,
+                            client_id=client_id))
+    session.commit()
+    assert ("core.clear_old_positions", east.id) in run_due_jobs(deployment, NOON)
+    kept = dict(session.execute(sa.select(Checkin.client_id, Checkin.lat)).all())
+    assert kept == {"old": None, "new": 31.2}  # both check-ins stay; only the old position goes
+    distance = session.scalar(sa.select(Checkin.distance_m).where(Checkin.client_id == "old"))
+    assert distance == 3

@@ -168,6 +168,7 @@ class TaskSettingsSchema(Schema):
     max_offline_minutes = ma.fields.Integer(validate=ma.validate.Range(min=0, max=10080))
     refuse_mock_locations = ma.fields.Boolean()
     no_show_grace_minutes = ma.fields.Integer(validate=ma.validate.Range(min=0, max=1440))
+    position_retention_days = ma.fields.Integer(validate=ma.validate.Range(min=1, max=3650))
 
 
 def _task(who: Actor, task_id: int) -> tuple[Task, Any]:
