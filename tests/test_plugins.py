@@ -54,6 +54,7 @@ def test_off_is_404_and_skipped_by_its_job_then_on_through_the_api_works_at_once
     assert run_due_jobs(sample_deployment, NOON) == [
         ("core.purge_idempotency_keys", 0), ("core.purge_job_runs", 0),
         ("core.mark_no_shows", east.id), ("core.mark_no_shows", west.id),
+        ("core.clear_old_positions", east.id), ("core.clear_old_positions", west.id),
         ("sample.tally", west.id)]
     assert session.scalars(sa.select(SampleTally.station_id)).all() == [west.id]
 
