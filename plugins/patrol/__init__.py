@@ -40,7 +40,7 @@ def wardens_register_blueprints() -> list[Any]:
 
 @hookimpl
 def wardens_scheduled_jobs() -> list[Job]:
-    from plugins.patrol import coverage, service
+    from plugins.patrol import coverage, privacy, service
 
     def close_stale(session: so.Session, station: Station | None, now: dt.datetime) -> int:
         return service.finish_stale(session, station.id, now) if station else 0
@@ -48,7 +48,17 @@ def wardens_scheduled_jobs() -> list[Job]:
     return [
         Job("coverage_gaps", dt.timedelta(minutes=10), coverage.alert_gaps),
         Job("close_stale_patrols", dt.timedelta(hours=1), close_stale),
+        Job("clear_old_positions", dt.timedelta(days=1), privacy.clear_old_positions),
     ]
+
+
+@hookimpl
+def wardens_user_erased(session: so.Session, user: User) -> None:
+    """Scan positions, the reporter's words, position and photos go; every count stays
+    (see :func:`plugins.patrol.privacy.erase_person`)."""
+    from plugins.patrol import privacy
+
+    privacy.erase_person(session, user)
 
 
 @hookimpl

@@ -57,6 +57,11 @@ PATROL = {
                             "该巡逻已{status}，不再接受扫码。"),
     "patrol_locked": _m("Too many wrong codes ({max}): this patrol takes no more scans.",
                         "错误码次数过多（{max} 次），该巡逻已锁定。"),
+    "patrol_guesses_exceeded": _m(
+        "Too many wrong codes ({max} in 24 hours across your patrols): scans are refused for "
+        "{retry_after} seconds, or until an officer unlocks your patrol.",
+        "24 小时内错误码过多（各次巡逻合计 {max} 次）：{retry_after} 秒内无法扫码，"
+        "或请民警为您的巡逻解锁。"),
     "patrol_scan_limit": _m("A patrol takes at most {max} scans.", "每次巡逻最多 {max} 次扫码。"),
     "batch_too_large": _m("A batch holds at most {max} scans.", "每批最多 {max} 条扫码记录。"),
     # scans

@@ -138,6 +138,8 @@ class Scan(Base):
         sa.UniqueConstraint("station_id", "patrol_id", "checkpoint_id", "code_use"),
         sa.Index("ix_patrol_scan_checkpoint_time", "station_id", "checkpoint_id", "device_time"),
         sa.Index("ix_patrol_scan_station_time", "station_id", "server_time"),
+        # A person's wrong codes in the last 24 h (the guess cap) and their scans on erasure.
+        sa.Index("ix_patrol_scan_user_time", "station_id", "user_id", "server_time"),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
@@ -159,6 +161,25 @@ class Scan(Base):
     distance_m: so.Mapped[float | None]
     device_time: so.Mapped[dt.datetime]
     server_time: so.Mapped[dt.datetime] = so.mapped_column(default=clock.now)
+
+
+class GuessLock(Base):
+    """One person's wrong codes across all their patrols in a station: at the station's daily
+    cap their scans are refused until ``locked_until`` or until an officer unlocks them.
+
+    Read with the patrol in the scan's first query, so the happy path pays no statement for it.
+    """
+
+    __tablename__ = "patrol_guess_lock"
+    __table_args__ = (sa.UniqueConstraint("station_id", "user_id"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    station_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("station.id"))
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user_account.id"))
+    locked_until: so.Mapped[dt.datetime | None]
+    # Set by an officer's unlock: wrong codes before it no longer count towards the cap.
+    counts_from: so.Mapped[dt.datetime | None]
+    updated_at: so.Mapped[dt.datetime] = so.mapped_column(default=clock.now)
 
 
 class Incident(Base):

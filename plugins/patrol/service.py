@@ -17,11 +17,12 @@ from core.errors import Conflict, Invalid, NotFound, PermissionDenied, WardensEr
 from core.models import Assignment, GroupMember, Task, TaskStatus
 from core.models.tasks import AssignmentStatus
 from core.stations import in_group_of_kind
-from plugins.patrol import codes
+from plugins.patrol import codes, guesses
 from plugins.patrol.checkpoints import TASK_KIND, TEAM_KIND, route_checkpoints
 from plugins.patrol.models import (
     Assurance,
     Checkpoint,
+    GuessLock,
     Patrol,
     PatrolStatus,
     Route,
@@ -240,12 +241,18 @@ class _Walk:
     accuracy_limit_m: float
     order: list[int] = field(default_factory=list)
     stored: int = 0
+    # The person's lock across patrols (wrong codes per day), read with the patrol.
+    locked_until: dt.datetime | None = None
+    counts_from: dt.datetime | None = None
 
 
 def _load_walk(session: so.Session, who: Actor, patrol_id: int, items: list[ScanInput],
                all_checkpoints: bool) -> _Walk:
     single = items[0] if len(items) == 1 and not all_checkpoints else None
-    query = (sa.select(Patrol, Route).join(Route, Route.id == Patrol.route_id)
+    # The person's guess lock rides on the same round trip: a right scan pays nothing for it.
+    query = (sa.select(Patrol, Route, GuessLock).join(Route, Route.id == Patrol.route_id)
+             .outerjoin(GuessLock, sa.and_(GuessLock.station_id == Patrol.station_id,
+                                           GuessLock.user_id == Patrol.user_id))
              .where(Patrol.id == patrol_id, Patrol.station_id == who.station.id,
                     Patrol.user_id == who.user.id))
     if single is not None:
@@ -256,10 +263,10 @@ def _load_walk(session: so.Session, who: Actor, patrol_id: int, items: list[Scan
     row = session.execute(query).first()
     if row is None:
         raise NotFound("patrol_not_found")
-    patrol, route = row[0], row[1]
+    patrol, route, lock = row[0], row[1], row[2]
     settings = for_station(session, who.station.id)
     if single is not None and not route.ordered:
-        checkpoints = [row[2]] if row[2] is not None else []
+        checkpoints = [row[3]] if row[3] is not None else []
     else:
         checkpoints = list(session.scalars(
             sa.select(Checkpoint).where(Checkpoint.station_id == route.station_id,
@@ -280,7 +287,9 @@ def _load_walk(session: so.Session, who: Actor, patrol_id: int, items: list[Scan
                          and s.status != ScanStatus.REJECTED), key=lambda s: s.device_time),
         by_client_id={s.client_id: s for s in earlier if s.client_id in client_ids},
         order=[c.id for c in checkpoints],
-        stored=sum(1 for s in earlier if s.patrol_id == patrol.id))
+        stored=sum(1 for s in earlier if s.patrol_id == patrol.id),
+        locked_until=lock.locked_until if lock else None,
+        counts_from=lock.counts_from if lock else None)
 
 
 def scan(session: so.Session, who: Actor, patrol_id: int, item: ScanInput) -> ScanOutcome:
@@ -355,6 +364,11 @@ def _apply(session: so.Session, walk: _Walk, item: ScanInput) -> ScanOutcome:
     except _Rejected as rejected:
         if rejected.wrong:
             _count_wrong_code(session, walk)
+            left_today, walk.locked_until = guesses.record_wrong(
+                session, walk.patrol.station_id, walk.patrol.user_id, walk.counts_from,
+                walk.now, walk.settings.max_wrong_codes_per_day)
+            details = rejected.error.details
+            details["attempts_left"] = min(details["attempts_left"], left_today)
         if rejected.store or rejected.wrong:
             # The attempt must stick although the request answers with an error.
             session.info["commit_on_error"] = True
@@ -395,6 +409,10 @@ def _judge(walk: _Walk, item: ScanInput) -> Scan:
         raise _Rejected(Conflict("patrol_not_active", status=str(patrol.status)), store=False)
     if patrol.wrong_codes >= settings.max_wrong_codes:
         raise _Rejected(Invalid("patrol_locked", max=settings.max_wrong_codes), store=False)
+    if walk.locked_until is not None and walk.locked_until > now:
+        # Too many wrong codes across the person's patrols: a new patrol buys no more guesses.
+        raise _Rejected(guesses.refusal(walk.locked_until, now, settings.max_wrong_codes_per_day),
+                        store=False)
     if walk.stored >= MAX_SCANS_PER_PATROL:
         raise _Rejected(Invalid("patrol_scan_limit", max=MAX_SCANS_PER_PATROL), store=False)
     checkpoint = walk.checkpoints.get(item.checkpoint_id)
@@ -597,13 +615,19 @@ def summarize(session: so.Session, patrol: Patrol, route: Route,
 
 
 def unlock_patrol(session: so.Session, who: Actor, patrol_id: int) -> Patrol:
-    """Clear a patrol's wrong-code count after a check (officers, audited)."""
+    """Clear a patrol's wrong-code count after a check (officers, audited).
+
+    It also lifts the walker's lock across patrols (``max_wrong_codes_per_day``): the officer
+    has checked the person, so their wrong codes so far stop counting.
+    """
     who.require("officer", "admin")
     patrol = get_patrol(session, who, patrol_id)
     before = patrol.wrong_codes
     patrol.wrong_codes = 0
+    lifted = guesses.unlock(session, patrol.station_id, patrol.user_id, clock.now())
     audit.record(session, actor=who.user, role=who.role, action="patrol.unlocked", record=patrol,
-                 wrong_codes=before)
+                 wrong_codes=before,
+                 guess_lock_until=lifted.isoformat() if lifted is not None else None)
     return patrol
 
 

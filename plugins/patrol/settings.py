@@ -27,12 +27,19 @@ class PatrolSettingsSchema(ma.Schema):
     completion_ratio = ma.fields.Float(load_default=0.8, validate=V.Range(0, 1))
     coverage_gap_hours = ma.fields.Float(load_default=4.0, validate=V.Range(0.25, 720))
     max_wrong_codes = ma.fields.Integer(load_default=5, validate=V.Range(1, 50))
+    max_wrong_codes_per_day = ma.fields.Integer(load_default=20, validate=V.Range(1, 500),
+                                                metadata={"description": (
+        "Wrong codes one person may enter in a rolling 24 h across all their patrols; "
+        "beyond it their scans are refused until the window passes or an officer unlocks")})
     max_patrol_hours = ma.fields.Float(load_default=12.0, validate=V.Range(0.5, 48))
     allow_static_codes = ma.fields.Boolean(load_default=True)
     static_codes_earn_points = ma.fields.Boolean(load_default=True)
     photo_max_bytes = ma.fields.Integer(load_default=5 * 1024 * 1024,
                                         validate=V.Range(10 * 1024, 20 * 1024 * 1024))
     task_lead_minutes = ma.fields.Integer(load_default=15, validate=V.Range(0, 240))
+    position_retention_days = ma.fields.Integer(load_default=180, validate=V.Range(1, 3650),
+                                                metadata={"description": (
+        "Scan positions (and resolved incidents' positions) older than this are cleared")})
 
 
 @dataclass(frozen=True)
@@ -47,11 +54,13 @@ class PatrolSettings:
     completion_ratio: float
     coverage_gap_hours: float
     max_wrong_codes: int
+    max_wrong_codes_per_day: int
     max_patrol_hours: float
     allow_static_codes: bool
     static_codes_earn_points: bool
     photo_max_bytes: int
     task_lead_minutes: int
+    position_retention_days: int
 
 
 _NAMES = {f.name for f in fields(PatrolSettings)}
