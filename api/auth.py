@@ -36,14 +36,12 @@ def issue_tokens(auth: AuthSession, refresh_token: str, user: User) -> dict[str,
             "expires_in": expires_in, "user": user}
 
 
-def current_user(optional: bool = False) -> User:
+def current_user() -> User:
     """The signed-in person (one query: session and user), or 401."""
     if "user" in g:
         return g.user
     header = request.headers.get("Authorization", "")
     if not header.startswith("Bearer "):
-        if optional:
-            return None  # type: ignore[return-value]
         raise Unauthenticated("authentication_required")
     try:
         # exp is checked against core.clock below, not the wall clock, so tests can move time.
