@@ -34,7 +34,7 @@ class AntiFraudSettings(ma.Schema):
 
 @hookimpl
 def wardens_describe_plugin() -> PluginInfo:
-    from plugins.anti_fraud.texts import MESSAGES
+    from plugins.anti_fraud.messages import MESSAGES
 
     return PluginInfo(
         name=NAME, version="1.0", package=__name__,

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from core import messages
-from plugins.anti_fraud.texts import MESSAGES
+from plugins.anti_fraud.messages import MESSAGES
 
 PACKAGE = Path(__file__).resolve().parents[3] / "plugins" / "anti_fraud"
 CODES = [re.compile(r'(?:Invalid|NotFound|PermissionDenied|Conflict)\(\s*"([a-z_]+)"'),
