@@ -6,6 +6,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask, current_app, request
+from werkzeug.routing import IntegerConverter
 
 from api import config as app_config
 from api import docs, unit_of_work
@@ -18,9 +19,18 @@ from core.models import Station
 from core.plugins import Deployment, DeploymentConfig, StartupError
 
 
+class BoundedInt(IntegerConverter):
+    """``<int:...>`` within a 64-bit id: a longer number is a 404, not an overflow."""
+
+    def __init__(self, url_map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", 2**63 - 1)
+        super().__init__(url_map, *args, **kwargs)
+
+
 def create_app(overrides: dict[str, Any] | None = None, *,
                deployment: Deployment | None = None) -> Flask:
     app = Flask("wardens")
+    app.url_map.converters["int"] = BoundedInt  # before any route is added
     app.config.from_mapping(app_config.load(overrides))
     app.json.sort_keys = False  # type: ignore[attr-defined]
     if deployment is None:

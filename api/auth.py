@@ -13,9 +13,9 @@ import sqlalchemy as sa
 from flask import current_app, g, request
 
 from api.unit_of_work import db
-from core import clock
+from core import clock, phones
 from core.access import Actor, load_actor
-from core.errors import TooManyRequests, Unauthenticated
+from core.errors import Invalid, TooManyRequests, Unauthenticated
 from core.models import AuthSession, User
 
 
@@ -100,8 +100,13 @@ class SignInThrottle:
 
     def _items(self, phone: str | None) -> list[tuple[limits.RateLimitItem, str]]:
         items = [(self.per_ip, f"ip:{request.remote_addr}")]
-        if phone:
-            items.append((self.per_phone, f"phone:{phone.strip()}"))
+        try:
+            # One number has one budget however it is written (+86 138..., 0086138..., 138-...).
+            key = phones.normalize(phone) if phone else None
+        except Invalid:
+            key = None  # not a number at all: the per-IP limit still counts it
+        if key:
+            items.append((self.per_phone, f"phone:{key}"))
         return items
 
     def check(self, action: str, phone: str | None) -> None:

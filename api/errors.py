@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 import marshmallow as ma
+import sqlalchemy as sa
 from flask import Flask, Response, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
@@ -100,9 +101,18 @@ def _page_size_too_large(fields: dict[str, Any]) -> int | None:
     return None
 
 
+def _out_of_range(error: BaseException) -> bool:
+    """An id past 64 bits or a date past year 9999 in UTC: the database cannot hold it."""
+    if isinstance(error, (OverflowError, sa.exc.DataError)):
+        return True
+    return isinstance(error, sa.exc.StatementError) and isinstance(error.orig, OverflowError)
+
+
 def handle_unexpected(error: Exception) -> Response:
     if isinstance(error, HTTPException):
         return handle_http_exception(error)
+    if _out_of_range(error):
+        return error_response("value_out_of_range", 422)
     log.exception("unhandled error on %s %s", request.method, request.path)
     g.pop("db_failed", None)
     return error_response("internal_error", 500)

@@ -63,6 +63,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "积分不足：需要 {needed}，现有 {balance}。",
     },
     "already_spent": {"en": "This was already paid for.", "zh-CN": "该项已支付。"},
+    "value_out_of_range": {
+        "en": "A number or date is out of range.",
+        "zh-CN": "数字或日期超出范围。",
+    },
     "http_error": {"en": "The request failed.", "zh-CN": "请求失败。"},
     "service_unavailable": {
         "en": "The service is unavailable; try again later.",

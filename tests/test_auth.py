@@ -176,3 +176,18 @@ def test_limits_are_shared_through_redis_by_every_server_process(deployment, wor
             statuses.append(client.post("/api/v1/auth/token", json=bad).status_code)
     assert statuses == [401, 401, 401, 401, 429]
     redis.Redis.from_url(url).flushdb()
+
+
+def test_one_number_has_one_budget_however_it_is_written(client, world):
+    person = world.person()  # +86139xxxxxxxx
+    national = person.phone[3:]
+    spellings = [person.phone, "86" + national, "0086" + national, national,
+                 f"+86 {national[:3]} {national[3:7]} {national[7:]}",
+                 f"{national[:3]}-{national[3:7]}-{national[7:]}"]
+    statuses = []
+    for i in range(12):
+        answer = client.post("/api/v1/auth/token", json={
+            "grant_type": "password", "phone": spellings[i % len(spellings)],
+            "password": "guess-guess"})
+        statuses.append(answer.status_code)
+    assert statuses[:10] == [401] * 10 and statuses[10:] == [429, 429]

@@ -14,7 +14,7 @@ from api.smorest import Blueprint, Schema
 from api.unit_of_work import db
 from core import audit, events, geofence, tasks
 from core.access import Actor
-from core.errors import Invalid
+from core.errors import Invalid, NotFound
 from core.models import Checkin, Membership, Task
 from core.models.tasks import CheckinKind, TaskStatus, Visibility
 
@@ -173,7 +173,12 @@ class TaskSettingsSchema(Schema):
 
 def _task(who: Actor, task_id: int) -> tuple[Task, Any]:
     who.require_member()
-    return tasks.get_visible_task(db(), who, task_id)
+    task, my_status = tasks.get_visible_task(db(), who, task_id)
+    # A switched-off plugin's tasks stay out of reach: its rules (hooks) would not run.
+    owner = tasks.kind_owner(db(), task.kind)
+    if owner is not None and not events.deployment(db()).is_enabled(db(), who.station.id, owner):
+        raise NotFound("plugin_disabled", plugin=owner)
+    return task, my_status
 
 
 # Tasks ----------------------------------------------------------------------------------------
