@@ -63,13 +63,18 @@ def create_user(
             session.flush()
     except sa.exc.IntegrityError:
         raise Conflict("phone_taken", field="phone") from None
-    claim_pending_memberships(session, user)
+    if phone_verified:
+        claim_pending_memberships(session, user)
     return user
 
 
 def claim_pending_memberships(session: so.Session, user: User) -> list[Membership]:
-    """Memberships an admin created for this phone before it registered become the user's."""
-    if not user.phone:
+    """Memberships an admin created for this phone before it registered become the user's.
+
+    Only for a verified phone: a seat (an admin's, say) waiting for a number must not go to
+    whoever registers that number first with a password.
+    """
+    if not user.phone or not user.phone_verified:
         return []
     pending = session.scalars(
         sa.select(Membership).where(Membership.pending_phone == user.phone)
@@ -238,4 +243,48 @@ def sign_in_identity(session: so.Session, identity: Identity) -> tuple[User, Iss
         revoke_sessions(session, user.id)
         audit.record(session, actor=user, action="user.phone_verified", record=user,
                      provider=identity.provider)
+        claim_pending_memberships(session, user)
     return user, start_session(session, user, provider=identity.provider)
+
+
+# Phone verification by text message -------------------------------------------------------------
+
+VERIFICATION_STEP = 300  # seconds; a code is good for this step and the next (5 to 10 minutes)
+
+
+def phone_code(secret: str, user: User, at: dt.datetime | None = None) -> str:
+    """The 6-digit code texted to ``user``'s phone; derived, so nothing needs storing.
+
+    It changes with the time step and with the phone and password, so a code sent before a
+    number or password change is worthless afterwards.
+    """
+    step = int((at or clock.now()).timestamp()) // VERIFICATION_STEP
+    key = f"{user.id}:{user.phone}:{user.password_hash or ''}".encode()
+    digest = hmac.new(secret.encode(), b"verify:" + key + b":" + str(step).encode(),
+                      "sha256").digest()
+    return f"{int.from_bytes(digest[:8], 'big') % 1_000_000:06d}"
+
+
+def send_phone_code(session: so.Session, user: User, secret: str) -> None:
+    """Text a verification code to the person's phone through the SMS provider hook."""
+    if user.phone_verified:
+        raise Conflict("phone_already_verified")
+    assert user.phone is not None
+    events.deployment(session).pm.hook.wardens_send_text(
+        session=session, phone=user.phone, code="phone_verification_code",
+        params={"code": phone_code(secret, user), "minutes": VERIFICATION_STEP * 2 // 60},
+        locale=user.locale)
+
+
+def confirm_phone(session: so.Session, user: User, code: str, secret: str) -> list[Membership]:
+    """Mark the phone verified when ``code`` is the one texted; the waiting memberships follow."""
+    if user.phone_verified:
+        raise Conflict("phone_already_verified")
+    now = clock.now()
+    valid = {phone_code(secret, user, now),
+             phone_code(secret, user, now - dt.timedelta(seconds=VERIFICATION_STEP))}
+    if not any(hmac.compare_digest(code, good) for good in valid):
+        raise Invalid("verification_code_invalid", field="code")
+    user.phone_verified = True
+    audit.record(session, actor=user, action="user.phone_verified", record=user, provider="sms")
+    return claim_pending_memberships(session, user)

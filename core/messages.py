@@ -67,6 +67,18 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "A number or date is out of range.",
         "zh-CN": "数字或日期超出范围。",
     },
+    "phone_verification_code": {
+        "en": "Wardens verification code: {code}. It expires in {minutes} minutes.",
+        "zh-CN": "【守望】验证码 {code}，{minutes} 分钟内有效。",
+    },
+    "phone_already_verified": {
+        "en": "This phone is already verified.",
+        "zh-CN": "该手机号已验证。",
+    },
+    "verification_code_invalid": {
+        "en": "The code is wrong or has expired; ask for a new one.",
+        "zh-CN": "验证码错误或已过期，请重新获取。",
+    },
     "http_error": {"en": "The request failed.", "zh-CN": "请求失败。"},
     "service_unavailable": {
         "en": "The service is unavailable; try again later.",

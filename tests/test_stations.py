@@ -2,13 +2,34 @@
 
 from __future__ import annotations
 
+import logging
+import re
+
 import sqlalchemy as sa
 
 from core.models import AuditEvent, Membership
 from tests.fixtures.people import PASSWORD, new_phone
 
 
-def test_the_whole_station_set_up_through_http(client, world, session):
+def texted_code(caplog, phone: str) -> str:
+    """The code the SMS provider sent to ``phone`` (the core default writes texts to its log)."""
+    sent = [r.getMessage() for r in caplog.records
+            if r.name == "wardens.sms" and phone in r.getMessage()]
+    assert sent, "no text was sent"
+    return re.search(r"\b(\d{6})\b", sent[-1].split(":", 1)[1]).group(1)
+
+
+def verify_phone(client, caplog, headers: dict[str, str], phone: str) -> dict:
+    caplog.set_level(logging.INFO, logger="wardens.sms")
+    sent = client.post("/api/v1/me/phone-verification", headers=headers)
+    assert sent.status_code == 202, sent.json
+    answer = client.post("/api/v1/me/phone-verification/confirm", headers=headers,
+                         json={"code": texted_code(caplog, phone)})
+    assert answer.status_code == 200, answer.json
+    return answer.json
+
+
+def test_the_whole_station_set_up_through_http(client, world, session, caplog):
     root = world.sign_in(world.root, world.root.phone)
     admin_phone = new_phone()
     created = client.post("/api/v1/stations", headers=root.headers, json={
@@ -22,6 +43,11 @@ def test_the_whole_station_set_up_through_http(client, world, session):
         "phone": admin_phone, "password": PASSWORD, "display_name": "Admin Wang"})
     assert reg.status_code == 201
     admin = {"Authorization": f"Bearer {reg.json['access_token']}"}
+    # the seat waits until the number is proven by a texted code
+    assert client.get("/api/v1/me/memberships", headers=admin).json == []
+    assert client.get("/api/v1/stations/xinhua", headers=admin).status_code == 404
+    verified = verify_phone(client, caplog, admin, admin_phone)
+    assert [m["station"]["code"] for m in verified["memberships"]] == ["xinhua"]
     mine = client.get("/api/v1/me/memberships", headers=admin)
     assert [(m["station"]["code"], m["roles"]) for m in mine.json] == [("xinhua", ["admin"])]
 
@@ -42,6 +68,7 @@ def test_the_whole_station_set_up_through_http(client, world, session):
     officer = client.post("/api/v1/auth/register", json={
         "phone": later_phone, "password": PASSWORD, "display_name": "Officer Li"})
     officer_headers = {"Authorization": f"Bearer {officer.json['access_token']}"}
+    verify_phone(client, caplog, officer_headers, later_phone)
     station = client.get("/api/v1/stations/xinhua", headers=officer_headers)
     assert station.status_code == 200 and station.json["my_roles"] == ["officer"]
     members = client.get("/api/v1/stations/xinhua/members", headers=admin)
@@ -142,3 +169,50 @@ def test_a_station_code_is_taken_once(client, world):
     bad_zone = client.post("/api/v1/stations", headers=root.headers, json={
         "code": "zoned", "name": "Z", "timezone": "Mars/Olympus", "admin_phone": new_phone()})
     assert bad_zone.status_code == 422 and bad_zone.json["code"] == "invalid_timezone"
+
+
+def test_a_password_registration_cannot_take_a_seat_waiting_for_a_number(client, world,
+                                                                          caplog):
+    """Someone registers the number an admin seat waits for: no seat without the texted code."""
+    root = world.sign_in(world.root, world.root.phone)
+    seat_phone = new_phone()
+    client.post("/api/v1/stations", headers=root.headers, json={
+        "code": "guarded", "name": "Guarded", "admin_phone": seat_phone})
+    intruder = client.post("/api/v1/auth/register", json={
+        "phone": seat_phone, "password": PASSWORD, "display_name": "not the admin"})
+    headers = {"Authorization": f"Bearer {intruder.json['access_token']}"}
+    assert intruder.json["user"]["phone_verified"] is False
+    assert client.get("/api/v1/stations/guarded", headers=headers).status_code == 404
+    add = client.post("/api/v1/stations/guarded/members", headers=headers,
+                      json={"phone": new_phone(), "roles": ["admin"]})
+    assert add.status_code == 404
+    # guessing the code is refused, then limited
+    caplog.set_level(logging.INFO, logger="wardens.sms")
+    assert client.post("/api/v1/me/phone-verification", headers=headers).status_code == 202
+    real = texted_code(caplog, seat_phone)
+    wrong = f"{(int(real) + 1) % 1_000_000:06d}"
+    statuses = [client.post("/api/v1/me/phone-verification/confirm", headers=headers,
+                            json={"code": wrong}).status_code for _ in range(11)]
+    assert statuses[:10] == [422] * 10 and statuses[10] == 429
+    assert client.get("/api/v1/me/memberships", headers=headers).json == []
+
+
+def test_a_texted_code_expires(client, world, caplog):
+    import datetime as dt
+
+    from core import clock
+
+    clock.freeze(dt.datetime(2026, 5, 1, 9, 0, tzinfo=dt.UTC))
+    person = world.person()
+    caplog.set_level(logging.INFO, logger="wardens.sms")
+    client.post("/api/v1/me/phone-verification", headers=person.headers)
+    code = texted_code(caplog, person.phone)
+    clock.advance(dt.timedelta(minutes=11))
+    person = world.sign_in(person.user, person.phone)
+    late = client.post("/api/v1/me/phone-verification/confirm", headers=person.headers,
+                       json={"code": code})
+    assert late.status_code == 422 and late.json["code"] == "verification_code_invalid"
+    fresh = verify_phone(client, caplog, person.headers, person.phone)
+    assert fresh["phone_verified"] is True
+    again = client.post("/api/v1/me/phone-verification", headers=person.headers)
+    assert again.status_code == 409 and again.json["code"] == "phone_already_verified"

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import marshmallow as ma
+import sqlalchemy as sa
+from flask import current_app
 
 from api.auth import actor, current_user
 from api.fields import Name, StationRefSchema
@@ -13,7 +15,8 @@ from api.resources.auth import UserSchema
 from api.smorest import Blueprint, Schema
 from api.unit_of_work import db
 from core import accounts, audit, messages, stations
-from core.models import User
+from core.errors import Invalid
+from core.models import Station, User
 
 blp = Blueprint("me", __name__, url_prefix="/api/v1/me", description="The signed-in person")
 
@@ -72,3 +75,57 @@ def me_membership_leave(code: str) -> None:
     """Leave a station."""
     stations.leave(db(), actor(code))
 
+
+
+class PhoneCodeSchema(Schema):
+    code = ma.fields.String(required=True, validate=ma.validate.Regexp(r"^\d{6}$"))
+
+
+class PhoneCodeSentSchema(Schema):
+    phone = ma.fields.String()
+    expires_in_minutes = ma.fields.Integer()
+
+
+class PhoneVerifiedSchema(Schema):
+    phone_verified = ma.fields.Boolean()
+    memberships = ma.fields.List(ma.fields.Nested(MyMembershipSchema))
+
+
+@blp.route("/phone-verification", methods=["POST"])
+@blp.response(202, PhoneCodeSentSchema)
+def me_phone_code_send() -> dict[str, Any]:
+    """Text a 6-digit code to my phone, to prove the number is mine."""
+    user = current_user()
+    throttle = current_app.extensions["wardens.throttle"]
+    throttle.check("phone-code", user.phone)
+    throttle.hit("phone-code", user.phone)
+    accounts.send_phone_code(db(), user, current_app.config["SECRET_KEY"])
+    return {"phone": user.phone,
+            "expires_in_minutes": accounts.VERIFICATION_STEP * 2 // 60}
+
+
+@blp.route("/phone-verification/confirm", methods=["POST"])
+@blp.arguments(PhoneCodeSchema)
+@blp.response(200, PhoneVerifiedSchema)
+def me_phone_code_confirm(body: dict[str, Any]) -> dict[str, Any]:
+    """Confirm the texted code: the phone is verified and memberships waiting for it are mine."""
+    user = current_user()
+    throttle = current_app.extensions["wardens.throttle"]
+    throttle.check("phone-confirm", user.phone)
+    try:
+        claimed = accounts.confirm_phone(db(), user, body["code"], current_app.config["SECRET_KEY"])
+    except Invalid:
+        throttle.hit("phone-confirm", user.phone)
+        raise
+    stations_by_id = {s.id: s for s in db().scalars(
+        sa.select(Station).where(Station.id.in_([m.station_id for m in claimed])))}
+    return {"phone_verified": True,
+            "memberships": [MemberRowView(m, stations_by_id[m.station_id]) for m in claimed]}
+
+
+class MemberRowView:
+    """A (Membership, Station) pair shaped like the memberships query's rows."""
+
+    def __init__(self, membership: Any, station: Any) -> None:
+        self.Membership = membership  # noqa: N815 - named like the query row's attributes
+        self.Station = station  # noqa: N815
