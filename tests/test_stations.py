@@ -216,3 +216,19 @@ def test_a_texted_code_expires(client, world, caplog):
     assert fresh["phone_verified"] is True
     again = client.post("/api/v1/me/phone-verification", headers=person.headers)
     assert again.status_code == 409 and again.json["code"] == "phone_already_verified"
+
+
+def test_a_provider_verified_sign_in_claims_the_waiting_seat(client, world, session):
+    """An identity provider that proves the number (Firebase phone auth) hands the seat over."""
+    from core import accounts
+    from core.hookspecs import Identity
+
+    root = world.sign_in(world.root, world.root.phone)
+    seat_phone = new_phone()
+    client.post("/api/v1/stations", headers=root.headers, json={
+        "code": "proven", "name": "Proven", "admin_phone": seat_phone})
+    user, _issued = accounts.sign_in_identity(
+        session, Identity(phone=seat_phone, provider="test", phone_verified=True))
+    session.commit()
+    roles = session.scalars(sa.select(Membership.roles).where(Membership.user_id == user.id)).all()
+    assert roles == [["admin"]]
