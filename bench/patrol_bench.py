@@ -19,7 +19,6 @@ import datetime as dt
 import json
 import os
 import random
-import re
 import secrets
 import shutil
 import signal
@@ -29,15 +28,16 @@ import sys
 import tempfile
 import time
 import types
-import urllib.error
-import urllib.request
 import uuid
 from pathlib import Path
 
 import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parent.parent
-LUA = ROOT / "bench" / "requests.lua"  # the request-file driver of bench/run.py
+sys.path.insert(0, str(ROOT))
+
+from bench.wrk import recreate_database, run_wrk, slice_of, wait_until_up  # noqa: E402
+
 STATION = "bench"
 ORIGIN = (31.2304, 121.4737)
 SPACING_M = 150.0
@@ -45,13 +45,6 @@ CHECKPOINTS = 10
 
 
 
-def recreate_database(url: str) -> None:
-    base, name = url.rsplit("/", 1)
-    admin = sa.create_engine(f"{base}/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    admin.dispose()
 
 
 def seed(url: str, secret: str, folder: Path, patrols: int, scans_each: int) -> dict[str, int]:
@@ -139,50 +132,12 @@ def seed(url: str, secret: str, folder: Path, patrols: int, scans_each: int) -> 
     return {"patrols": patrols, "scan_requests": patrols * scans_each}
 
 
-def wait_until_up(url: str, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(url, timeout=2)  # noqa: S310 (a local URL)
-            return
-        except urllib.error.HTTPError:
-            return  # it answers
-        except OSError:
-            time.sleep(0.3)
-    raise SystemExit(f"bench: {url} did not come up")
 
 
-def to_ms(value: str) -> float:
-    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", value).groups()  # type: ignore[union-attr]
-    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
 
 
-def run_wrk(name: str, url: str, lines: Path, args: argparse.Namespace) -> dict[str, float]:
-    command = ["wrk", f"-t{args.wrk_threads}", f"-c{args.connections}", f"-d{args.duration}s",
-               "--latency", "--timeout", "10s", "-s", str(LUA), url, "--", str(lines),
-               str(args.wrk_threads)]
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
-    output = done.stdout
-    if done.returncode != 0 or "Requests/sec" not in output:
-        raise SystemExit(f"bench: wrk failed for {name}:\n{output}\n{done.stderr}")
-    if re.search(r"Non-2xx or 3xx responses: (\d+)", output) or "Socket errors" in output:
-        raise SystemExit(f"bench: {name} had failures (every answer must be 2xx):\n{output}\n"
-                         f"{done.stderr}")
-    latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)\s*$", output, re.MULTILINE))
-    if set(latency) != {"50", "99"}:
-        raise SystemExit(f"bench: no latency distribution for {name}:\n{output}")
-    return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),  # type: ignore[union-attr]
-            "p50": to_ms(latency["50"]), "p99": to_ms(latency["99"]),
-            "requests": int(re.search(r"(\d+) requests in", output).group(1))}  # type: ignore[union-attr]
 
 
-def part(path: Path, number: int, rounds: int) -> Path:
-    """The ``number``-th of ``rounds`` slices of a request file: no line is sent twice."""
-    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
-    size = len(lines) // rounds
-    out = path.with_name(f"{path.stem}.{number}{path.suffix}")
-    out.write_text("".join(lines[number * size:(number + 1) * size]), encoding="utf-8")
-    return out
 
 
 def main() -> int:
@@ -242,7 +197,7 @@ def main() -> int:
         wait_until_up(f"http://127.0.0.1:{minimal_port}/insert")
         for number in range(args.rounds):
             # Scenarios take turns, so a busy moment on a shared host weighs on both.
-            result = {name: run_wrk(name, url, part(work / file, number, args.rounds), args)
+            result = {name: run_wrk(name, url, slice_of(work / file, number, args.rounds), args)
                       for name, url, file in scenarios}
             rounds.append(result)
             print(f"round {number + 1}: " + ", ".join(

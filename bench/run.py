@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import secrets
 import shutil
 import signal
@@ -20,71 +19,24 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
-import sqlalchemy as sa
-
 ROOT = Path(__file__).resolve().parent.parent
-LUA = ROOT / "bench" / "requests.lua"
+sys.path.insert(0, str(ROOT))
+
+from bench.wrk import recreate_database, run_wrk, slice_of, wait_until_up  # noqa: E402
+
 BIN = Path(sys.executable).parent
 
 
-def recreate_database(url: str) -> None:
-    base, name = url.rsplit("/", 1)
-    admin = sa.create_engine(f"{base}/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    admin.dispose()
 
 
-def wait_until_up(url: str, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(url, timeout=2)  # noqa: S310 (a local URL)
-            return
-        except urllib.error.HTTPError:
-            return  # it answers
-        except OSError:
-            time.sleep(0.3)
-    raise SystemExit(f"bench: {url} did not come up")
 
 
-def to_ms(value: str) -> float:
-    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", value).groups()  # type: ignore[union-attr]
-    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
 
 
-def run_wrk(name: str, url: str, lines: Path, args: argparse.Namespace, *, cycle: bool = False,
-            duration: int | None = None) -> dict[str, float]:
-    command = ["wrk", f"-t{args.wrk_threads}", f"-c{args.connections}",
-               f"-d{duration or args.duration}s", "--latency", "-s", str(LUA), url, "--",
-               str(lines), str(args.wrk_threads)] + (["cycle"] if cycle else [])
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
-    output = done.stdout
-    if done.returncode != 0 or "Requests/sec" not in output:
-        raise SystemExit(f"bench: wrk failed for {name}:\n{output}\n{done.stderr}")
-    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-    errors = re.search(r"Socket errors: (.*)", output)
-    if bad or errors:
-        raise SystemExit(f"bench: {name} had failures (every answer must be 2xx):\n{output}\n"
-                         f"{done.stderr}")
-    latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", output, re.MULTILINE))
-    return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),  # type: ignore[union-attr]
-            "p50": to_ms(latency["50"]), "p99": to_ms(latency["99"]),
-            "requests": int(re.search(r"(\d+) requests in", output).group(1))}  # type: ignore[union-attr]
 
 
-def _slice(path: Path, number: int, rounds: int) -> Path:
-    """The ``number``-th of ``rounds`` equal parts of a request file (no line sent twice)."""
-    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
-    size = len(lines) // rounds
-    part = path.with_name(f"{path.stem}.{number}{path.suffix}")
-    part.write_text("".join(lines[number * size:(number + 1) * size]), encoding="utf-8")
-    return part
 
 
 def main() -> int:
@@ -155,7 +107,7 @@ def main() -> int:
             # weighs on all of them; each write round has its own slice of distinct lines.
             result = {}
             for name, url, file, cycle in scenarios:
-                lines = work / file if cycle else _slice(work / file, number, args.rounds)
+                lines = work / file if cycle else slice_of(work / file, number, args.rounds)
                 result[name] = run_wrk(name, url, lines, args, cycle=cycle)
             rounds.append(result)
             print(f"round {number + 1}: " + ", ".join(
