@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 import marshmallow as ma
@@ -120,12 +121,6 @@ def me_phone_code_confirm(body: dict[str, Any]) -> dict[str, Any]:
     stations_by_id = {s.id: s for s in db().scalars(
         sa.select(Station).where(Station.id.in_([m.station_id for m in claimed])))}
     return {"phone_verified": True,
-            "memberships": [MemberRowView(m, stations_by_id[m.station_id]) for m in claimed]}
+            "memberships": [SimpleNamespace(Membership=m, Station=stations_by_id[m.station_id])
+                            for m in claimed]}
 
-
-class MemberRowView:
-    """A (Membership, Station) pair shaped like the memberships query's rows."""
-
-    def __init__(self, membership: Any, station: Any) -> None:
-        self.Membership = membership  # noqa: N815 - named like the query row's attributes
-        self.Station = station  # noqa: N815

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 import marshmallow as ma
@@ -72,12 +73,11 @@ class MemberSchema(Schema):
         return row.User is None
 
 
-class MemberRow:
-    """A (Membership, User) pair shaped like a query row (a tuple would read as (body, status))."""
 
-    def __init__(self, membership: Any, user: Any) -> None:
-        self.Membership = membership  # noqa: N815 - named like the query row's attributes
-        self.User = user  # noqa: N815
+
+def member_row(membership: Any, user: Any) -> SimpleNamespace:
+    # Shaped like the members query's rows; a tuple would read as (body, status) to smorest.
+    return SimpleNamespace(Membership=membership, User=user)
 
 
 class MemberCreateSchema(Schema):
@@ -196,7 +196,7 @@ def stations_update(changes: dict[str, Any], station: str) -> Station:
 def stations_join(station: str) -> Any:
     """Join a station that is open to join, as a resident."""
     who = actor(station)
-    return MemberRow(stations.join(db(), who), who.user)
+    return member_row(stations.join(db(), who), who.user)
 
 
 # Members --------------------------------------------------------------------------------------
@@ -216,7 +216,7 @@ def members_list(args: dict[str, Any], station: str) -> Any:
 def members_create(body: dict[str, Any], station: str) -> Any:
     """Add a member by phone with roles; pending until that phone registers (admins)."""
     membership = stations.add_member(db(), actor(station), body["phone"], body["roles"])
-    return MemberRow(membership, _user_of(membership))
+    return member_row(membership, _user_of(membership))
 
 
 @blp.route("/<station>/members/<int:member_id>", methods=["PATCH"])
@@ -225,7 +225,7 @@ def members_create(body: dict[str, Any], station: str) -> Any:
 def members_update(body: dict[str, Any], station: str, member_id: int) -> Any:
     """Change a member's roles (admins); a station keeps at least one admin."""
     membership = stations.update_member(db(), actor(station), member_id, body["roles"])
-    return MemberRow(membership, _user_of(membership))
+    return member_row(membership, _user_of(membership))
 
 
 @blp.route("/<station>/members/<int:member_id>", methods=["DELETE"])
