@@ -6,6 +6,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask, current_app, request
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from api import config as app_config
@@ -33,6 +34,11 @@ def create_app(overrides: dict[str, Any] | None = None, *,
     app.url_map.converters["int"] = BoundedInt  # before any route is added
     app.config.from_mapping(app_config.load(overrides))
     app.json.sort_keys = False  # type: ignore[attr-defined]
+    if app.config["PROXY_HOPS"]:
+        # Behind a TLS proxy: the client's address (for the sign-in limits) and scheme come
+        # from the last PROXY_HOPS entries of X-Forwarded-For / -Proto, never from more.
+        hops = app.config["PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     if deployment is None:
         deployment = Deployment(Database(app.config["DATABASE_URL"]),
                                 DeploymentConfig.load(app.config["PLUGINS_TOML"]))

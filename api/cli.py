@@ -70,8 +70,12 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
     from gunicorn.app.base import BaseApplication
 
     from api import create_app
+    from api.config import shared_limits_warning
 
     app = create_app()  # fail here, before forking, on a bad configuration
+    warning = shared_limits_warning(app.config, workers)
+    if warning:
+        click.secho(warning, fg="red", bold=True, err=True)
 
     class Server(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:

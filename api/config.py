@@ -39,6 +39,9 @@ def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "RATELIMIT_STORAGE_URI": env("WARDENS_RATELIMIT_STORAGE_URI", "memory://"),
         "AUTH_LIMIT_PER_PHONE": env("WARDENS_AUTH_LIMIT_PER_PHONE", "10/15 minutes"),
         "AUTH_LIMIT_PER_IP": env("WARDENS_AUTH_LIMIT_PER_IP", "200/15 minutes"),
+        # Proxies in front (a TLS terminator) whose X-Forwarded-For/-Proto are trusted; with 0
+        # the headers are ignored, else a client could pick a fresh limit bucket per request.
+        "PROXY_HOPS": int(env("WARDENS_PROXY_HOPS", "0")),
         "ACCESS_TOKEN_TTL": int(env("WARDENS_ACCESS_TOKEN_TTL", "900")),
         "MAX_CONTENT_LENGTH": 1024 * 1024,
         "MAX_PAGE_SIZE": 100,
@@ -54,3 +57,12 @@ def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     if "SECRET_KEY" not in config:
         config["SECRET_KEY"] = _secret_key()
     return config
+
+
+def shared_limits_warning(config: dict[str, Any], workers: int) -> str | None:
+    """A loud warning when sign-in limits kept in memory would multiply across processes."""
+    if workers > 1 and config["RATELIMIT_STORAGE_URI"].startswith("memory://"):
+        return (f"WARNING: {workers} server processes keep sign-in limits in memory, each its"
+                f" own: every budget is {workers} times larger. Set"
+                " WARDENS_RATELIMIT_STORAGE_URI=redis://... (see README, Production).")
+    return None

@@ -28,8 +28,35 @@ def db() -> so.Session:
     """The request's session; reads use a read transaction, writes take the write lock."""
     if "db" not in g:
         database = current_app.extensions["wardens"].database
-        reads = request.method in SAFE_METHODS and not _view_writes()
+        view = current_app.view_functions.get(request.endpoint or "")
+        reads = (request.method in SAFE_METHODS and not _view_writes()) or bool(
+            getattr(view, "wardens_reads_first", False))
         g.db = (database.reader if reads else database.writer)()
+    return g.db
+
+
+def reads_first(view: F) -> F:
+    """Mark a write view that does slow work (password hashing) before writing.
+
+    Its session starts as a read transaction; the view calls ``begin_writing`` once the slow
+    part is done, so SQLite's write lock is never held while hashing.
+    """
+    view.wardens_reads_first = True  # type: ignore[attr-defined]
+    return view
+
+
+def begin_writing() -> so.Session:
+    """End a ``reads_first`` view's read transaction and open the request's writing one.
+
+    The signed-in person and session already loaded come along (re-attached, no query).
+    """
+    reader: so.Session | None = g.pop("db", None)
+    if reader is not None:
+        reader.close()
+    g.db = current_app.extensions["wardens"].database.writer()
+    for name in ("user", "auth_session"):
+        if name in g:
+            setattr(g, name, g.db.merge(getattr(g, name), load=False))
     return g.db
 
 

@@ -1,4 +1,4 @@
-"""Accounts: registration, password sign-in, rotating sessions, password change and erasure."""
+"""Accounts: registration, sign-in (password, texted code, provider), sessions, reset, erasure."""
 
 from __future__ import annotations
 
@@ -11,10 +11,18 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
-from core import audit, clock, events, passwords, phones
+from core import audit, clock, events, passwords, phone_codes, phones
 from core.errors import Conflict, Invalid, NotFound, Unauthenticated
 from core.hookspecs import Identity
-from core.models import AuthSession, Device, GroupMember, IdempotencyKey, Membership, User
+from core.models import (
+    AuthSession,
+    CodePurpose,
+    Device,
+    GroupMember,
+    IdempotencyKey,
+    Membership,
+    User,
+)
 
 # A phone that retries the same refresh this soon gets the same new pair, not a logout.
 REFRESH_GRACE = dt.timedelta(seconds=30)
@@ -24,9 +32,11 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def validate_password(password: str) -> None:
+def new_password(password: str, field: str = "password") -> passwords.Hashed:
+    """Check and hash a chosen password; call it before the write transaction (it is slow)."""
     if len(password) < passwords.MIN_LENGTH:
-        raise Invalid("weak_password", field="password", min_length=passwords.MIN_LENGTH)
+        raise Invalid("weak_password", field=field, min_length=passwords.MIN_LENGTH)
+    return passwords.Hashed(passwords.hash_password(password))
 
 
 def find_by_phone(session: so.Session, phone: str) -> User | None:
@@ -38,22 +48,22 @@ def create_user(
     *,
     phone: str,
     display_name: str,
-    password: str | None = None,
+    password: str | passwords.Hashed | None = None,
     locale: str = "zh-CN",
     phone_verified: bool = False,
     is_superuser: bool = False,
 ) -> User:
     """Create a person and hand them the memberships that were waiting for their phone."""
     phone = phones.normalize(phone)
-    if password is not None:
-        validate_password(password)
+    if isinstance(password, str):
+        password = new_password(password)
     if find_by_phone(session, phone) is not None:
         raise Conflict("phone_taken", field="phone")
     user = User(
         phone=phone,
         display_name=display_name.strip() or phones.mask(phone),
         locale=locale,
-        password_hash=passwords.hash_password(password) if password else None,
+        password_hash=password.value if password else None,
         phone_verified=phone_verified,
         is_superuser=is_superuser,
     )
@@ -89,6 +99,10 @@ def claim_pending_memberships(session: so.Session, user: User) -> list[Membershi
 
 
 def authenticate_password(session: so.Session, phone: str, password: str) -> User:
+    """The account ``phone`` and ``password`` open; run it in a read transaction (it is slow).
+
+    An unknown number costs the same hashing as a wrong password, so timing tells nothing.
+    """
     try:
         phone = phones.normalize(phone)
     except Invalid:
@@ -187,13 +201,17 @@ def end_session(session: so.Session, auth_session_id: int) -> None:
     )
 
 
-def change_password(
-    session: so.Session, user: User, current: str, new: str, *, keep_session: int | None
-) -> None:
+def check_password_change(user: User, current: str, new: str) -> passwords.Hashed:
+    """The new password hashed, if ``current`` is right; before the write transaction (slow)."""
     if not passwords.check_password(user.password_hash, current):
         raise Invalid("wrong_password", field="current_password")
-    validate_password(new)
-    user.password_hash = passwords.hash_password(new)
+    return new_password(new, field="new_password")
+
+
+def change_password(session: so.Session, user: User, new: passwords.Hashed, *,
+                    keep_session: int | None) -> None:
+    """Set a password checked by ``check_password_change``; the other sessions end."""
+    user.password_hash = new.value
     revoke_sessions(session, user.id, keep=keep_session)
     audit.record(session, actor=user, action="user.password_changed", record=user)
 
@@ -215,76 +233,119 @@ def erase_user(session: so.Session, user: User) -> None:
     audit.record(session, actor=user, action="user.erased", record=user)
 
 
-def sign_in_identity(session: so.Session, identity: Identity) -> tuple[User, IssuedSession]:
-    """Sign in a person an identity provider vouched for; the first time creates the account.
+# Proven phones: a texted code or an identity provider ---------------------------------------------
 
-    A provider-verified sign-in to an account registered with an unverified phone marks the
-    phone verified, removes the password and ends the account's other sessions (and their push
-    devices), so whoever registered someone else's number by password loses the account.
+
+def sign_in_proven_phone(session: so.Session, phone: str, *, provider: str,
+                         display_name: str = "") -> User:
+    """The account of a person who just proved they hold ``phone`` (E.164).
+
+    An unknown number gets a new, verified account. A number held by an account that never
+    proved it (someone registered it by password) moves to a new verified account for the
+    prover: the old account keeps its records but loses the number and its sessions, so a
+    squatter can neither sign in to it again nor keep the seats meant for the number. Seats
+    waiting for the number go to the prover.
     """
-    phone = phones.normalize(identity.phone)
     user = find_by_phone(session, phone)
+    squatter = None
+    if user is not None and not user.phone_verified:
+        moved = session.execute(
+            sa.update(User)
+            .where(User.id == user.id, User.phone == phone, User.phone_verified.is_(False))
+            .values(phone=None)
+        )
+        if moved.rowcount:  # type: ignore[attr-defined]
+            squatter = user
+            revoke_sessions(session, user.id)
+        user = find_by_phone(session, phone)  # None, or what a parallel prover made
     if user is None:
         try:
-            user = create_user(session, phone=phone, display_name=identity.display_name,
-                               phone_verified=identity.phone_verified)
+            user = create_user(session, phone=phone, display_name=display_name,
+                               phone_verified=True)
         except Conflict:
-            # A concurrent first sign-in of the same phone created the account: use it.
+            # A parallel first sign-in of the same number created the account: use it.
             user = find_by_phone(session, phone)
-            if user is None:
+            if user is None or not user.phone_verified:
                 raise
         else:
             audit.record(session, actor=user, action="user.registered", record=user,
-                         provider=identity.provider)
-    if identity.phone_verified and not user.phone_verified:
-        user.phone_verified = True
-        # Whoever registered this number unverified also loses the password they chose.
-        user.password_hash = None
-        revoke_sessions(session, user.id)
-        audit.record(session, actor=user, action="user.phone_verified", record=user,
+                         provider=provider)
+    if squatter is not None:
+        audit.record(session, actor=user, action="user.phone_reclaimed", record=squatter,
+                     provider=provider)
+    return user
+
+
+def sign_in_identity(session: so.Session, identity: Identity) -> tuple[User, IssuedSession]:
+    """Sign in a person an identity provider vouched for; the first time creates the account.
+
+    A provider that proved the phone (Firebase phone auth) counts as a proven sign-in
+    (``sign_in_proven_phone``); one that did not may only create an account for an unknown
+    number, never open an existing one.
+    """
+    phone = phones.normalize(identity.phone)
+    if identity.phone_verified:
+        user = sign_in_proven_phone(session, phone, provider=identity.provider,
+                                    display_name=identity.display_name)
+    else:
+        if find_by_phone(session, phone) is not None:
+            raise Unauthenticated("phone_not_proven")
+        user = create_user(session, phone=phone, display_name=identity.display_name)
+        audit.record(session, actor=user, action="user.registered", record=user,
                      provider=identity.provider)
-        claim_pending_memberships(session, user)
     return user, start_session(session, user, provider=identity.provider)
 
 
-# Phone verification by text message -------------------------------------------------------------
+def send_sign_in_code(session: so.Session, phone: str, purpose: CodePurpose, secret: str,
+                      locale: str = "zh-CN") -> dt.timedelta:
+    """Text a sign-in or password-reset code to ``phone``, registered or not.
 
-VERIFICATION_STEP = 300  # seconds; a code is good for this step and the next (5 to 10 minutes)
-
-
-def phone_code(secret: str, user: User, at: dt.datetime | None = None) -> str:
-    """The 6-digit code texted to ``user``'s phone; derived, so nothing needs storing.
-
-    It changes with the time step and with the phone and password, so a code sent before a
-    number or password change is worthless afterwards.
+    The answer is the same either way (only the text's language follows the account), so
+    nobody learns which numbers have accounts. Returns how long the code is good for.
     """
-    step = int((at or clock.now()).timestamp()) // VERIFICATION_STEP
-    key = f"{user.id}:{user.phone}:{user.password_hash or ''}".encode()
-    digest = hmac.new(secret.encode(), b"verify:" + key + b":" + str(step).encode(),
-                      "sha256").digest()
-    return f"{int.from_bytes(digest[:8], 'big') % 1_000_000:06d}"
+    phone = phones.normalize(phone)
+    user = find_by_phone(session, phone)
+    return phone_codes.send(session, phone, purpose, secret, user.locale if user else locale)
 
 
-def send_phone_code(session: so.Session, user: User, secret: str) -> None:
-    """Text a verification code to the person's phone through the SMS provider hook."""
+def sign_in_with_code(session: so.Session, phone: str, code: str,
+                      secret: str) -> tuple[User, IssuedSession]:
+    """Sign in with a texted code; a first sign-in creates the account (see sign_in_proven_phone)."""
+    phone = phones.normalize(phone)
+    phone_codes.redeem(session, phone, CodePurpose.SIGN_IN, code, secret)
+    user = sign_in_proven_phone(session, phone, provider="sms")
+    return user, start_session(session, user, provider="sms")
+
+
+def reset_password(session: so.Session, phone: str, code: str, new: passwords.Hashed,
+                   secret: str) -> tuple[User, IssuedSession]:
+    """Set a new password with a texted code; every session of the account ends but the new one."""
+    phone = phones.normalize(phone)
+    phone_codes.redeem(session, phone, CodePurpose.PASSWORD_RESET, code, secret)
+    user = sign_in_proven_phone(session, phone, provider="sms")
+    user.password_hash = new.value
+    revoke_sessions(session, user.id)
+    audit.record(session, actor=user, action="user.password_reset", record=user)
+    return user, start_session(session, user, provider="sms")
+
+
+# Phone verification of a signed-in person -------------------------------------------------------
+
+
+def send_phone_code(session: so.Session, user: User, secret: str) -> dt.timedelta:
+    """Text a verification code to the person's phone; returns how long it is good for."""
     if user.phone_verified:
         raise Conflict("phone_already_verified")
     assert user.phone is not None
-    events.deployment(session).pm.hook.wardens_send_text(
-        session=session, phone=user.phone, code="phone_verification_code",
-        params={"code": phone_code(secret, user), "minutes": VERIFICATION_STEP * 2 // 60},
-        locale=user.locale)
+    return phone_codes.send(session, user.phone, CodePurpose.VERIFY_PHONE, secret, user.locale)
 
 
 def confirm_phone(session: so.Session, user: User, code: str, secret: str) -> list[Membership]:
     """Mark the phone verified when ``code`` is the one texted; the waiting memberships follow."""
     if user.phone_verified:
         raise Conflict("phone_already_verified")
-    now = clock.now()
-    valid = {phone_code(secret, user, now),
-             phone_code(secret, user, now - dt.timedelta(seconds=VERIFICATION_STEP))}
-    if not any(hmac.compare_digest(code, good) for good in valid):
-        raise Invalid("verification_code_invalid", field="code")
+    assert user.phone is not None
+    phone_codes.redeem(session, user.phone, CodePurpose.VERIFY_PHONE, code, secret)
     user.phone_verified = True
     audit.record(session, actor=user, action="user.phone_verified", record=user, provider="sms")
     return claim_pending_memberships(session, user)

@@ -270,8 +270,9 @@ def wardens_send_text(
 ) -> bool | None:
     """Send a short text message (SMS) to ``phone``.
 
-    Provider hook, for the whole deployment: the core default writes it to the log (logger
-    ``wardens.sms``) and, in the demo (``WARDENS_ENV=development``), to the console.
+    Provider hook, for the whole deployment: the core default logs that a text was due (logger
+    ``wardens.sms``, masked number and message code only: texts carry sign-in codes) and, in
+    the demo (``WARDENS_ENV=development``), prints the whole text to the console.
 
     :param session: the open unit of work.
     :param phone: an E.164 number.

@@ -75,9 +75,26 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "This phone is already verified.",
         "zh-CN": "该手机号已验证。",
     },
+    "sign_in_code": {
+        "en": "Wardens sign-in code: {code}. It expires in {minutes} minutes. Never share it.",
+        "zh-CN": "【守望】登录验证码 {code}，{minutes} 分钟内有效，请勿告诉他人。",
+    },
+    "password_reset_code": {
+        "en": "Wardens password reset code: {code}. It expires in {minutes} minutes."
+              " Never share it.",
+        "zh-CN": "【守望】重置密码验证码 {code}，{minutes} 分钟内有效，请勿告诉他人。",
+    },
     "verification_code_invalid": {
-        "en": "The code is wrong or has expired; ask for a new one.",
-        "zh-CN": "验证码错误或已过期，请重新获取。",
+        "en": "The code is wrong; check it and try again.",
+        "zh-CN": "验证码错误，请核对后重试。",
+    },
+    "verification_code_expired": {
+        "en": "The code has expired, was used, or was tried too often; ask for a new one.",
+        "zh-CN": "验证码已过期、已使用或尝试次数过多，请重新获取。",
+    },
+    "phone_not_proven": {
+        "en": "This sign-in does not prove the phone number, which already has an account.",
+        "zh-CN": "该登录方式未验证手机号，而该手机号已有账号。",
     },
     "http_error": {"en": "The request failed.", "zh-CN": "请求失败。"},
     "service_unavailable": {

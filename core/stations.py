@@ -43,7 +43,7 @@ def create_station(
     open_join: bool = False,
     admin_phone: str,
 ) -> tuple[Station, Membership]:
-    """Create a station with its first admin (pending if that phone has not registered)."""
+    """Create a station with its first admin (pending until that phone is proven)."""
     if not actor.is_superuser:
         raise PermissionDenied("superuser_required")
     validate_timezone(timezone)
@@ -138,7 +138,7 @@ def members_query(actor: Actor, *, role: str | None = None,
 
 
 def add_member(session: so.Session, actor: Actor, phone: str, roles: list[str]) -> Membership:
-    """Add a person by phone; a phone not yet registered gets a pending membership."""
+    """Add a person by phone; a phone not yet proven by its owner gets a pending membership."""
     actor.require("admin")
     roles = validate_roles(roles)
     return _add_membership(session, actor.station, phone, roles, actor.user, role=actor.role)
@@ -147,7 +147,10 @@ def add_member(session: so.Session, actor: Actor, phone: str, roles: list[str]) 
 def _add_membership(session: so.Session, station: Station, phone: str, roles: list[str],
                     by: User, role: str = "superuser") -> Membership:
     phone = phones.normalize(phone)
-    user = session.scalar(sa.select(User).where(User.phone == phone))
+    # A seat goes to a proven phone only: whoever registered the number by password without
+    # proving it must not take it; it waits until the number is proven (core.accounts).
+    user = session.scalar(sa.select(User).where(User.phone == phone,
+                                               User.phone_verified.is_(True)))
     if user is not None:
         membership = Membership(station_id=station.id, user_id=user.id, roles=roles, added_by=by.id)
     else:

@@ -2,34 +2,22 @@
 
 from __future__ import annotations
 
-import logging
-import re
-
 import sqlalchemy as sa
 
 from core.models import AuditEvent, Membership
 from tests.fixtures.people import PASSWORD, new_phone
 
 
-def texted_code(caplog, phone: str) -> str:
-    """The code the SMS provider sent to ``phone`` (the core default writes texts to its log)."""
-    sent = [r.getMessage() for r in caplog.records
-            if r.name == "wardens.sms" and phone in r.getMessage()]
-    assert sent, "no text was sent"
-    return re.search(r"\b(\d{6})\b", sent[-1].split(":", 1)[1]).group(1)
-
-
-def verify_phone(client, caplog, headers: dict[str, str], phone: str) -> dict:
-    caplog.set_level(logging.INFO, logger="wardens.sms")
+def verify_phone(client, outbox, headers: dict[str, str], phone: str) -> dict:
     sent = client.post("/api/v1/me/phone-verification", headers=headers)
     assert sent.status_code == 202, sent.json
     answer = client.post("/api/v1/me/phone-verification/confirm", headers=headers,
-                         json={"code": texted_code(caplog, phone)})
+                         json={"code": outbox.code_for(phone)})
     assert answer.status_code == 200, answer.json
     return answer.json
 
 
-def test_the_whole_station_set_up_through_http(client, world, session, caplog):
+def test_the_whole_station_set_up_through_http(client, world, session, outbox):
     root = world.sign_in(world.root, world.root.phone)
     admin_phone = new_phone()
     created = client.post("/api/v1/stations", headers=root.headers, json={
@@ -46,16 +34,18 @@ def test_the_whole_station_set_up_through_http(client, world, session, caplog):
     # the seat waits until the number is proven by a texted code
     assert client.get("/api/v1/me/memberships", headers=admin).json == []
     assert client.get("/api/v1/stations/xinhua", headers=admin).status_code == 404
-    verified = verify_phone(client, caplog, admin, admin_phone)
+    verified = verify_phone(client, outbox, admin, admin_phone)
     assert [m["station"]["code"] for m in verified["memberships"]] == ["xinhua"]
     mine = client.get("/api/v1/me/memberships", headers=admin)
     assert [(m["station"]["code"], m["roles"]) for m in mine.json] == [("xinhua", ["admin"])]
 
-    # the admin adds a registered volunteer and a phone that has not registered yet
+    # the admin adds a registered volunteer who proved the number, and a phone not registered
     volunteer = world.person("Chen Gang")
+    verify_phone(client, outbox, volunteer.headers, volunteer.phone)
     added = client.post("/api/v1/stations/xinhua/members", headers=admin, json={
         "phone": volunteer.phone, "roles": ["volunteer", "resident"]})
     assert added.status_code == 201 and added.json["pending"] is False
+    assert added.json["phone_verified"] is True
     later_phone = new_phone()
     pending = client.post("/api/v1/stations/xinhua/members", headers=admin, json={
         "phone": later_phone, "roles": ["officer"]})
@@ -68,7 +58,7 @@ def test_the_whole_station_set_up_through_http(client, world, session, caplog):
     officer = client.post("/api/v1/auth/register", json={
         "phone": later_phone, "password": PASSWORD, "display_name": "Officer Li"})
     officer_headers = {"Authorization": f"Bearer {officer.json['access_token']}"}
-    verify_phone(client, caplog, officer_headers, later_phone)
+    verify_phone(client, outbox, officer_headers, later_phone)
     station = client.get("/api/v1/stations/xinhua", headers=officer_headers)
     assert station.status_code == 200 and station.json["my_roles"] == ["officer"]
     members = client.get("/api/v1/stations/xinhua/members", headers=admin)
@@ -172,7 +162,7 @@ def test_a_station_code_is_taken_once(client, world):
 
 
 def test_a_password_registration_cannot_take_a_seat_waiting_for_a_number(client, world,
-                                                                          caplog):
+                                                                          outbox):
     """Someone registers the number an admin seat waits for: no seat without the texted code."""
     root = world.sign_in(world.root, world.root.phone)
     seat_phone = new_phone()
@@ -186,33 +176,66 @@ def test_a_password_registration_cannot_take_a_seat_waiting_for_a_number(client,
     add = client.post("/api/v1/stations/guarded/members", headers=headers,
                       json={"phone": new_phone(), "roles": ["admin"]})
     assert add.status_code == 404
-    # guessing the code is refused, then limited
-    caplog.set_level(logging.INFO, logger="wardens.sms")
+    # guessing the code: five wrong guesses kill it, then the number's limit answers
     assert client.post("/api/v1/me/phone-verification", headers=headers).status_code == 202
-    real = texted_code(caplog, seat_phone)
+    real = outbox.code_for(seat_phone)
     wrong = f"{(int(real) + 1) % 1_000_000:06d}"
-    statuses = [client.post("/api/v1/me/phone-verification/confirm", headers=headers,
-                            json={"code": wrong}).status_code for _ in range(11)]
-    assert statuses[:10] == [422] * 10 and statuses[10] == 429
+    answers = [client.post("/api/v1/me/phone-verification/confirm", headers=headers,
+                           json={"code": code}).json["code"]
+               for code in [wrong] * 5 + [real] * 6]
+    assert answers == (["verification_code_invalid"] * 5 + ["verification_code_expired"] * 5
+                       + ["rate_limited"])
     assert client.get("/api/v1/me/memberships", headers=headers).json == []
 
 
-def test_a_texted_code_expires(client, world, caplog):
+def test_a_seat_reserved_for_a_number_registered_unverified_waits_for_the_proof(
+        client, world, outbox):
+    """C1: the number was registered by password before the seat existed; the seat waits."""
+    root = world.sign_in(world.root, world.root.phone)
+    squatter = world.person("squatter")
+    created = client.post("/api/v1/stations", headers=root.headers, json={
+        "code": "seized", "name": "Seized", "admin_phone": squatter.phone})
+    assert created.status_code == 201
+    assert client.get("/api/v1/stations/seized", headers=squatter.headers).status_code == 404
+    assert client.get("/api/v1/me/memberships", headers=squatter.headers).json == []
+    # the real admin signs in with a texted code and finds the seat
+    client.post("/api/v1/auth/phone-code", json={"phone": squatter.phone})
+    admin = client.post("/api/v1/auth/token", json={
+        "grant_type": "phone_code", "phone": squatter.phone,
+        "code": outbox.code_for(squatter.phone)})
+    assert admin.status_code == 200, admin.json
+    assert admin.json["user"]["id"] != squatter.id
+    admin_headers = {"Authorization": f"Bearer {admin.json['access_token']}"}
+    station = client.get("/api/v1/stations/seized", headers=admin_headers)
+    assert station.status_code == 200 and station.json["my_roles"] == ["admin"]
+    # an admin adding another unverified number sees the seat as unverified
+    other = world.person("other")
+    added = client.post("/api/v1/stations/seized/members", headers=admin_headers,
+                        json={"phone": other.phone, "roles": ["officer"]})
+    assert added.status_code == 201
+    assert added.json["pending"] is True and added.json["phone_verified"] is False
+    assert added.json["user_id"] is None
+    listed = client.get("/api/v1/stations/seized/members", headers=admin_headers).json
+    assert {m["phone"]: m["phone_verified"] for m in listed} == {
+        squatter.phone: True, other.phone: False}
+    assert client.get("/api/v1/stations/seized", headers=other.headers).status_code == 404
+
+
+def test_a_texted_code_expires(client, world, outbox):
     import datetime as dt
 
     from core import clock
 
     clock.freeze(dt.datetime(2026, 5, 1, 9, 0, tzinfo=dt.UTC))
     person = world.person()
-    caplog.set_level(logging.INFO, logger="wardens.sms")
     client.post("/api/v1/me/phone-verification", headers=person.headers)
-    code = texted_code(caplog, person.phone)
+    code = outbox.code_for(person.phone)
     clock.advance(dt.timedelta(minutes=11))
     person = world.sign_in(person.user, person.phone)
     late = client.post("/api/v1/me/phone-verification/confirm", headers=person.headers,
                        json={"code": code})
-    assert late.status_code == 422 and late.json["code"] == "verification_code_invalid"
-    fresh = verify_phone(client, caplog, person.headers, person.phone)
+    assert late.status_code == 422 and late.json["code"] == "verification_code_expired"
+    fresh = verify_phone(client, outbox, person.headers, person.phone)
     assert fresh["phone_verified"] is True
     again = client.post("/api/v1/me/phone-verification", headers=person.headers)
     assert again.status_code == 409 and again.json["code"] == "phone_already_verified"

@@ -1,4 +1,4 @@
-"""Sign-up and sign-in: register, token (password, refresh, provider grants), logout, password."""
+"""Sign-up and sign-in: register, texted codes, token grants, logout, password change and reset."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ from flask import current_app
 from api.auth import current_session, current_user, issue_tokens
 from api.fields import Name
 from api.smorest import Blueprint, Schema
-from api.unit_of_work import db
+from api.unit_of_work import begin_writing, db, reads_first
 from core import accounts, audit, messages
 from core.errors import Invalid, Unauthenticated
+from core.models import CodePurpose
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Sign-up and sign-in")
 
@@ -34,11 +35,34 @@ class RegisterSchema(Schema):
     locale = ma.fields.String(load_default="zh-CN", validate=ma.validate.OneOf(messages.LOCALES))
 
 
+CODE = ma.validate.Regexp(r"^\d{6}$")
+
+
+class PhoneCodeRequestSchema(Schema):
+    phone = ma.fields.String(required=True, validate=ma.validate.Length(max=32))
+    locale = ma.fields.String(
+        load_default="zh-CN", validate=ma.validate.OneOf(messages.LOCALES),
+        metadata={"description": "The text's language for a number with no account"})
+
+
+class CodeSentSchema(Schema):
+    expires_in_minutes = ma.fields.Integer()
+
+
+class PasswordResetSchema(Schema):
+    phone = ma.fields.String(required=True, validate=ma.validate.Length(max=32))
+    code = ma.fields.String(required=True, validate=CODE)
+    new_password = ma.fields.String(required=True, validate=ma.validate.Length(max=200))
+
+
 class TokenRequestSchema(Schema):
-    grant_type = ma.fields.String(required=True, validate=ma.validate.Length(max=32),
-                                  metadata={"description": "password, refresh_token or firebase"})
+    grant_type = ma.fields.String(
+        required=True, validate=ma.validate.Length(max=32),
+        metadata={"description": "password {phone, password}, phone_code {phone, code},"
+                  " refresh_token {refresh_token}, or a provider's such as firebase {id_token}"})
     phone = ma.fields.String(validate=ma.validate.Length(max=32))
     password = ma.fields.String(validate=ma.validate.Length(max=200))
+    code = ma.fields.String(validate=CODE, metadata={"description": "The texted 6-digit code"})
     refresh_token = ma.fields.String(validate=ma.validate.Length(max=200))
     id_token = ma.fields.String(validate=ma.validate.Length(max=8192))
 
@@ -63,40 +87,103 @@ def _throttle() -> Any:
 @blp.route("/register", methods=["POST"])
 @blp.arguments(RegisterSchema)
 @blp.response(201, TokenSchema)
+@blp.alt_response(409, response="CONFLICT")
+@blp.alt_response(429, response="TOO_MANY_REQUESTS")
 @blp.doc(security=[])
 def auth_register(body: dict[str, Any]) -> dict[str, Any]:
     """Register with phone and password; signs the person in."""
     _throttle().check("register", body["phone"])
     _throttle().hit("register", body["phone"])
+    password = accounts.new_password(body["password"])  # before the write lock: it is slow
     session = db()
-    user = accounts.create_user(session, phone=body["phone"], password=body["password"],
+    user = accounts.create_user(session, phone=body["phone"], password=password,
                                 display_name=body["display_name"], locale=body["locale"])
     audit.record(session, actor=user, action="user.registered", record=user)
     issued = accounts.start_session(session, user)
     return issue_tokens(issued.session, issued.refresh_token, user)
 
 
+def _send_code(body: dict[str, Any], purpose: CodePurpose) -> dict[str, Any]:
+    _throttle().check("phone-code", body["phone"])
+    _throttle().hit("phone-code", body["phone"])
+    valid_for = accounts.send_sign_in_code(db(), body["phone"], purpose,
+                                           current_app.config["SECRET_KEY"], body["locale"])
+    return {"expires_in_minutes": int(valid_for.total_seconds()) // 60}
+
+
+@blp.route("/phone-code", methods=["POST"])
+@blp.arguments(PhoneCodeRequestSchema)
+@blp.response(202, CodeSentSchema)
+@blp.alt_response(429, response="TOO_MANY_REQUESTS")
+@blp.doc(security=[])
+def auth_phone_code(body: dict[str, Any]) -> dict[str, Any]:
+    """Text a sign-in code to a number, registered or not (the answer is the same); then
+    POST /token {grant_type: phone_code, phone, code}. The first sign-in creates the account."""
+    return _send_code(body, CodePurpose.SIGN_IN)
+
+
+@blp.route("/password-reset", methods=["POST"])
+@blp.arguments(PhoneCodeRequestSchema)
+@blp.response(202, CodeSentSchema)
+@blp.alt_response(429, response="TOO_MANY_REQUESTS")
+@blp.doc(security=[])
+def auth_password_reset_code(body: dict[str, Any]) -> dict[str, Any]:
+    """Text a password-reset code to a number (the answer is the same for any number)."""
+    return _send_code(body, CodePurpose.PASSWORD_RESET)
+
+
+@blp.route("/password-reset/confirm", methods=["POST"])
+@blp.arguments(PasswordResetSchema)
+@blp.response(200, TokenSchema)
+@blp.alt_response(429, response="TOO_MANY_REQUESTS")
+@blp.doc(security=[])
+def auth_password_reset(body: dict[str, Any]) -> dict[str, Any]:
+    """Set a new password with the texted code: signs in here and ends every other session.
+
+    A proven number held by an account that never proved it moves to a new account, as for
+    a sign-in by code."""
+    _throttle().check("token", body["phone"])
+    _throttle().hit("token", body["phone"])
+    password = accounts.new_password(body["new_password"], field="new_password")
+    user, issued = accounts.reset_password(db(), body["phone"], body["code"], password,
+                                           current_app.config["SECRET_KEY"])
+    return issue_tokens(issued.session, issued.refresh_token, user)
+
+
 @blp.route("/token", methods=["POST"])
 @blp.arguments(TokenRequestSchema)
 @blp.response(200, TokenSchema)
+@blp.alt_response(401, response="UNAUTHORIZED")
+@blp.alt_response(429, response="TOO_MANY_REQUESTS")
+@blp.alt_response(503, response="SERVICE_UNAVAILABLE")
 @blp.doc(security=[])
+@reads_first
 def auth_token(body: dict[str, Any]) -> dict[str, Any]:
-    """Get a token pair: grant_type password {phone, password}, refresh_token {refresh_token},
-    or a provider grant such as firebase {id_token}."""
-    session = db()
+    """Get a token pair: grant_type password {phone, password}, phone_code {phone, code} (see
+    /phone-code), refresh_token {refresh_token}, or a provider grant such as firebase {id_token}.
+
+    Every password or code sign-in counts against the number's and the address's limits,
+    whether it succeeds or not."""
     grant = body["grant_type"]
+    secret = current_app.config["SECRET_KEY"]
     if grant == "password":
         phone, password = _required(body, "phone", "password")
         _throttle().check("token", phone)
-        try:
-            user = accounts.authenticate_password(session, phone, password)
-        except Unauthenticated:
-            _throttle().hit("token", phone)
-            raise
+        _throttle().hit("token", phone)
+        # Hashing is slow: checked in the read transaction, before the write lock is taken.
+        user = accounts.authenticate_password(db(), phone, password)
+        session = begin_writing()
         issued = accounts.start_session(session, user)
+        return issue_tokens(issued.session, issued.refresh_token, user)
+    session = begin_writing()
+    if grant == "phone_code":
+        phone, code = _required(body, "phone", "code")
+        _throttle().check("token", phone)
+        _throttle().hit("token", phone)
+        user, issued = accounts.sign_in_with_code(session, phone, code, secret)
     elif grant == "refresh_token":
         (token,) = _required(body, "refresh_token")
-        issued = accounts.rotate_session(session, token, current_app.config["SECRET_KEY"])
+        issued = accounts.rotate_session(session, token, secret)
         user = session.get_one(accounts.User, issued.session.user_id)
     else:
         deployment = current_app.extensions["wardens"]
@@ -131,9 +218,15 @@ def auth_logout() -> None:
 @blp.route("/password", methods=["POST"])
 @blp.arguments(PasswordChangeSchema)
 @blp.response(204)
+@blp.alt_response(429, response="TOO_MANY_REQUESTS")
+@reads_first
 def auth_password_change(body: dict[str, Any]) -> None:
-    """Change the password; every other session of the account is signed out."""
-    user = current_user()
-    accounts.change_password(db(), user, body["current_password"], body["new_password"],
-                             keep_session=current_session().id)
+    """Change the password; every other session of the account is signed out.
 
+    Attempts count against the account's number and the address's limits."""
+    user = current_user()
+    _throttle().check("password", user.phone)
+    _throttle().hit("password", user.phone)
+    new = accounts.check_password_change(user, body["current_password"], body["new_password"])
+    session = begin_writing()
+    accounts.change_password(session, current_user(), new, keep_session=current_session().id)

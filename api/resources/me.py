@@ -94,20 +94,23 @@ class PhoneVerifiedSchema(Schema):
 
 @blp.route("/phone-verification", methods=["POST"])
 @blp.response(202, PhoneCodeSentSchema)
+@blp.alt_response(409, response="CONFLICT")
+@blp.alt_response(429, response="TOO_MANY_REQUESTS")
 def me_phone_code_send() -> dict[str, Any]:
     """Text a 6-digit code to my phone, to prove the number is mine."""
     user = current_user()
     throttle = current_app.extensions["wardens.throttle"]
     throttle.check("phone-code", user.phone)
     throttle.hit("phone-code", user.phone)
-    accounts.send_phone_code(db(), user, current_app.config["SECRET_KEY"])
-    return {"phone": user.phone,
-            "expires_in_minutes": accounts.VERIFICATION_STEP * 2 // 60}
+    valid_for = accounts.send_phone_code(db(), user, current_app.config["SECRET_KEY"])
+    return {"phone": user.phone, "expires_in_minutes": int(valid_for.total_seconds()) // 60}
 
 
 @blp.route("/phone-verification/confirm", methods=["POST"])
 @blp.arguments(PhoneCodeSchema)
 @blp.response(200, PhoneVerifiedSchema)
+@blp.alt_response(409, response="CONFLICT")
+@blp.alt_response(429, response="TOO_MANY_REQUESTS")
 def me_phone_code_confirm(body: dict[str, Any]) -> dict[str, Any]:
     """Confirm the texted code: the phone is verified and memberships waiting for it are mine."""
     user = current_user()

@@ -60,6 +60,10 @@ class MemberSchema(Schema):
     display_name = ma.fields.Method("_name", dump_only=True)
     phone = ma.fields.Method("_phone", dump_only=True)
     pending = ma.fields.Method("_pending", dump_only=True)
+    phone_verified = ma.fields.Method(
+        "_phone_verified", dump_only=True,
+        metadata={"type": "boolean", "description": "False: the seat's number is unverified (not"
+                  " yet proven by its owner); a pending seat waits for that proof"})
     roles = ma.fields.List(ma.fields.String(), attribute="Membership.roles", dump_only=True)
     created_at = ma.fields.AwareDateTime(attribute="Membership.created_at", dump_only=True)
 
@@ -71,6 +75,9 @@ class MemberSchema(Schema):
 
     def _pending(self, row: Any) -> bool:
         return row.User is None
+
+    def _phone_verified(self, row: Any) -> bool:
+        return bool(row.User is not None and row.User.phone_verified)
 
 
 

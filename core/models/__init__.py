@@ -1,6 +1,13 @@
 """Core tables; importing this module registers them all on ``core.db.Base.metadata``."""
 
-from core.models.accounts import AuthSession, Device, IdempotencyKey, User
+from core.models.accounts import (
+    AuthSession,
+    CodePurpose,
+    Device,
+    IdempotencyKey,
+    PhoneCode,
+    User,
+)
 from core.models.audit import AuditEvent
 from core.models.jobs import JobRun
 from core.models.notifications import Notification
@@ -14,6 +21,7 @@ __all__ = [
     "AuditEvent",
     "AuthSession",
     "Checkin",
+    "CodePurpose",
     "Device",
     "Group",
     "GroupMember",
@@ -21,6 +29,7 @@ __all__ = [
     "JobRun",
     "Membership",
     "Notification",
+    "PhoneCode",
     "PointsBalance",
     "PointsEntry",
     "PointsRule",

@@ -1,8 +1,9 @@
-"""People and their sign-in state: users, sessions, push devices, idempotency keys."""
+"""People and their sign-in state: users, sessions, push devices, texted codes, idempotency keys."""
 
 from __future__ import annotations
 
 import datetime as dt
+import enum
 
 import sqlalchemy as sa
 from sqlalchemy import orm as so
@@ -71,3 +72,26 @@ class IdempotencyKey(Base):
     status_code: so.Mapped[int | None]
     body: so.Mapped[str | None] = so.mapped_column(sa.Text)
     created_at: so.Mapped[dt.datetime] = so.mapped_column(default=clock.now, index=True)
+
+
+class CodePurpose(enum.StrEnum):
+    SIGN_IN = "sign_in"
+    PASSWORD_RESET = "password_reset"
+    VERIFY_PHONE = "verify_phone"
+
+
+class PhoneCode(Base):
+    """A code texted to a phone: only its keyed hash is kept, with the guesses made at it."""
+
+    __tablename__ = "phone_code"
+    __table_args__ = (sa.Index("ix_phone_code_phone_time", "phone", "created_at"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    phone: so.Mapped[str] = so.mapped_column(sa.String(20))
+    purpose: so.Mapped[CodePurpose]
+    code_hash: so.Mapped[str] = so.mapped_column(sa.String(64))
+    attempts: so.Mapped[int] = so.mapped_column(default=0)
+    created_at: so.Mapped[dt.datetime] = so.mapped_column(default=clock.now, index=True)
+    expires_at: so.Mapped[dt.datetime]
+    # Set when the code was accepted, or superseded by a newer one: it is good once.
+    used_at: so.Mapped[dt.datetime | None]

@@ -112,13 +112,18 @@ def test_unreachable_certificates_are_a_503_not_a_refusal(client, google_keys):
 
 def test_firebase_sign_in_for_a_password_registered_phone_ends_the_old_sessions(
         client, session, world, google_keys):
-    """Issue point 5: whoever registered the number by password loses the account."""
+    """Whoever registered the number by password loses it (and their sessions) to the prover;
+    their account and its records stay, without the number ([9] C1)."""
     squatter = world.person("squatter")
     assert session.get(User, squatter.id).phone_verified is False
     answer = exchange(client, google_keys.id_token(SIGNING_KEY, "key-1", phone=squatter.phone))
     assert answer.status_code == 200, answer.json
-    assert answer.json["user"]["id"] == squatter.id
+    assert answer.json["user"]["id"] != squatter.id
+    assert answer.json["user"]["phone"] == squatter.phone
     assert answer.json["user"]["phone_verified"] is True
+    kept = session.get(User, squatter.id)
+    session.refresh(kept)
+    assert kept.phone is None and kept.display_name == "squatter" and kept.erased_at is None
     # the old refresh token and access token stop working, and so does the password
     refresh = client.post("/api/v1/auth/token", json={
         "grant_type": "refresh_token", "refresh_token": squatter.refresh_token})
