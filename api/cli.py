@@ -170,7 +170,8 @@ def station() -> None:
 @station.command("create")
 @click.option("--code", required=True)
 @click.option("--name", required=True)
-@click.option("--admin-phone", required=True, help="The first admin (pending if unregistered).")
+@click.option("--admin-phone", required=True,
+              help="The first admin (pending until the number is proven).")
 @click.option("--timezone", default="Asia/Shanghai", show_default=True)
 @click.option("--open-join", is_flag=True, help="Let residents join by themselves.")
 def station_create(code: str, name: str, admin_phone: str, timezone: str, open_join: bool) -> None:
@@ -185,10 +186,13 @@ def station_create(code: str, name: str, admin_phone: str, timezone: str, open_j
         superuser = session.scalar(sa.select(User).where(User.is_superuser.is_(True)).limit(1))
         if superuser is None:
             raise click.ClickException("create a superuser first: wardens user create --superuser")
-        created, _ = stations.create_station(session, superuser, code=code, name=name,
-                                             timezone=timezone, open_join=open_join,
-                                             admin_phone=admin_phone)
+        created, seat = stations.create_station(session, superuser, code=code, name=name,
+                                                timezone=timezone, open_join=open_join,
+                                                admin_phone=admin_phone)
     click.echo(f"station {created.code} created")
+    if seat.pending_phone:
+        click.echo(f"the admin seat waits until {seat.pending_phone} is proven (a sign-in by"
+                   " texted code, or phone verification in the app)")
 
 
 @cli.group()
