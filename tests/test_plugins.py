@@ -53,7 +53,8 @@ def test_off_is_404_and_skipped_by_its_job_then_on_through_the_api_works_at_once
         assert refused.status_code == 404 and refused.json["code"] == "plugin_disabled"
     assert run_due_jobs(sample_deployment, NOON) == [
         ("core.purge_idempotency_keys", 0), ("core.purge_job_runs", 0),
-        ("core.purge_phone_codes", 0), ("core.mark_no_shows", east.id), ("core.mark_no_shows", west.id),
+        ("core.purge_phone_codes", 0),
+        ("core.mark_no_shows", east.id), ("core.mark_no_shows", west.id),
         ("core.clear_old_positions", east.id), ("core.clear_old_positions", west.id),
         ("sample.tally", west.id)]
     assert session.scalars(sa.select(SampleTally.station_id)).all() == [west.id]
