@@ -27,7 +27,7 @@ def wardens_describe_plugin() -> PluginInfo:
         name=NAME, version="1", package=__name__,
         description="School-crossing posts: shifts at school gates, filled, checked and covered",
         settings_schema=SettingsSchema, task_kinds=(TaskKind(TASK_KIND, managed=True),),
-        points_rules={SHIFT_COMPLETED: 5}, messages=MESSAGES)
+        points_rules={SHIFT_COMPLETED: 5}, messages=MESSAGES, group_kinds=("crossing_team",))
 
 
 @hookimpl

@@ -27,6 +27,7 @@ def wardens_describe_plugin() -> PluginInfo:
         settings_schema=PatrolSettingsSchema,
         points_rules={"patrol.checkpoint_ok": 2, "patrol.completed": 10},
         task_kinds=(TaskKind("patrol"),),
+        group_kinds=("patrol_team",),
         messages=all_messages(),
     )
 
