@@ -276,7 +276,7 @@ def update_group(session: so.Session, actor: Actor, group_id: int, changes: dict
             session.flush()
     except sa.exc.IntegrityError:
         raise Conflict("group_name_taken", field="name", name=changes.get("name")) from None
-    details = {"kind_before": before, "kind": group.kind} if kind_changes else {}
+    details: dict[str, Any] = {"kind_before": before, "kind": group.kind} if kind_changes else {}
     audit.record(session, actor=actor.user, role=actor.role, action="group.updated", record=group,
                  fields=sorted(changes), **details, **_by(plugin))
     if duty:
@@ -384,7 +384,7 @@ def _in_group(session: so.Session, group_id: int, user_id: int) -> bool:
         GroupMember.group_id == group_id, GroupMember.user_id == user_id)) is not None
 
 
-def _by(plugin: str | None) -> dict[str, str]:
+def _by(plugin: str | None) -> dict[str, Any]:
     return {"plugin": plugin} if plugin else {}
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -123,10 +125,22 @@ def test_the_credentials_file_is_checked_once_at_start_up(deployment, account, t
     assert validate_settings(info, {"project_id": "demo-wardens", "credentials_file": account},
                              where=where)
     fifo = tmp_path / "fifo"
-    import os
-
     os.mkfifo(fifo)
-    for path in (str(fifo), "/dev/zero", str(tmp_path / "missing.json")):
-        with pytest.raises(StartupError, match="credentials_file: not a readable service-account"):
-            validate_settings(info, {"project_id": "demo-wardens", "credentials_file": path},
-                              where=where)
+    huge = tmp_path / "huge.json"
+    huge.write_text(json.dumps({"type": "service_account", "padding": "x" * 100_000}))
+    for path in (str(fifo), str(huge), str(tmp_path / "missing.json")):
+        outcome: list[BaseException] = []
+
+        def check(path=path, outcome=outcome):
+            try:
+                validate_settings(info, {"project_id": "demo-wardens", "credentials_file": path},
+                                  where=where)
+            except StartupError as exc:
+                outcome.append(exc)
+
+        # a FIFO must not hang start-up: run in a thread that the test does not wait for long
+        thread = threading.Thread(target=check, daemon=True)
+        thread.start()
+        thread.join(timeout=5)
+        assert outcome, f"{path} was not refused (or hung)"
+        assert "credentials_file: not a readable service-account" in str(outcome[0])
