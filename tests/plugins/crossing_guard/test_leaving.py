@@ -51,3 +51,34 @@ def test_a_removed_guards_feed_stops_and_their_offers_close(crossing):
     assert crossing.get("/feed", leaver).json["active"] is False
     open_offers = crossing.get("/swap-offers", other, query_string={"status": "open"}).json
     assert open_offers == []
+
+
+def test_an_erased_guards_name_leaves_the_swap_notices_others_received(crossing):
+    from core.models import Notification
+
+    made = crossing.school(posts=[{"name": "North gate", "min_guards": 1, "max_guards": 1}],
+                           term=("2026-03-02", "2026-03-06"))
+    crossing.generate(made["term"])
+    shifts = crossing.shifts()
+    monday, friday = (next(s for s in shifts if s["date"] == day)
+                      for day in ("2026-03-02", "2026-03-06"))
+    giver = crossing.guard("Giver Wang Erasable")
+    taker = crossing.guard("Taker Li Erasable")
+    free = crossing.guard("Free Zhao")
+    assert crossing.post(f"/shifts/{monday['id']}/signup", giver).status_code == 201
+    assert crossing.post(f"/shifts/{friday['id']}/signup", taker).status_code == 201
+    given = crossing.post(f"/shifts/{monday['id']}/swap-offers", giver).json
+    assert crossing.post(f"/swap-offers/{given['id']}/take", taker).status_code == 200
+    crossing.post(f"/shifts/{friday['id']}/swap-offers", taker)
+
+    def named(name):
+        crossing.session.expire_all()
+        return [(n.user_id, n.code) for n in crossing.session.scalars(sa.select(Notification))
+                if name in str(n.params)]
+
+    assert (free.id, "crossing_guard.swap_offered") in named("Giver Wang Erasable")
+    assert (giver.id, "crossing_guard.swap_taken") in named("Taker Li Erasable")
+    for person in (giver, taker):
+        assert crossing.client.delete("/api/v1/me", headers=person.headers).status_code == 204
+    assert named("Giver Wang Erasable") == [] and named("Taker Li Erasable") == []
+    assert named(f"erased-{giver.id}")  # the notices stay, with the name the core gives
