@@ -21,6 +21,7 @@ from core.models import (
     IdempotencyKey,
     Membership,
     Notification,
+    Station,
     Task,
     User,
 )
