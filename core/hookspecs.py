@@ -65,6 +65,26 @@ class TaskKind:
 
 
 @dataclass(frozen=True)
+class RetainedPositions:
+    """Positions in a table that the core's retention job clears (``core.clear_old_positions``).
+
+    Once a row's ``time_column`` is older than the station's ``tasks.position_retention_days``,
+    its ``position_columns`` are set to NULL (and ``cleared_at_column``, if named, to the time
+    of clearing); the row itself stays. ``only_when`` limits it to rows whose columns hold these
+    values (e.g. ``{"status": "resolved"}``). The job runs for every station whether or not the
+    plugin is switched on, in batches, from where its last run stopped: so the table needs
+    ``id`` and ``station_id`` columns, an index on ``(station_id, time_column)``, and a time
+    column set when the row is written (or later), never to a time already past the retention.
+    """
+
+    table: str
+    time_column: str
+    position_columns: tuple[str, ...] = ("lat", "lon")
+    only_when: dict[str, Any] = field(default_factory=dict)
+    cleared_at_column: str | None = None
+
+
+@dataclass(frozen=True)
 class PluginInfo:
     """What a plugin tells the core about itself."""
 
@@ -90,6 +110,8 @@ class PluginInfo:
     #: Python package whose models must carry the plugin's table prefix (default: the plugin's
     #: own module).
     package: str = ""
+    #: Tables of the plugin holding people's positions, cleared by the core's retention job.
+    retained_positions: tuple[RetainedPositions, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -190,6 +212,22 @@ def wardens_membership_created(session: so.Session, station: Station, membership
 
 
 @hookspec
+def wardens_membership_removed(session: so.Session, station: Station, user: User) -> None:
+    """Drop what ``user`` held in ``station`` through the plugin, as they leave it.
+
+    Called for every installed plugin, switched on or not, when an admin removes a member or
+    the member leaves: after the core withdrew their future sign-ups and took them out of the
+    station's groups, before the membership is deleted. Whatever gave them sight or standing
+    in the station (a named visitor, a calendar address, an open offer) must go: re-joining
+    later must not bring it back.
+
+    :param session: the open unit of work; do not commit.
+    :param station: the station they leave.
+    :param user: the person (not erased: they keep their account).
+    """
+
+
+@hookspec
 def wardens_plugin_switched(session: so.Session, station: Station, plugin: str, enabled: bool) -> None:
     """React to a station switching an installed plugin on or off, in the same transaction.
 
@@ -200,6 +238,21 @@ def wardens_plugin_switched(session: so.Session, station: Station, plugin: str, 
     :param station: the station that switched.
     :param plugin: the name of the plugin switched.
     :param enabled: True when switched on, False when switched off.
+    """
+
+
+@hookspec
+def wardens_export_user(session: so.Session, user: User) -> dict[str, Any]:
+    """Return what the plugin holds about ``user``, for their copy (``GET /api/v1/me/export``).
+
+    Called for every installed plugin, switched on or not: the data exists either way. Give
+    the person's own records (``core.export.rows`` dumps a model's rows, credentials left
+    out); leave out what is about other people (a recipient's health notes, answers to
+    quiz questions still open).
+
+    :param session: the request's unit of work; read only.
+    :param user: the person asking.
+    :return: a dict of section name -> JSON-ready data (lists of records); empty for nothing.
     """
 
 

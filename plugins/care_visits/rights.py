@@ -1,9 +1,8 @@
-"""A recipient's rights: export all held on them, erasure that keeps counts, GPS retention."""
+"""A recipient's rights: export all held on them, erasure that keeps counts."""
 
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import json
 from collections.abc import Iterable
 from typing import Any
@@ -14,7 +13,9 @@ from sqlalchemy import orm as so
 from core import audit, clock
 from core.access import Actor
 from core.errors import Conflict
+from core.export import plain, rows
 from core.models import (
+    Assignment,
     AuditEvent,
     Checkin,
     IdempotencyKey,
@@ -24,11 +25,9 @@ from core.models import (
     Task,
     User,
 )
-from plugins.care_visits import policy
 from plugins.care_visits.access import (
     OFFICER_FIELDS,
     SENSITIVE_FIELDS,
-    TASK_KIND,
     View,
     get_recipient,
 )
@@ -242,31 +241,33 @@ def scrub_copies(session: so.Session, station_id: int, identifying: list[str],
     session.flush()
 
 
+def on_membership_removed(session: so.Session, station: Station, user: User) -> None:
+    """A person leaving the station is nobody's named visitor there any more (re-joining later
+    does not make them one again)."""
+    session.execute(sa.delete(NamedVisitor).where(NamedVisitor.station_id == station.id,
+                                                  NamedVisitor.user_id == user.id))
+
+
+def export_person(session: so.Session, user: User) -> dict[str, Any]:
+    """The person's care records: their own recipient record if they are one; as a visitor,
+    whom they are named for and the visits they held, without what concerns the recipient
+    (the home's position, the health observations)."""
+    held = sa.select(Assignment.task_id).where(Assignment.user_id == user.id)
+    visits = session.scalars(sa.select(Visit).where(Visit.task_id.in_(held))
+                             .order_by(Visit.id)).all()
+    return {
+        "recipient_records": rows(session, Recipient, Recipient.user_id == user.id),
+        "named_visitor_of": rows(session, NamedVisitor, NamedVisitor.user_id == user.id),
+        "visits": [{"id": v.id, "station_id": v.station_id, "task_id": v.task_id,
+                    "status": plain(v.status), "starts_at": plain(v.starts_at),
+                    "began_at": plain(v.began_at), "ended_at": plain(v.ended_at)}
+                   for v in visits],
+    }
+
+
 def on_user_erased(session: so.Session, user: User) -> None:
     """An erased account leaves no named-visitor rows, and erases a recipient record it owns."""
     session.execute(sa.delete(NamedVisitor).where(NamedVisitor.user_id == user.id))
     for recipient in session.scalars(sa.select(Recipient).where(
             Recipient.user_id == user.id, Recipient.erased_at.is_(None))).all():
         erase_recipient(session, recipient, actor=user, role="self")
-
-
-# Retention ------------------------------------------------------------------------------------
-
-def clear_old_positions(session: so.Session, station: Station | None, now: dt.datetime) -> int:
-    """The retention job: visit GPS points older than the station's setting are removed."""
-    if station is None:
-        return 0
-    days = policy.settings(session, station.id)["gps_retention_days"]
-    cutoff = now - dt.timedelta(days=days)
-    cleared = session.execute(
-        sa.update(Visit).where(Visit.station_id == station.id, Visit.began_at < cutoff,
-                               sa.or_(Visit.lat.is_not(None), Visit.lon.is_not(None)))
-        .values(lat=None, lon=None, positions_cleared_at=now)
-        .execution_options(synchronize_session=False)).rowcount
-    care_tasks = sa.select(Task.id).where(Task.station_id == station.id, Task.kind == TASK_KIND)
-    cleared += session.execute(
-        sa.update(Checkin).where(Checkin.station_id == station.id,
-                                 Checkin.task_id.in_(care_tasks), Checkin.server_time < cutoff,
-                                 sa.or_(Checkin.lat.is_not(None), Checkin.lon.is_not(None)))
-        .values(lat=None, lon=None).execution_options(synchronize_session=False)).rowcount
-    return cleared
