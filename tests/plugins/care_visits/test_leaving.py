@@ -28,7 +28,7 @@ def positions(care, who):
 
 
 def test_a_removed_named_visitor_loses_the_recipient_and_rejoining_does_not_restore_it(
-        care, session):
+        care, session, outbox):
     recipient = care.recipient(named_visitor_ids=[care.volunteer_named.id])
     care.post("/plan", care.officer_care)
     who = care.volunteer_named
@@ -45,6 +45,7 @@ def test_a_removed_named_visitor_loses_the_recipient_and_rejoining_does_not_rest
     assert held and set(held) == {"withdrawn"}
     assert HOME not in positions(care, who)
 
+    outbox.prove_phone(care.client, who)  # a seat goes to a proven number only
     back = care.client.post(members_url(care), json={"phone": who.phone, "roles": ["resident"]},
                             headers=care.admin.headers)
     assert back.status_code == 201, back.json
@@ -55,12 +56,13 @@ def test_a_removed_named_visitor_loses_the_recipient_and_rejoining_does_not_rest
     assert HOME not in positions(care, who)
 
 
-def test_a_care_team_member_who_leaves_is_out_of_the_team_for_good(care, session):
+def test_a_care_team_member_who_leaves_is_out_of_the_team_for_good(care, session, outbox):
     recipient = care.recipient()
     who = care.volunteer_team
     assert care.get(f"/recipients/{recipient['id']}", who).status_code == 200
     assert care.client.delete(f"/api/v1/me/memberships/{care.station.code}",
                               headers=who.headers).status_code == 204
+    outbox.prove_phone(care.client, who)  # a seat goes to a proven number only
     back = care.client.post(members_url(care), json={"phone": who.phone, "roles": ["resident"]},
                             headers=care.admin.headers)
     assert back.status_code == 201

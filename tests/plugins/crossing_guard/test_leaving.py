@@ -12,7 +12,7 @@ def _feed_path(url: str) -> str:
     return url[url.index("/api/"):]
 
 
-def test_a_removed_guards_feed_stops_and_their_offers_close(crossing):
+def test_a_removed_guards_feed_stops_and_their_offers_close(crossing, outbox):
     made = crossing.school(posts=[{"name": "North gate", "min_guards": 1, "max_guards": 2}],
                            term=("2026-03-02", "2026-03-06"))
     crossing.generate(made["term"])
@@ -43,6 +43,7 @@ def test_a_removed_guards_feed_stops_and_their_offers_close(crossing):
     assert crossing.session.scalar(sa.select(Assignment.status).where(
         Assignment.task_id == shift["task_id"], Assignment.user_id == leaver.id)) == "withdrawn"
     # back as a resident: no feed comes back, and nothing of theirs is open
+    outbox.prove_phone(crossing.client, leaver)  # a seat goes to a proven number only
     again = crossing.client.post(f"/api/v1/stations/{crossing.code}/members",
                                  json={"phone": leaver.phone, "roles": ["resident"]},
                                  headers=admin.headers)
