@@ -1,15 +1,16 @@
 """device-time bounds move to the station's task settings
 
-Revision ID: 0004_patrol
-Revises: 0003_patrol
+Revision ID: 0005_patrol
+Revises: 0004_patrol
 Create Date: 2026-11-30 13:30:00.000000
 """
 from alembic import op
 import sqlalchemy as sa
+import core.db
 
 
-revision = '0004_patrol'
-down_revision = '0003_patrol'
+revision = '0005_patrol'
+down_revision = '0004_patrol'
 branch_labels = None
 depends_on = None
 
@@ -21,7 +22,7 @@ GONE = ('max_device_time_ahead_seconds', 'late_upload_hours')
 
 def upgrade() -> None:
     plugins = sa.table('station_plugin', sa.column('id'), sa.column('name'),
-                       sa.column('settings', sa.JSON))
+                       sa.column('settings', core.db.JSONType()))
     bind = op.get_bind()
     rows = bind.execute(sa.select(plugins.c.id, plugins.c.settings)
                         .where(plugins.c.name == 'patrol')).all()
