@@ -202,7 +202,7 @@ def test_an_erased_officer_leaves_the_roster_without_their_note(scene, world, cl
     assert [(s["id"], s["note"]) for s in roster.json] == [(shift["id"], "")]
 
 
-def test_a_walker_who_leaves_the_station_does_not_come_back_to_an_active_patrol(scene):
+def test_a_walker_who_leaves_the_station_does_not_come_back_to_an_active_patrol(scene, outbox):
     patrol = scene.start()
     scene.scan(patrol["id"], 0)
     assert scene.client.delete(f"/api/v1/me/memberships/{scene.station.code}",
@@ -212,6 +212,7 @@ def test_a_walker_who_leaves_the_station_does_not_come_back_to_an_active_patrol(
     assert (left.status, left.auto_finished) == ("finished", True)
     # back in the team: a new patrol starts, the old one stays closed
     admin = scene.world.person("Admin", station=scene.station, roles=["admin"])
+    outbox.prove_phone(scene.client, scene.walker)  # a seat goes to a proven number only
     back = scene.client.post(f"/api/v1/stations/{scene.station.code}/members",
                              json={"phone": scene.walker.phone, "roles": ["volunteer"]},
                              headers=admin.headers)
