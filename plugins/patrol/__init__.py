@@ -53,6 +53,13 @@ def wardens_scheduled_jobs() -> list[Job]:
 
 
 @hookimpl
+def wardens_station_sections() -> list[Any]:
+    from plugins.patrol.station_file import SECTION_SPEC
+
+    return [SECTION_SPEC]
+
+
+@hookimpl
 def wardens_user_erased(session: so.Session, user: User) -> None:
     """Scan positions, the reporter's words, position and photos go; every count stays
     (see :func:`plugins.patrol.privacy.erase_person`)."""
