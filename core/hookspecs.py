@@ -193,7 +193,10 @@ def wardens_scheduled_jobs() -> list[Job]:
 
 @hookspec
 def wardens_seed_demo(session: so.Session, station: Station, people: dict[str, User]) -> None:
-    """Add the plugin's demo data to the demo station (``wardens demo``), once.
+    """Add what happened at the demo station (``wardens demo``), once.
+
+    The station's set-up comes from examples/demo-station.toml (a station file) first; the
+    plugin adds activity (patrols, sign-ups, visits), finding the file's objects by key.
 
     :param session: the open unit of work; do not commit.
     :param station: the demo station, with every installed plugin switched on.

@@ -154,6 +154,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Cannot allow {allow}: known harms are {known}.",
         "zh-CN": "无法允许 {allow}：可允许的有 {known}。",
     },
+    "station_file_fixed_field": {
+        "en": "{path}: {fields} cannot change once set; give it a new key instead.",
+        "zh-CN": "{path}：{fields} 设定后不能更改，请使用新的 key。",
+    },
     "station_file_reference": {
         "en": "The station file names {kind} {key}, which the station does not have.",
         "zh-CN": "站点文件引用的{kind} {key} 不存在。",

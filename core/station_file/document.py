@@ -45,12 +45,12 @@ def dumps(document: dict[str, Any]) -> str:
     return tomli_w.dumps(without_none(document))
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
     """TOML dates and times as the ISO text the schemas read (JSON bodies carry text too)."""
     if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
+        return {k: plain(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_plain(v) for v in value]
+        return [plain(v) for v in value]
     if isinstance(value, dt.datetime | dt.date | dt.time):
         return value.isoformat()
     return value
@@ -90,7 +90,7 @@ def validate(deployment: Deployment, data: dict[str, Any]) -> dict[str, Any]:
 
     Nothing is read from or written to the database: a file is checked on its own.
     """
-    data = _plain(data)
+    data = plain(data)
     known = deployment.station_sections
     errors: list[dict[str, str]] = []
     loaded: dict[str, Any] = {}

@@ -74,6 +74,13 @@ def wardens_plugin_switched(session: so.Session, station: Station, plugin: str,
 
 
 @hookimpl
+def wardens_station_sections() -> list[Any]:
+    from plugins.anti_fraud.station_file import SECTION_SPEC
+
+    return [SECTION_SPEC]
+
+
+@hookimpl
 def wardens_seed_demo(session: so.Session, station: Station, people: dict[str, User]) -> None:
     from plugins.anti_fraud import demo
 
