@@ -187,11 +187,16 @@ def _load(name: str, ep: importlib.metadata.EntryPoint | None) -> Any:
 def validate_settings(info: PluginInfo, values: dict[str, Any], *, where: str) -> dict[str, Any]:
     """Check settings against the plugin's schema at start-up; a bad value names the key."""
     try:
-        load_settings(info, values)
+        loaded = load_settings(info, values)
     except ma.ValidationError as exc:
         problems = "; ".join(f"{key}: {_flatten(msgs)}" for key, msgs in
                              sorted(_as_dict(exc.messages).items()))
         raise StartupError(f"{where}: invalid setting {problems}") from None
+    if info.check_deployment is not None:
+        try:
+            info.check_deployment(loaded)
+        except ValueError as exc:
+            raise StartupError(f"{where}: invalid setting {exc}") from None
     return dict(values)
 
 
@@ -210,6 +215,23 @@ def secret_settings(info: PluginInfo) -> list[str]:
         return []
     fields = info.settings_schema().fields
     return sorted(f.data_key or name for name, f in fields.items() if f.metadata.get("secret"))
+
+
+def deployment_settings(info: PluginInfo) -> list[str]:
+    """The settings set in plugins.toml only (``metadata={"deployment": True}``): a station
+    never overrides them (a file path, a project, a network timeout...)."""
+    if info.settings_schema is None:
+        return []
+    fields = info.settings_schema().fields
+    return sorted(f.data_key or name for name, f in fields.items()
+                  if f.metadata.get("deployment"))
+
+
+def station_overrides_only(info: PluginInfo, overrides: dict[str, Any]) -> dict[str, Any]:
+    """A station's stored overrides without deployment settings (stored before they were
+    marked so: never applied)."""
+    refused = set(deployment_settings(info))
+    return {key: value for key, value in overrides.items() if key not in refused}
 
 
 def _as_dict(messages_: Any) -> dict[str, Any]:
@@ -254,6 +276,10 @@ class Deployment:
         self.pm = build_plugin_manager(config, self.entry_points)
         self.plugins: dict[str, InstalledPlugin] = {}
         self.task_kinds: dict[str, TaskKind] = {"general": TaskKind("general")}
+        #: group kind -> the plugin whose duty it grants (``PluginInfo.group_kinds``).
+        self.group_kinds: dict[str, str] = {}
+        #: task kind -> the plugin that owns it (None for the core's own)
+        self.kind_owners: dict[str, str | None] = {"general": None}
         self.points_defaults: dict[str, int] = {}
         self._describe()
         self.points_defaults.update(config.points)
@@ -286,7 +312,16 @@ class Deployment:
             for kind in info.task_kinds:
                 if kind.name in self.task_kinds:
                     raise StartupError(f"plugin {owner}: task kind {kind.name} is already taken")
+                if kind.no_show_from not in ("start", "end"):
+                    raise StartupError(f"plugin {owner}: task kind {kind.name}: no_show_from is"
+                                       " 'start' or 'end'")
                 self.task_kinds[kind.name] = kind
+                self.kind_owners[kind.name] = owner
+            for group_kind in info.group_kinds:
+                if group_kind in self.group_kinds:
+                    raise StartupError(f"plugin {owner}: group kind {group_kind} is already"
+                                       f" owned by {self.group_kinds[group_kind]}")
+                self.group_kinds[group_kind] = owner
             for code, amount in info.points_rules.items():
                 if not code.startswith(f"{owner}."):
                     raise StartupError(f"plugin {owner}: points rule {code} must start with"
@@ -375,14 +410,28 @@ class Deployment:
 
     def results_by_plugin(self, session: so.Session, station_id: int, hook: str, /,
                           **kwargs: Any) -> dict[str, Any]:
-        """Call ``hook`` on each plugin switched on for the station; its answer under its name."""
+        """Call ``hook`` on each plugin switched on for the station; its answer under its name.
+
+        Each plugin is called through pluggy (a caller holding that plugin alone), so an
+        implementation declaring only some of the hook's parameters gets just those.
+        """
         enabled = self.enabled_for(session, station_id)
+        everyone = [impl.plugin for impl in getattr(self.pm.hook, hook).get_hookimpls()]
         results: dict[str, Any] = {}
-        for impl in getattr(self.pm.hook, hook).get_hookimpls():
-            name = self.pm.get_name(impl.plugin)
-            if name in enabled:
-                results[name] = impl.function(**kwargs)
+        for plugin in everyone:
+            name = self.pm.get_name(plugin)
+            if name not in enabled:
+                continue
+            others = [p for p in everyone if p is not plugin]
+            answers = self.pm.subset_hook_caller(hook, others)(**kwargs)
+            results[name] = answers[0] if answers else None
         return results
+
+    def disabled_kinds(self, session: so.Session, station_id: int) -> set[str]:
+        """Task kinds whose plugin the station has switched off: out of every list."""
+        enabled = self.enabled_for(session, station_id)
+        return {kind for kind, owner in self.kind_owners.items()
+                if owner is not None and owner not in enabled}
 
     def station_overrides(self, session: so.Session, station_id: int, name: str) -> dict[str, Any]:
         row = session.scalar(sa.select(StationPlugin.settings).where(
@@ -393,8 +442,9 @@ class Deployment:
         """A plugin's settings for a station: plugins.toml values with the station's overrides,
         loaded through the plugin's schema (defaults and types applied)."""
         plugin = self.plugins[name]
-        merged = {**plugin.defaults, **self.station_overrides(session, station_id, name)}
-        return load_settings(plugin.info, merged)
+        overrides = station_overrides_only(
+            plugin.info, self.station_overrides(session, station_id, name))
+        return load_settings(plugin.info, {**plugin.defaults, **overrides})
 
     # Migrations --------------------------------------------------------------------------------
     def migration_folders(self) -> list[str]:
