@@ -132,32 +132,38 @@ def apply(session: so.Session, user: User, document: dict[str, Any], *, code: st
                        changes=[c.path for c in plan.changes if c.harm in refused])
     if on_plan is not None:
         on_plan(plan)
-    steps = plan
     station = _station(session, plan.station, lock=False)
     if station is None:
         station = _create_station(session, user, document)
-        # What is left to do once the station (and its first admin's seat) exists.
-        steps = make_plan(session, user, document)
     who = _actor(session, user, station)
     ctx = _context(session, station, document, who, progress)
     ctx.allowed = frozenset(allow)
-    by_section: dict[str, list[Change]] = {}
-    for change in steps.changes:
-        by_section.setdefault(change.section, []).append(change)
+    applied: list[Change] = []
     try:
         for section in sections(events.deployment(session)):
-            if section.name in document:
-                section.apply(ctx, by_section.get(section.name, []))
-    except WardensError as exc:
-        if isinstance(exc, FileErrors):
+            if section.name not in document:
+                continue
+            # Planned again at its turn: it sees what the sections before it did (a new
+            # station's first admin seat, a starter bank loaded by switching a plugin on).
+            steps = section.plan(ctx, section.export(ctx), document[section.name])
+            late = sorted({c.harm for c in steps if c.harm and c.harm not in allow})
+            if late:
+                raise Conflict("station_file_harmful", harms=", ".join(late),
+                               changes=[c.path for c in steps if c.harm in late])
+            section.apply(ctx, steps)
+            applied += steps
+    except (FileErrors, Conflict) as exc:
+        if isinstance(exc, FileErrors) or exc.code == "station_file_harmful":
             raise
-        # A rule of a service the file broke: say where, in the file's words.
+        raise Invalid("station_file_refused", reason=exc.code, details=exc.details) from None
+    except WardensError as exc:
+        # A rule of a service the file broke: say which, in the file's words.
         raise Invalid("station_file_refused", reason=exc.code, details=exc.details) from None
     role = "superuser" if user.is_superuser and who.membership not in session else who.role
     audit.record(session, actor=user, role=role, action="station.applied", record=station,
                  station_id=station.id,
                  summary=plan.summary, harms_allowed=sorted(set(allow) & set(plan.harms)),
-                 changes=[f"{c.action} {c.path}" for c in plan.changes][:200])
+                 changes=[f"{c.action} {c.path}" for c in applied][:200])
     return plan
 
 
