@@ -9,15 +9,11 @@ import marshmallow as ma
 from api.auth import actor
 from api.errors import ErrorSchema
 from api.smorest import Blueprint, Schema
-from api.unit_of_work import db, upload_limit
+from api.unit_of_work import db
 from core.station_file import document, plan
 
 blp = Blueprint("station_definition", __name__, url_prefix="/api/v1/stations",
                 description="The station file: plan and apply a whole station's set-up")
-
-#: a question bank comes inline: more room than an ordinary JSON body.
-MAX_DEFINITION_BYTES = 8 * 1024 * 1024
-
 
 class DefinitionSchema(Schema):
     text = ma.fields.String(metadata={"description": "The station file as TOML text"})
@@ -85,7 +81,6 @@ def _plain(found: plan.Plan) -> dict[str, Any]:
 
 
 @blp.route("/<station>/definition/plan", methods=["POST"])
-@upload_limit(lambda _args: MAX_DEFINITION_BYTES)
 @blp.arguments(DefinitionSchema)
 @blp.response(200, PlanSchema)
 @blp.alt_response(422, schema=ErrorSchema, description="`station_file_invalid`: every mistake "
@@ -99,7 +94,6 @@ def station_definition_plan(body: dict[str, Any], station: str) -> dict[str, Any
 
 
 @blp.route("/<station>/definition", methods=["PUT"])
-@upload_limit(lambda _args: MAX_DEFINITION_BYTES)
 @blp.arguments(DefinitionApplySchema)
 @blp.response(200, PlanSchema)
 @blp.alt_response(422, schema=ErrorSchema, description="`station_file_invalid` (every mistake "
