@@ -1,7 +1,7 @@
 """station file keys
 
-Revision ID: 0002_core
-Revises: 0001_core
+Revision ID: 0003_core
+Revises: 0002_core
 Create Date: 2026-11-30 12:35:44.399021
 """
 from alembic import op
@@ -9,8 +9,8 @@ import sqlalchemy as sa
 import core.db
 
 
-revision = '0002_core'
-down_revision = '0001_core'
+revision = '0003_core'
+down_revision = '0002_core'
 branch_labels = None
 depends_on = None
 
