@@ -274,6 +274,7 @@ def station_plan(file: str, as_phone: str | None, as_json: bool) -> None:
 @click.option("--as", "as_phone", default=None, help="Apply as this admin (default: the superuser).")
 def station_apply(file: str, allow: tuple[str, ...], as_phone: str | None) -> None:
     """Bring the station to FILE's state in one transaction (all or nothing)."""
+    from core.errors import Conflict
     from core.station_file import plan as plans
     from core.station_file import rendering
     from core.station_file.document import FileErrors
@@ -296,6 +297,14 @@ def station_apply(file: str, allow: tuple[str, ...], as_phone: str | None) -> No
                                 progress=step, on_plan=started)
     except FileErrors as exc:
         _file_errors(exc)
+    except Conflict as exc:
+        if exc.code != "station_file_harmful":
+            raise
+        for path in exc.details["changes"]:
+            click.echo(f"{path}: would {exc.details['harms']}", err=True)
+        click.echo(f"refused, nothing was changed: apply with --allow for each of "
+                   f"{exc.details['harms']} to go on", err=True)
+        sys.exit(1)
     finally:
         if bar:
             bar[0].__exit__(None, None, None)

@@ -260,3 +260,24 @@ def test_the_command_line_reads_a_bank_file_beside_the_station_file(tmp_path, mo
         "key,category,locale,text,choice_a,choice_b,correct\n"
         "q1,impersonation,en,Is a 'safe account' real?,Yes,No,B\n", encoding="utf-8")
     assert runner.invoke(cli, ["station", "validate", str(path)]).exit_code == 0
+
+
+def test_the_command_line_refuses_a_harm_and_names_the_allow(tmp_path, monkeypatch):
+    monkeypatch.setenv("WARDENS_INSTANCE", str(tmp_path))
+    monkeypatch.setenv("WARDENS_DATABASE_URL", f"sqlite:///{tmp_path}/cli.db")
+    runner = CliRunner()
+    assert runner.invoke(cli, ["db", "upgrade"]).exit_code == 0
+    assert runner.invoke(cli, ["user", "create", "--phone", "13800001111", "--password",
+                               "long-enough-1", "--superuser"]).exit_code == 0
+    path = tmp_path / "s.toml"
+    text = '[station]\ncode = "x1"\nname = "X"\n[[seats]]\nphone = "+8613900000001"\n'
+    path.write_text(text + 'roles = ["admin"]\n')
+    assert runner.invoke(cli, ["station", "apply", str(path)]).exit_code == 0
+    path.write_text(text + 'roles = ["officer"]\n')
+    out = runner.invoke(cli, ["station", "apply", str(path)])
+    assert out.exit_code == 1
+    assert "seats[+8613900000001]: would remove_last_admin" in out.output
+    assert "--allow" in out.output
+    done = runner.invoke(cli, ["station", "apply", str(path), "--allow", "remove_last_admin"])
+    assert done.exit_code == 0, done.output
+    assert "1 changed" in done.output

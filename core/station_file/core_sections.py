@@ -301,7 +301,8 @@ def _groups_plan(ctx: SectionContext, current: list[dict[str, Any]],
 def _groups_apply(ctx: SectionContext, changes: list[Change]) -> None:
     assert ctx.actor is not None
     session, who = ctx.session, ctx.actor
-    for change in changes:
+    # Deletions first: a new group may take the name of one the file drops.
+    for change in sorted(changes, key=lambda c: c.action != ARCHIVE):
         if change.action == ARCHIVE:
             stations.delete_group(session, who, change.current["id"])
             ctx.progress(change)
