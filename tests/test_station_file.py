@@ -297,7 +297,7 @@ def test_json_schema_covers_the_core_and_the_installed_plugins(deployment):
     schema = document.json_schema(deployment)
     assert {"station", "seats", "groups", "plugins", "points", "patrol"} <= set(schema["properties"])
     assert schema["properties"]["seats"]["type"] == "array"
-    route = schema["$defs"].get("RouteFile")
+    route = schema["$defs"].get("PatrolRouteFile")
     assert route is not None and "checkpoints" in route["properties"]
 
 

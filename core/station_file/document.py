@@ -144,7 +144,8 @@ def json_schema(deployment: Deployment) -> dict[str, Any]:
     from apispec import APISpec
     from apispec.ext.marshmallow import MarshmallowPlugin
 
-    spec = APISpec("station file", "1", "3.1.0", plugins=[MarshmallowPlugin()])
+    spec = APISpec("station file", "1", "3.1.0",
+                   plugins=[MarshmallowPlugin(schema_name_resolver=_schema_name)])
     properties: dict[str, Any] = {}
     for section in sections(deployment):
         name = f"{section.name}_section"
@@ -158,6 +159,20 @@ def json_schema(deployment: Deployment) -> dict[str, Any]:
     return {"$schema": "https://json-schema.org/draft/2020-12/schema",
             "title": "Wardens station file", "type": "object", "required": ["station"],
             "additionalProperties": False, "properties": properties, "$defs": text}
+
+
+def _schema_name(schema: Any) -> str:
+    """A plugin's schemas carry its name (PatrolRouteFile), so two plugins never collide."""
+    from apispec.ext.marshmallow.common import resolve_schema_cls
+
+    cls = resolve_schema_cls(schema)
+    cls = cls[0] if isinstance(cls, list) else cls
+    name = cls.__name__.removesuffix("Schema") or cls.__name__
+    parts = cls.__module__.split(".")
+    if parts[0] in ("plugins", "tests") and len(parts) > 1:
+        prefix = "".join(word.title() for word in parts[1].split("_"))
+        name = name if name.startswith(prefix) else prefix + name
+    return name
 
 
 def _refs(value: Any) -> Any:
