@@ -383,3 +383,19 @@ def test_cli_validate_lists_every_mistake(fresh, tmp_path):
     assert "station.code: use 2-32 lowercase letters" in out.output
     assert "patrol.routes[0].name: Missing data for required field" in out.output
     assert "nothing was changed" in out.output
+
+
+def test_a_route_dropped_then_brought_back_returns_with_its_history(session, people):
+    root, admin, volunteer = people
+    text = station_text(admin=admin.phone, volunteer=volunteer.phone)
+    applied(session, root, text)
+    route = session.scalar(sa.select(Route).where(Route.key == "night"))
+    no_routes = text.split("[patrol]")[0] + "[patrol]\nroutes = []\n"
+    applied(session, root, no_routes)
+    session.refresh(route)
+    assert route.archived_at is not None
+    # The same name under another key: the archived route comes back.
+    back = applied(session, root, text.replace('key = "night"', 'key = "night-2"'))
+    assert back.summary["created"] == 3
+    session.refresh(route)
+    assert (route.key, route.archived_at) == ("night-2", None)

@@ -281,3 +281,21 @@ def test_the_command_line_refuses_a_harm_and_names_the_allow(tmp_path, monkeypat
     done = runner.invoke(cli, ["station", "apply", str(path), "--allow", "remove_last_admin"])
     assert done.exit_code == 0, done.output
     assert "1 changed" in done.output
+
+
+def test_a_post_and_a_shop_dropped_then_brought_back_return_with_their_history(session, west):
+    root, _admin, _merchant, text = west
+    gate = session.scalar(sa.select(Post).where(Post.key == "gate"))
+    shop = session.scalar(sa.select(Shop).where(Shop.key == "shop"))
+    school_only = text.split("[[crossing_guard.schools.posts]]")[0] + \
+        "[[crossing_guard.terms]]" + text.split("[[crossing_guard.terms]]")[1]
+    dropped = school_only.split("[[anti_fraud.shops]]")[0] + "[anti_fraud]\nshops = []\n"
+    plan.apply(session, root, read(session, dropped))
+    session.expire_all()
+    assert not session.get(Post, gate.id).active and not session.get(Shop, shop.id).active
+    plan.apply(session, root, read(session, text))
+    session.expire_all()
+    assert session.get(Post, gate.id).active and session.get(Post, gate.id).key == "gate"
+    assert session.get(Shop, shop.id).active and session.get(Shop, shop.id).key == "shop"
+    assert session.scalar(sa.select(sa.func.count()).select_from(Post)) == 1
+    assert plan.make_plan(session, root, read(session, text)).empty

@@ -291,17 +291,34 @@ def apply(ctx: SectionContext, changes: list[Change]) -> None:
             fields = {k: v for k, v in change.wanted.items() if k != "key"}
             questions.update_question(session, who, change.current["id"], fields)
         ctx.progress(change)
+    # Archived, never deleted: coupons, attempts and redemptions keep pointing at them. What
+    # goes comes first: a new shop may take the name of one the file drops.
+    for change in of("quiz", ARCHIVE):
+        quizzes.update_quiz(session, who, change.current["id"], {"key": None, "active": False})
+        ctx.progress(change)
+    for change in of("offer", ARCHIVE):
+        shops.update_offer(session, who, change.current["id"], {"key": None, "active": False})
+        ctx.progress(change)
+    for change in of("shop", ARCHIVE):
+        shops.update_shop(session, who, change.current["id"], {"key": None, "active": False})
+        ctx.progress(change)
     for change in of("shop", CREATE, UPDATE):
         item = change.wanted
         fields = {"key": item["key"], "name": item["name"], "address": item["address"],
                   "lat": item["lat"], "lon": item["lon"], "phone": item["phone"]}
-        if change.action == CREATE:
+        dropped = session.scalar(sa.select(Shop.id).where(
+            Shop.station_id == ctx.station.id, Shop.name == item["name"],
+            Shop.active.is_(False))) if change.action == CREATE else None
+        if dropped is not None:
+            # A shop of that name the file once dropped comes back, with its staff group.
+            shop = shops.update_shop(session, who, dropped, {**fields, "active": True})
+        elif change.action == CREATE:
             shop = shops.create_shop(session, who, fields)
-            before: dict[str, bool] = {}
         else:
             shop = shops.update_shop(session, who, change.current["id"], fields)
-            before = {**{p: True for p in change.current["managers"]},
-                      **{p: False for p in change.current["staff"]}}
+        before = dict(session.execute(
+            sa.select(User.phone, GroupMember.is_leader).join(User, User.id == GroupMember.user_id)
+            .where(GroupMember.group_id == shop.group_id, User.phone.is_not(None))).all())
         shop_ids[item["key"]] = shop.id
         after = {**{p: False for p in item["staff"]}, **{p: True for p in item["managers"]}}
         ids = dict(session.execute(sa.select(User.phone, User.id).where(
@@ -345,16 +362,6 @@ def apply(ctx: SectionContext, changes: list[Change]) -> None:
             quizzes.create_quiz(session, who, fields)
         else:
             quizzes.update_quiz(session, who, change.current["id"], fields)
-        ctx.progress(change)
-    # Archived, never deleted: coupons, attempts and redemptions keep pointing at them.
-    for change in of("quiz", ARCHIVE):
-        quizzes.update_quiz(session, who, change.current["id"], {"key": None, "active": False})
-        ctx.progress(change)
-    for change in of("offer", ARCHIVE):
-        shops.update_offer(session, who, change.current["id"], {"key": None, "active": False})
-        ctx.progress(change)
-    for change in of("shop", ARCHIVE):
-        shops.update_shop(session, who, change.current["id"], {"key": None, "active": False})
         ctx.progress(change)
     for change in of("question", ARCHIVE):
         questions.update_question(session, who, change.current["id"], {"key": None})

@@ -302,27 +302,7 @@ def apply(ctx: SectionContext, changes: list[Change]) -> None:
         else:
             service.update_school(session, who, change.current["id"], fields)
         ctx.progress(change)
-    for change in of("post", CREATE, UPDATE):
-        item = change.wanted
-        fields = {"key": item["key"], "name": item["name"], "kind": PostKind(item["kind"]),
-                  "lat": item["lat"], "lon": item["lon"], "radius_m": item["radius_m"],
-                  "min_guards": item["min_guards"], "max_guards": item["max_guards"]}
-        school_id = _school_id(ctx, item["school"])
-        if change.action == CREATE:
-            service.create_post(session, who, school_id, **fields)
-        else:
-            service.update_post(session, who, change.current["id"],
-                                {**fields, "school_id": school_id})
-        ctx.progress(change)
-    for change in of("template", CREATE, UPDATE):
-        item = change.wanted
-        fields = {"key": item["key"], "name": item["name"], "weekdays": item["weekdays"],
-                  "starts_time": item["starts"], "ends_time": item["ends"]}
-        if change.action == CREATE:
-            service.create_template(session, who, post_id=_post_id(ctx, item["post"]), **fields)
-        else:
-            service.update_template(session, who, change.current["id"], fields)
-        ctx.progress(change)
+    # What goes comes first: a new post or template may take the name of one dropped.
     for change in of("template", ARCHIVE):
         service.update_template(session, who, change.current["id"],
                                 {"key": None, "active": False})
@@ -332,6 +312,40 @@ def apply(ctx: SectionContext, changes: list[Change]) -> None:
         service.update_post(session, who, change.current["id"], {"key": None, "active": False})
         for template in change.current["templates"]:
             service.update_template(session, who, template["id"], {"key": None, "active": False})
+        ctx.progress(change)
+    for change in of("post", CREATE, UPDATE):
+        item = change.wanted
+        fields = {"key": item["key"], "name": item["name"], "kind": PostKind(item["kind"]),
+                  "lat": item["lat"], "lon": item["lon"], "radius_m": item["radius_m"],
+                  "min_guards": item["min_guards"], "max_guards": item["max_guards"]}
+        school_id = _school_id(ctx, item["school"])
+        dropped = session.scalar(sa.select(Post.id).where(
+            Post.station_id == ctx.station.id, Post.school_id == school_id,
+            Post.name == item["name"], Post.active.is_(False))) if change.action == CREATE else None
+        if dropped is not None:
+            # A switched-off post of that name comes back (with its history), not a twin.
+            service.update_post(session, who, dropped, {**fields, "active": True})
+        elif change.action == CREATE:
+            service.create_post(session, who, school_id, **fields)
+        else:
+            service.update_post(session, who, change.current["id"],
+                                {**fields, "school_id": school_id})
+        ctx.progress(change)
+    for change in of("template", CREATE, UPDATE):
+        item = change.wanted
+        fields = {"key": item["key"], "name": item["name"], "weekdays": item["weekdays"],
+                  "starts_time": item["starts"], "ends_time": item["ends"]}
+        post_id = _post_id(ctx, item["post"])
+        dropped = session.scalar(sa.select(Template.id).where(
+            Template.station_id == ctx.station.id, Template.post_id == post_id,
+            Template.name == item["name"], Template.active.is_(False))) \
+            if change.action == CREATE else None
+        if dropped is not None:
+            service.update_template(session, who, dropped, {**fields, "active": True})
+        elif change.action == CREATE:
+            service.create_template(session, who, post_id=post_id, **fields)
+        else:
+            service.update_template(session, who, change.current["id"], fields)
         ctx.progress(change)
     for change in of("term", CREATE, UPDATE):
         item = change.wanted

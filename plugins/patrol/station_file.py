@@ -128,24 +128,35 @@ def plan(ctx: SectionContext, current: dict[str, Any], wanted: dict[str, Any]) -
 
 def apply(ctx: SectionContext, changes: list[Change]) -> None:
     session, who = ctx.session, ctx.actor
-    assert who is not None
+    assert who is not None and ctx.station is not None
+    # What goes comes first: a new route may take the name of one the file drops.
+    for change in (c for c in changes if c.kind == "checkpoint" and c.action == ARCHIVE):
+        # The key goes with the object's life in the file: a later file may use it again.
+        service.update_checkpoint(session, who, change.current["id"], {"key": None})
+        service.archive_checkpoint(session, who, change.current["id"])
+        ctx.progress(change)
+    for change in (c for c in changes if c.kind == "route" and c.action == ARCHIVE):
+        service.update_route(session, who, change.current["id"], {"key": None})
+        service.archive_route(session, who, change.current["id"])
+        ctx.progress(change)
     route_ids: dict[str, int] = {}
     for change in (c for c in changes if c.kind == "route" and c.action != ARCHIVE):
         item = change.wanted
         fields = {"key": item["key"], "name": item["name"], "description": item["description"],
                   "team_group_id": ctx.group_id(item["team"]), "ordered": item["ordered"]}
-        if change.action == CREATE:
+        archived = session.scalar(sa.select(Route.id).where(
+            Route.station_id == ctx.station.id, Route.name == item["name"],
+            Route.archived_at.is_not(None))) if change.action == CREATE else None
+        if archived is not None:
+            # An archived route of that name comes back (with its history), not a twin.
+            service.update_route(session, who, archived, {**fields, "archived_at": None})
+            route_ids[item["key"]] = archived
+        elif change.action == CREATE:
             route_ids[item["key"]] = service.create_route(session, who, **fields).id
         else:
             service.update_route(session, who, change.current["id"], fields)
         ctx.progress(change)
-    for change in (c for c in changes if c.kind == "checkpoint"):
-        if change.action == ARCHIVE:
-            # The key goes with the object's life in the file: a later file may use it again.
-            service.update_checkpoint(session, who, change.current["id"], {"key": None})
-            service.archive_checkpoint(session, who, change.current["id"])
-            ctx.progress(change)
-            continue
+    for change in (c for c in changes if c.kind == "checkpoint" and c.action != ARCHIVE):
         item = change.wanted
         fields = {"key": item["key"], "name": item["name"], "lat": item["lat"], "lon": item["lon"],
                   "radius_m": item["radius_m"], "grid_group_id": ctx.group_id(item["grid"]),
@@ -157,10 +168,6 @@ def apply(ctx: SectionContext, changes: list[Change]) -> None:
         else:
             service.update_checkpoint(session, who, change.current["id"],
                                       {**fields, "route_id": route_id})
-        ctx.progress(change)
-    for change in (c for c in changes if c.kind == "route" and c.action == ARCHIVE):
-        service.update_route(session, who, change.current["id"], {"key": None})
-        service.archive_route(session, who, change.current["id"])
         ctx.progress(change)
 
 
