@@ -299,3 +299,53 @@ def test_a_post_and_a_shop_dropped_then_brought_back_return_with_their_history(s
     assert session.get(Shop, shop.id).active and session.get(Shop, shop.id).key == "shop"
     assert session.scalar(sa.select(sa.func.count()).select_from(Post)) == 1
     assert plan.make_plan(session, root, read(session, text)).empty
+
+
+def test_a_care_campaign_is_launched_from_the_file_and_then_fixed(session, world):
+    admin = world.person("admin")
+    later = clock.now() + dt.timedelta(days=30)
+    text = f"""
+[station]
+code = "care"
+name = "Care"
+
+[[seats]]
+phone = "{admin.phone}"
+roles = ["admin", "officer"]
+
+[[groups]]
+key = "care-team"
+kind = "care_team"
+name = "Care team"
+leaders = ["{admin.phone}"]
+
+[plugins.care_visits]
+enabled = true
+
+[[care_visits.campaigns]]
+name = "Festival visits"
+starts_at = {clock.now().isoformat()}
+ends_at = {later.isoformat()}
+supplies = [{{item = "rice", quantity = 10, unit = "kg"}}]
+"""
+    # Launching a campaign is a care officer's act: the superuser sets the station up, the
+    # admin of its care team then applies the campaign.
+    plan.apply(session, world.root, read(session, text.split("[[care_visits")[0]))
+    plan.apply(session, admin.user, read(session, text))
+    session.flush()
+    from plugins.care_visits.models import Campaign
+
+    campaign = session.scalar(sa.select(Campaign).where(Campaign.name == "Festival visits"))
+    assert campaign.supplies == [{"item": "rice", "quantity": 10, "unit": "kg"}]
+    assert plan.make_plan(session, admin.user, read(session, text)).empty
+    exported = plan.export_text(session, admin.user, "care")
+    assert plan.make_plan(session, admin.user, read(session, exported)).empty
+    moved = text.replace(later.isoformat(), (later + dt.timedelta(days=1)).isoformat())
+    found = plan.make_plan(session, admin.user, read(session, moved))
+    assert [(c.action, c.path) for c in found.changes] == [
+        ("update", "care_visits.campaigns[Festival visits]")]
+    with pytest.raises(Invalid) as refused:
+        plan.apply(session, admin.user, read(session, moved))
+    assert refused.value.details["reason"] == "station_file_fixed_field"
+    # Recipients never reach a file.
+    assert "recipient" not in exported
