@@ -1,7 +1,7 @@
 """station file keys
 
-Revision ID: 0005_patrol
-Revises: 0004_patrol
+Revision ID: 0006_patrol
+Revises: 0005_patrol
 Create Date: 2026-11-30 12:35:51.222537
 """
 from alembic import op
@@ -9,8 +9,8 @@ import sqlalchemy as sa
 import core.db
 
 
-revision = '0005_patrol'
-down_revision = '0004_patrol'
+revision = '0006_patrol'
+down_revision = '0005_patrol'
 branch_labels = None
 depends_on = None
 
