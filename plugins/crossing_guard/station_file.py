@@ -319,6 +319,8 @@ def apply(ctx: SectionContext, changes: list[Change]) -> None:
                   "lat": item["lat"], "lon": item["lon"], "radius_m": item["radius_m"],
                   "min_guards": item["min_guards"], "max_guards": item["max_guards"]}
         school_id = _school_id(ctx, item["school"])
+        if school_id is None:
+            raise LookupError(item["school"])  # the plan created the school: it exists by now
         dropped = session.scalar(sa.select(Post.id).where(
             Post.station_id == ctx.station.id, Post.school_id == school_id,
             Post.name == item["name"], Post.active.is_(False))) if change.action == CREATE else None
