@@ -17,6 +17,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Text may not contain NUL characters.",
         "zh-CN": "文本中不能包含 NUL 字符。",
     },
+    "json_too_deep": {
+        "en": "JSON may nest at most {max_depth} levels deep.",
+        "zh-CN": "JSON 嵌套不能超过 {max_depth} 层。",
+    },
     "page_size_too_large": {
         "en": "page_size may be at most {max}.",
         "zh-CN": "每页数量最多为 {max}。",

@@ -207,7 +207,7 @@ def _require_usable(coupon: Coupon, now: dt.datetime) -> None:
 def read_qr(payload: str, station_id: int, *, secret: str) -> int:
     """The coupon id a QR payload names; 422 ``coupon_qr_invalid``, 409 ``coupon_qr_expired``."""
     parts = payload.strip().split(".")
-    if len(parts) != 5 or parts[0] != QR_PREFIX or not all(p.isdigit() for p in parts[1:4]):
+    if len(parts) != 5 or parts[0] != QR_PREFIX or not all(p.isdecimal() for p in parts[1:4]):
         raise Invalid("coupon_qr_invalid", field="payload")
     message = ".".join(parts[:4])
     if not hmac.compare_digest(parts[4], _signature(secret, message)):
