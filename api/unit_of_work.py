@@ -50,6 +50,34 @@ def _view_writes() -> bool:
     return bool(getattr(view, "wardens_writes", False))
 
 
+# What an Idempotency-Key row keeps in place of an answer that held a secret.
+SECRET_ANSWER_MARKER = '{"secret_answer": "not kept"}'
+SECRET_NOT_REPLAYED_DOC = {"409": {
+    "description": "A replay (same Idempotency-Key) of a request whose answer held a secret: "
+                   "``idempotent_secret_not_replayed``; the secret is not kept, read it where it "
+                   "is shown or make it anew",
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}}
+
+
+def secret_answer(view: F) -> F:
+    """Mark a POST view whose answer holds a secret (a calendar address, a checkpoint secret).
+
+    Its Idempotency-Key row keeps a marker, not the answer, and a replay is 409
+    ``idempotent_secret_not_replayed``: a secret is never stored in plain text by the edge.
+    Put it closest to the function, so every decorator above copies the mark.
+    """
+    import flask_smorest
+
+    documented = flask_smorest.Blueprint.doc(responses=SECRET_NOT_REPLAYED_DOC)(view)
+    documented.wardens_secret_answer = True  # type: ignore[attr-defined]
+    return documented  # type: ignore[no-any-return]
+
+
+def _view_keeps_a_secret() -> bool:
+    view = current_app.view_functions.get(request.endpoint or "")
+    return bool(getattr(view, "wardens_secret_answer", False))
+
+
 def _fingerprint() -> str:
     """Method, path and the canonical body: key order in JSON and multipart boundaries aside."""
     if (request.mimetype or "").startswith("multipart/"):
@@ -97,6 +125,8 @@ def _begin_idempotent() -> Response | None:
             raise domain_errors.Conflict("idempotency_key_in_flight") from None
         if stored.fingerprint != fingerprint:
             raise domain_errors.Invalid("idempotency_key_reused") from None
+        if stored.body == SECRET_ANSWER_MARKER:
+            raise domain_errors.Conflict("idempotent_secret_not_replayed") from None
         response = Response(stored.body, status=stored.status_code, mimetype="application/json")
         response.headers["Idempotent-Replayed"] = "true"
         g.idempotent_replay = True
@@ -116,7 +146,8 @@ def _finish(response: Response) -> Response:
         if response.status_code < 400 or session.info.pop("commit_on_error", False):
             if key is not None and response.status_code < 500:
                 key.status_code = response.status_code
-                key.body = response.get_data(as_text=True)
+                key.body = (SECRET_ANSWER_MARKER if _view_keeps_a_secret()
+                            else response.get_data(as_text=True))
             session.commit()
         else:
             session.rollback()

@@ -17,6 +17,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Text may not contain NUL characters.",
         "zh-CN": "文本中不能包含 NUL 字符。",
     },
+    "idempotent_secret_not_replayed": {
+        "en": "This request was done; its answer held a secret that is not kept. Read it where "
+              "it is shown, or make a new one with a new Idempotency-Key.",
+        "zh-CN": "该请求已完成；其结果含有不予保存的密钥。请在显示处重新读取，或使用新的 "
+                 "Idempotency-Key 重新生成。",
+    },
     "json_too_deep": {
         "en": "JSON may nest at most {max_depth} levels deep.",
         "zh-CN": "JSON 嵌套不能超过 {max_depth} 层。",

@@ -13,7 +13,7 @@ from api.auth import actor
 from api.errors import request_locale
 from api.pagination import QueryPage
 from api.smorest import Blueprint
-from api.unit_of_work import db, upload_limit
+from api.unit_of_work import db, secret_answer, upload_limit
 from core import clock, csv_export, messages
 from core.models import User
 from core.storage import default_storage
@@ -106,6 +106,7 @@ def patrol_checkpoints_provisioning(station: str, checkpoint_id: int) -> dict[st
 
 @blp.route("/checkpoints/<int:checkpoint_id>/rotate-secret", methods=["POST"])
 @blp.response(200, s.ProvisioningSchema)
+@secret_answer
 def patrol_checkpoints_rotate(station: str, checkpoint_id: int) -> dict[str, Any]:
     """Replace a checkpoint's secret and static code now; re-provision its tag (officers)."""
     return checkpoints.rotate_secret(db(), actor(station), checkpoint_id)
