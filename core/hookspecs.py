@@ -72,11 +72,19 @@ class PluginInfo:
     version: str
     description: str = ""
     #: marshmallow schema of its settings (plugins.toml defaults, overridden per station);
-    #: a field with ``metadata={"secret": True}`` is never shown by the API.
+    #: a field with ``metadata={"secret": True}`` is never shown by the API, one with
+    #: ``metadata={"deployment": True}`` is set in plugins.toml only (a station may not
+    #: override it). Its validators run on requests: they never touch files or the network.
     settings_schema: type[ma.Schema] | None = None
+    #: called once at start-up with the loaded plugins.toml settings: the one place a plugin
+    #: may read a file or the network to check them; raise ValueError naming the key to stop.
+    check_deployment: Callable[[dict[str, Any]], None] | None = None
     #: event code -> default amount, e.g. {"patrol.checkpoint_ok": 2}.
     points_rules: dict[str, int] = field(default_factory=dict)
     task_kinds: tuple[TaskKind, ...] = ()
+    #: group kinds whose members hold one of the plugin's duties (e.g. ``care_team``): such
+    #: groups are changed only by station admins or through the plugin's own services.
+    group_kinds: tuple[str, ...] = ()
     #: error and notification codes -> {"en": ..., "zh-CN": ...}.
     messages: dict[str, dict[str, str]] = field(default_factory=dict)
     #: Python package whose models must carry the plugin's table prefix (default: the plugin's

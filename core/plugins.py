@@ -187,11 +187,16 @@ def _load(name: str, ep: importlib.metadata.EntryPoint | None) -> Any:
 def validate_settings(info: PluginInfo, values: dict[str, Any], *, where: str) -> dict[str, Any]:
     """Check settings against the plugin's schema at start-up; a bad value names the key."""
     try:
-        load_settings(info, values)
+        loaded = load_settings(info, values)
     except ma.ValidationError as exc:
         problems = "; ".join(f"{key}: {_flatten(msgs)}" for key, msgs in
                              sorted(_as_dict(exc.messages).items()))
         raise StartupError(f"{where}: invalid setting {problems}") from None
+    if info.check_deployment is not None:
+        try:
+            info.check_deployment(loaded)
+        except ValueError as exc:
+            raise StartupError(f"{where}: invalid setting {exc}") from None
     return dict(values)
 
 
@@ -210,6 +215,23 @@ def secret_settings(info: PluginInfo) -> list[str]:
         return []
     fields = info.settings_schema().fields
     return sorted(f.data_key or name for name, f in fields.items() if f.metadata.get("secret"))
+
+
+def deployment_settings(info: PluginInfo) -> list[str]:
+    """The settings set in plugins.toml only (``metadata={"deployment": True}``): a station
+    never overrides them (a file path, a project, a network timeout...)."""
+    if info.settings_schema is None:
+        return []
+    fields = info.settings_schema().fields
+    return sorted(f.data_key or name for name, f in fields.items()
+                  if f.metadata.get("deployment"))
+
+
+def station_overrides_only(info: PluginInfo, overrides: dict[str, Any]) -> dict[str, Any]:
+    """A station's stored overrides without deployment settings (stored before they were
+    marked so: never applied)."""
+    refused = set(deployment_settings(info))
+    return {key: value for key, value in overrides.items() if key not in refused}
 
 
 def _as_dict(messages_: Any) -> dict[str, Any]:
@@ -254,6 +276,8 @@ class Deployment:
         self.pm = build_plugin_manager(config, self.entry_points)
         self.plugins: dict[str, InstalledPlugin] = {}
         self.task_kinds: dict[str, TaskKind] = {"general": TaskKind("general")}
+        #: group kind -> the plugin whose duty it grants (``PluginInfo.group_kinds``).
+        self.group_kinds: dict[str, str] = {}
         #: task kind -> the plugin that owns it (None for the core's own)
         self.kind_owners: dict[str, str | None] = {"general": None}
         self.points_defaults: dict[str, int] = {}
@@ -292,6 +316,11 @@ class Deployment:
                                        " 'start' or 'end'")
                 self.task_kinds[kind.name] = kind
                 self.kind_owners[kind.name] = owner
+            for group_kind in info.group_kinds:
+                if group_kind in self.group_kinds:
+                    raise StartupError(f"plugin {owner}: group kind {group_kind} is already"
+                                       f" owned by {self.group_kinds[group_kind]}")
+                self.group_kinds[group_kind] = owner
             for code, amount in info.points_rules.items():
                 if not code.startswith(f"{owner}."):
                     raise StartupError(f"plugin {owner}: points rule {code} must start with"
@@ -396,8 +425,9 @@ class Deployment:
         """A plugin's settings for a station: plugins.toml values with the station's overrides,
         loaded through the plugin's schema (defaults and types applied)."""
         plugin = self.plugins[name]
-        merged = {**plugin.defaults, **self.station_overrides(session, station_id, name)}
-        return load_settings(plugin.info, merged)
+        overrides = station_overrides_only(
+            plugin.info, self.station_overrides(session, station_id, name))
+        return load_settings(plugin.info, {**plugin.defaults, **overrides})
 
     # Migrations --------------------------------------------------------------------------------
     def migration_folders(self) -> list[str]:

@@ -12,7 +12,7 @@ from core.jobs import Job
 from core.models import Assignment, Station, Task, User
 from core.plugins import hookimpl
 from plugins.care_visits import demo, reports, rights, visits
-from plugins.care_visits.access import TASK_KIND
+from plugins.care_visits.access import CARE_TEAM, TASK_KIND
 from plugins.care_visits.alerts import alert_station
 from plugins.care_visits.api import blp
 from plugins.care_visits.messages import MESSAGES
@@ -35,6 +35,7 @@ def wardens_describe_plugin() -> PluginInfo:
                              generic_withdraw=False, generic_edit=False, generic_cancel=False,
                              generic_assign=False, needs_acceptance=True,
                              pays="care_visits.visit_completed"),),
+        group_kinds=(CARE_TEAM,),
         messages=MESSAGES,
         package="plugins.care_visits",
     )

@@ -29,6 +29,7 @@ def wardens_describe_plugin() -> PluginInfo:
         # A patrol pays through its own rules (checkpoints, completion) at finish, scheduled or
         # ad hoc: the core books nothing more for the patrol task.
         task_kinds=(TaskKind("patrol", pays=None),),
+        group_kinds=("patrol_team",),
         messages=all_messages(),
     )
 

@@ -35,7 +35,7 @@ def test_a_recipient_is_validated(care):
     # a group of another kind is not a care team
     patrol = care.client.post(f"/api/v1/stations/{care.station.code}/groups",
                               headers=care.officer_care.headers,
-                              json={"kind": "patrol_team", "name": "Night patrol"}).json
+                              json={"kind": "grid", "name": "Night patrol"}).json
     answer = care.post("/recipients", care.officer_care, json={**base,
                                                                "care_group_id": patrol["id"]})
     assert answer.json["code"] == "care_group_invalid"
