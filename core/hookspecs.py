@@ -65,6 +65,26 @@ class TaskKind:
 
 
 @dataclass(frozen=True)
+class RetainedPositions:
+    """Positions in a table that the core's retention job clears (``core.clear_old_positions``).
+
+    Once a row's ``time_column`` is older than the station's ``tasks.position_retention_days``,
+    its ``position_columns`` are set to NULL (and ``cleared_at_column``, if named, to the time
+    of clearing); the row itself stays. ``only_when`` limits it to rows whose columns hold these
+    values (e.g. ``{"status": "resolved"}``). The job runs for every station whether or not the
+    plugin is switched on, in batches, from where its last run stopped: so the table needs
+    ``id`` and ``station_id`` columns, an index on ``(station_id, time_column)``, and a time
+    column set when the row is written (or later), never to a time already past the retention.
+    """
+
+    table: str
+    time_column: str
+    position_columns: tuple[str, ...] = ("lat", "lon")
+    only_when: dict[str, Any] = field(default_factory=dict)
+    cleared_at_column: str | None = None
+
+
+@dataclass(frozen=True)
 class PluginInfo:
     """What a plugin tells the core about itself."""
 
@@ -90,6 +110,8 @@ class PluginInfo:
     #: Python package whose models must carry the plugin's table prefix (default: the plugin's
     #: own module).
     package: str = ""
+    #: Tables of the plugin holding people's positions, cleared by the core's retention job.
+    retained_positions: tuple[RetainedPositions, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -17,9 +17,9 @@ import pluggy
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
-from core import hookspecs, messages
+from core import hookspecs, messages, retention
 from core.db import Base, Database
-from core.hookspecs import PluginInfo, TaskKind
+from core.hookspecs import PluginInfo, RetainedPositions, TaskKind
 from core.jobs import Job
 from core.models import StationPlugin
 
@@ -281,6 +281,7 @@ class Deployment:
         #: task kind -> the plugin that owns it (None for the core's own)
         self.kind_owners: dict[str, str | None] = {"general": None}
         self.points_defaults: dict[str, int] = {}
+        self.retained_positions: list[RetainedPositions] = []
         self._describe()
         self.points_defaults.update(config.points)
         self.jobs = self._collect_jobs()
@@ -293,6 +294,7 @@ class Deployment:
             if not isinstance(info, PluginInfo):
                 raise StartupError(f"plugin {owner}: wardens_describe_plugin must return a"
                                    f" PluginInfo, not {info!r}")
+            self.retained_positions.extend(info.retained_positions)
             if owner == CORE_PLUGIN:
                 self.points_defaults.update(info.points_rules)
                 messages.register(info.messages, owner)
@@ -331,6 +333,10 @@ class Deployment:
             raise StartupError(f"plugin {', '.join(missing)} does not describe itself"
                                " (no wardens_describe_plugin hook)")
         check_table_prefixes(self.plugins.values())
+        for spec in self.retained_positions:
+            problem = retention.check(spec)
+            if problem is not None:
+                raise StartupError(f"retained_positions: {problem}")
 
     def _collect_jobs(self) -> list[Job]:
         jobs: list[Job] = []

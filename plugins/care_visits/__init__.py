@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import orm as so
 
-from core.hookspecs import PluginInfo, TaskKind
+from core.hookspecs import PluginInfo, RetainedPositions, TaskKind
 from core.jobs import Job
 from core.models import Assignment, Station, Task, User
 from core.plugins import hookimpl
@@ -38,6 +38,9 @@ def wardens_describe_plugin() -> PluginInfo:
         group_kinds=(CARE_TEAM,),
         messages=MESSAGES,
         package="plugins.care_visits",
+        # Where the first visitor checked in; the check-ins' own positions are the core's.
+        retained_positions=(RetainedPositions("care_visits_visit", "began_at",
+                                              cleared_at_column="positions_cleared_at"),),
     )
 
 
@@ -48,8 +51,7 @@ def wardens_register_blueprints() -> list[Any]:
 
 @hookimpl
 def wardens_scheduled_jobs() -> list[Job]:
-    return [Job("plan_visits", DAILY, plan_station), Job("alerts", DAILY, alert_station),
-            Job("gps_retention", DAILY, rights.clear_old_positions)]
+    return [Job("plan_visits", DAILY, plan_station), Job("alerts", DAILY, alert_station)]
 
 
 @hookimpl
