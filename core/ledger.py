@@ -3,27 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 import zoneinfo
-from typing import Any, cast
+from collections.abc import Iterable
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import orm as so
-from sqlalchemy.dialects import postgresql, sqlite
 
-from core import audit, clock, notifications
-from core.access import Actor
-from core.errors import Conflict, Invalid, NotFound, PermissionDenied
-from core.models import (
-    AdjustmentStatus,
-    GroupMember,
-    PendingAdjustment,
-    PointsBalance,
-    PointsEntry,
-    PointsRule,
-    Station,
-    User,
-)
+from core import clock
+from core.db import dialect_insert, flushed
+from core.errors import Conflict, Invalid
+from core.models import GroupMember, PointsBalance, PointsEntry, PointsRule, User
 
 PERIODS = ("week", "month", "all")
 
@@ -39,8 +29,7 @@ def amount_for(session: so.Session, station_id: int, event_code: str) -> int:
 
 
 def _add_to_balance(session: so.Session, station_id: int, user_id: int, amount: int) -> None:
-    insert = (postgresql.insert if session.get_bind().dialect.name == "postgresql"
-              else sqlite.insert)(PointsBalance)
+    insert = dialect_insert(session, PointsBalance)
     session.execute(
         insert.values(station_id=station_id, user_id=user_id, balance=amount)
         .on_conflict_do_update(index_elements=["station_id", "user_id"],
@@ -50,13 +39,7 @@ def _add_to_balance(session: so.Session, station_id: int, user_id: int, amount: 
 
 def _book(session: so.Session, entry: PointsEntry) -> bool:
     """Insert an entry; False when that (user, source) was already booked (earn-once)."""
-    try:
-        with session.begin_nested():
-            session.add(entry)
-            session.flush()
-    except sa.exc.IntegrityError:
-        return False
-    return True
+    return flushed(session, entry)
 
 
 def award(session: so.Session, *, station_id: int, user_id: int, event_code: str,
@@ -77,6 +60,33 @@ def award(session: so.Session, *, station_id: int, user_id: int, event_code: str
         return None
     _add_to_balance(session, station_id, user_id, amount)
     return entry
+
+
+def award_many(session: so.Session, *, station_id: int, user_id: int, event_code: str,
+               source_type: str, source_ids: Iterable[str | int], note: str = "",
+               amount: int | None = None) -> int:
+    """Book ``event_code`` for many sources of one person at once, each once (earn-once).
+
+    One INSERT for every source and one move of the balance, whatever their number (a
+    patrol's checkpoints at its finish). The station's rule unless ``amount`` is given.
+    :return: the points booked (sources booked before count nothing).
+    """
+    amount = amount_for(session, station_id, event_code) if amount is None else amount
+    sources = list(dict.fromkeys(str(s) for s in source_ids))
+    if amount <= 0 or not sources:
+        return 0
+    now = clock.now()
+    booked = session.scalars(
+        dialect_insert(session, PointsEntry)
+        .values([{"station_id": station_id, "user_id": user_id, "amount": amount,
+                  "event_code": event_code, "source_type": source_type, "source_id": source,
+                  "note": note, "created_at": now} for source in sources])
+        .on_conflict_do_nothing(
+            index_elements=["station_id", "user_id", "source_type", "source_id"])
+        .returning(PointsEntry.id)).all()
+    if booked:
+        _add_to_balance(session, station_id, user_id, amount * len(booked))
+    return amount * len(booked)
 
 
 def spend(session: so.Session, *, station_id: int, user_id: int, amount: int, event_code: str,
@@ -130,119 +140,6 @@ def adjust(session: so.Session, *, station_id: int, user_id: int, amount: int, r
         _add_to_balance(session, station_id, user_id, amount)
     entry.created_by = by
     return entry
-
-
-# Officers' adjustments: never to themselves; above the threshold, a second officer approves ----
-
-DEFAULT_APPROVAL_THRESHOLD = 200
-
-
-def approval_threshold(station: Station) -> int:
-    """Points (+ or -) above which an adjustment waits for a second officer (station setting)."""
-    points = (station.settings or {}).get("points") or {}
-    return int(points.get("approval_threshold", DEFAULT_APPROVAL_THRESHOLD))
-
-
-def set_approval_threshold(session: so.Session, actor: Actor, threshold: int) -> int:
-    """Change the station's threshold (admins; audited with the station)."""
-    actor.require("admin")
-    if threshold < 0:
-        raise Invalid("validation_error", field="approval_threshold")
-    before = approval_threshold(actor.station)
-    settings = dict(actor.station.settings or {})
-    settings["points"] = {**(settings.get("points") or {}), "approval_threshold": threshold}
-    actor.station.settings = settings  # a new dict: JSON columns only see reassignment
-    audit.record(session, actor=actor.user, role=actor.role, action="points.settings_changed",
-                 record=actor.station, before={"approval_threshold": before},
-                 after={"approval_threshold": threshold})
-    return threshold
-
-
-def request_adjustment(session: so.Session, actor: Actor, *, user_id: int, amount: int,
-                       reason: str) -> PointsEntry | PendingAdjustment:
-    """An officer's correction of someone else's points, + or -, with a reason.
-
-    403 ``points_self_adjustment`` for one's own points. Up to the station's threshold it is
-    booked at once (the entry); above it, it waits for a second officer (the pending
-    adjustment). Audited either way.
-    """
-    actor.require("officer", "admin")
-    if user_id == actor.user.id:
-        raise PermissionDenied("points_self_adjustment")
-    if amount == 0:
-        raise Invalid("validation_error", field="amount")
-    if abs(amount) > approval_threshold(actor.station):
-        pending = PendingAdjustment(station_id=actor.station.id, user_id=user_id, amount=amount,
-                                    reason=reason, requested_by=actor.user.id)
-        session.add(pending)
-        session.flush()
-        audit.record(session, actor=actor.user, role=actor.role,
-                     action="points.adjustment_requested", record=pending, user_id=user_id,
-                     amount=amount, reason=reason)
-        return pending
-    return _book_adjustment(session, actor, user_id=user_id, amount=amount, reason=reason,
-                            by=actor.user.id)
-
-
-def _book_adjustment(session: so.Session, actor: Actor, *, user_id: int, amount: int,
-                     reason: str, by: int, approved_by: int | None = None) -> PointsEntry:
-    entry = adjust(session, station_id=actor.station.id, user_id=user_id, amount=amount,
-                   reason=reason, by=by, source_id=uuid.uuid4().hex)
-    extra = {"approved_by": approved_by} if approved_by is not None else {}
-    audit.record(session, actor=actor.user, role=actor.role, action="points.adjusted",
-                 record=entry, user_id=user_id, amount=amount, reason=reason, **extra)
-    notifications.notify(session, user_id, "points_adjusted", station_id=actor.station.id,
-                         amount=f"{amount:+d}", reason=reason)
-    return entry
-
-
-def pending_adjustments(actor: Actor) -> sa.Select[Any]:
-    """The station's adjustments waiting for a second officer, oldest first (officers)."""
-    actor.require("officer", "admin")
-    return (sa.select(PendingAdjustment)
-            .where(PendingAdjustment.station_id == actor.station.id,
-                   PendingAdjustment.status == AdjustmentStatus.PENDING)
-            .order_by(PendingAdjustment.requested_at, PendingAdjustment.id))
-
-
-def decide_adjustment(session: so.Session, actor: Actor, adjustment_id: int, *,
-                      approve: bool) -> PendingAdjustment:
-    """A second officer approves (the points are booked) or rejects a pending adjustment.
-
-    403 ``points_second_officer_required`` for the officer who asked, ``points_self_adjustment``
-    for the person it credits; 409 ``adjustment_already_decided``. Decided once, whoever races.
-    """
-    actor.require("officer", "admin")
-    pending = session.scalar(sa.select(PendingAdjustment).where(
-        PendingAdjustment.id == adjustment_id, PendingAdjustment.station_id == actor.station.id))
-    if pending is None:
-        raise NotFound("adjustment_not_found")
-    if pending.requested_by == actor.user.id:
-        raise PermissionDenied("points_second_officer_required")
-    if pending.user_id == actor.user.id:
-        raise PermissionDenied("points_self_adjustment")
-    now = clock.now()
-    status = AdjustmentStatus.APPROVED if approve else AdjustmentStatus.REJECTED
-    decided = cast(sa.CursorResult[Any], session.execute(
-        sa.update(PendingAdjustment)
-        .where(PendingAdjustment.id == pending.id,
-               PendingAdjustment.status == AdjustmentStatus.PENDING)
-        .values(status=status, decided_by=actor.user.id, decided_at=now)
-        .execution_options(synchronize_session=False))).rowcount
-    if decided != 1:
-        raise Conflict("adjustment_already_decided")
-    session.refresh(pending)
-    if approve:
-        entry = _book_adjustment(session, actor, user_id=pending.user_id, amount=pending.amount,
-                                 reason=pending.reason, by=pending.requested_by,
-                                 approved_by=actor.user.id)
-        pending.entry_id = entry.id
-    else:
-        audit.record(session, actor=actor.user, role=actor.role,
-                     action="points.adjustment_rejected", record=pending,
-                     user_id=pending.user_id, amount=pending.amount)
-    session.flush()
-    return pending
 
 
 def balance(session: so.Session, station_id: int, user_id: int) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from core import ledger
+from core import ledger, point_requests
 from core.models import AuditEvent, PendingAdjustment
 
 
@@ -30,7 +30,7 @@ def test_a_large_adjustment_waits_for_a_second_officer(client, world, session):
     vol = world.person("v", station=east, roles=["volunteer"])
     admin = world.person("admin", station=east, roles=["admin"])
     settings = client.get(url(east, "/points/settings"), headers=first.headers)
-    assert settings.json == {"approval_threshold": ledger.DEFAULT_APPROVAL_THRESHOLD}
+    assert settings.json == {"approval_threshold": point_requests.DEFAULT_APPROVAL_THRESHOLD}
     assert client.put(url(east, "/points/settings"), headers=first.headers,
                       json={"approval_threshold": 50}).status_code == 403
     changed = client.put(url(east, "/points/settings"), headers=admin.headers,

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import marshmallow as ma
-import sqlalchemy as sa
 from flask import jsonify
 
 from api.auth import actor
@@ -13,10 +12,8 @@ from api.fields import Name, TimeRangeArgsSchema
 from api.pagination import QueryPage
 from api.smorest import Blueprint, Schema
 from api.unit_of_work import db
-from core import audit, ledger
-from core.access import Actor
-from core.errors import Invalid, NotFound
-from core.models import Group, Membership, PendingAdjustment
+from core import ledger, point_requests
+from core.models import PendingAdjustment
 
 blp = Blueprint("points", __name__, url_prefix="/api/v1/stations",
                 description="Points: balances, the ledger, rules and the leaderboard")
@@ -73,7 +70,7 @@ class PointsSettingsSchema(Schema):
     approval_threshold = ma.fields.Integer(
         required=True, validate=ma.validate.Range(min=0, max=100000),
         metadata={"description": "Adjustments of more points than this (+ or -) wait for a "
-                                 f"second officer; default {ledger.DEFAULT_APPROVAL_THRESHOLD}"})
+                                 f"second officer; default {point_requests.DEFAULT_APPROVAL_THRESHOLD}"})
 
 
 class RuleSchema(Schema):
@@ -117,30 +114,12 @@ class LeaderboardSchema(Schema):
     entries = ma.fields.List(ma.fields.Nested(LeaderRowSchema))
 
 
-def _whose(who: Actor, user_id: int | None) -> int:
-    """My own, or anyone's for officers and admins."""
-    who.require_member()
-    if user_id is None or user_id == who.user.id:
-        return who.user.id
-    who.require("officer", "admin")
-    return user_id
-
-
-def _require_member(who: Actor, user_id: int) -> None:
-    found = db().scalar(sa.select(Membership.id).where(
-        Membership.station_id == who.station.id, Membership.user_id == user_id))
-    if found is None:
-        raise Invalid("not_a_member", field="user_id")
-
-
 @blp.route("/<station>/points/balance", methods=["GET"])
 @blp.arguments(UserArgsSchema, location="query")
 @blp.response(200, BalanceSchema)
 def points_balance(args: dict[str, Any], station: str) -> dict[str, Any]:
     """My balance in this station (officers and admins: anyone's)."""
-    who = actor(station)
-    user_id = _whose(who, args.get("user_id"))
-    return {"user_id": user_id, "balance": ledger.balance(db(), who.station.id, user_id)}
+    return point_requests.balance(db(), actor(station), args.get("user_id"))
 
 
 @blp.route("/<station>/points/entries", methods=["GET"])
@@ -149,11 +128,7 @@ def points_balance(args: dict[str, Any], station: str) -> dict[str, Any]:
 @blp.paginate(QueryPage)
 def points_entries(args: dict[str, Any], station: str) -> Any:
     """My ledger entries, newest first (officers and admins: anyone's, or everyone's)."""
-    who = actor(station)
-    user_id = args.pop("user_id", None)
-    if user_id is None and who.is_staff:
-        return ledger.entries_query(who.station.id, **args)  # the whole station
-    return ledger.entries_query(who.station.id, user_id=_whose(who, user_id), **args)
+    return point_requests.entries(actor(station), **args)
 
 
 @blp.route("/<station>/points/adjustments", methods=["POST"])
@@ -169,11 +144,7 @@ def points_adjust(body: dict[str, Any], station: str) -> Any:
     (``GET .../points/settings``) it answers 202 with a pending adjustment that a second
     officer approves. A minus never takes a balance below 0 (409 ``insufficient_points``).
     """
-    who = actor(station)
-    who.require("officer", "admin")
-    _require_member(who, body["user_id"])
-    done = ledger.request_adjustment(db(), who, user_id=body["user_id"], amount=body["amount"],
-                                     reason=body["reason"])
+    done = point_requests.adjust(db(), actor(station), **body)
     if isinstance(done, PendingAdjustment):
         # Another shape than the 201's: the response decorator would dump it as an entry.
         waiting = jsonify(PendingAdjustmentSchema().dump(done))
@@ -187,7 +158,7 @@ def points_adjust(body: dict[str, Any], station: str) -> Any:
 @blp.paginate(QueryPage)
 def points_adjustments_pending(station: str) -> Any:
     """Adjustments waiting for a second officer, oldest first (officers and admins)."""
-    return ledger.pending_adjustments(actor(station))
+    return point_requests.pending_adjustments(actor(station))
 
 
 @blp.route("/<station>/points/adjustments/<int:adjustment_id>/approval", methods=["POST"])
@@ -195,23 +166,21 @@ def points_adjustments_pending(station: str) -> Any:
 def points_adjustments_approve(station: str, adjustment_id: int) -> PendingAdjustment:
     """Approve a pending adjustment: the points are booked (another officer than the one who
     asked, never the person it credits; audited)."""
-    return ledger.decide_adjustment(db(), actor(station), adjustment_id, approve=True)
+    return point_requests.decide_adjustment(db(), actor(station), adjustment_id, approve=True)
 
 
 @blp.route("/<station>/points/adjustments/<int:adjustment_id>/rejection", methods=["POST"])
 @blp.response(200, PendingAdjustmentSchema)
 def points_adjustments_reject(station: str, adjustment_id: int) -> PendingAdjustment:
     """Reject a pending adjustment: nothing is booked (another officer; audited)."""
-    return ledger.decide_adjustment(db(), actor(station), adjustment_id, approve=False)
+    return point_requests.decide_adjustment(db(), actor(station), adjustment_id, approve=False)
 
 
 @blp.route("/<station>/points/settings", methods=["GET"])
 @blp.response(200, PointsSettingsSchema)
 def points_settings_get(station: str) -> dict[str, Any]:
     """The station's points settings: the approval threshold (officers and admins)."""
-    who = actor(station)
-    who.require("officer", "admin")
-    return {"approval_threshold": ledger.approval_threshold(who.station)}
+    return point_requests.points_settings(actor(station))
 
 
 @blp.route("/<station>/points/settings", methods=["PUT"])
@@ -219,7 +188,7 @@ def points_settings_get(station: str) -> dict[str, Any]:
 @blp.response(200, PointsSettingsSchema)
 def points_settings_put(body: dict[str, Any], station: str) -> dict[str, Any]:
     """Change the approval threshold (admins; audited)."""
-    return {"approval_threshold": ledger.set_approval_threshold(
+    return {"approval_threshold": point_requests.set_approval_threshold(
         db(), actor(station), body["approval_threshold"])}
 
 
@@ -227,9 +196,7 @@ def points_settings_put(body: dict[str, Any], station: str) -> dict[str, Any]:
 @blp.response(200, RulesSchema)
 def points_rules_get(station: str) -> dict[str, Any]:
     """What each event earns here: the deployment default and this station's override."""
-    who = actor(station)
-    who.require("officer", "admin")
-    return {"rules": ledger.rules(db(), who.station.id)}
+    return {"rules": point_requests.rules(db(), actor(station))}
 
 
 @blp.route("/<station>/points/rules", methods=["PUT"])
@@ -237,16 +204,7 @@ def points_rules_get(station: str) -> dict[str, Any]:
 @blp.response(200, RulesSchema)
 def points_rules_put(body: dict[str, Any], station: str) -> dict[str, Any]:
     """Set what events earn here (officers and admins; audited); past entries keep theirs."""
-    who = actor(station)
-    who.require("officer", "admin")
-    session = db()
-    before = {r["event_code"]: r["amount"] for r in ledger.rules(session, who.station.id)}
-    ledger.set_rules(session, who.station.id, body["rules"])
-    after = ledger.rules(session, who.station.id)
-    audit.record(session, actor=who.user, role=who.role, action="points.rules_changed",
-                 station_id=who.station.id,
-                 changes={code: [before.get(code), amount] for code, amount in body["rules"].items()})
-    return {"rules": after}
+    return {"rules": point_requests.set_rules(db(), actor(station), body["rules"])}
 
 
 @blp.route("/<station>/points/leaderboard", methods=["GET"])
@@ -254,15 +212,5 @@ def points_rules_put(body: dict[str, Any], station: str) -> dict[str, Any]:
 @blp.response(200, LeaderboardSchema)
 def points_leaderboard(args: dict[str, Any], station: str) -> dict[str, Any]:
     """Points earned this week or month (the station's time zone) or ever; ties share a rank."""
-    who = actor(station)
-    who.require_member()
-    session = db()
-    group_id = args.get("group")
-    if group_id is not None and session.scalar(sa.select(Group.id).where(
-            Group.id == group_id, Group.station_id == who.station.id)) is None:
-        raise NotFound("group_not_found")
-    since = ledger.period_start(args["period"], who.station.timezone)
-    return {"period": args["period"], "since": since, "timezone": who.station.timezone,
-            "group": group_id,
-            "entries": ledger.leaderboard(session, who.station.id, since=since,
-                                          group_id=group_id, limit=args["limit"])}
+    return point_requests.leaderboard(db(), actor(station), period=args["period"],
+                                      group_id=args.get("group"), limit=args["limit"])
