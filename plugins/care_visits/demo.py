@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import orm as so
@@ -14,7 +15,7 @@ from plugins.care_visits import planning, service
 from plugins.care_visits.access import CARE_TEAM
 
 # Fictitious people at fictitious addresses of the demo station.
-RECIPIENTS = [
+RECIPIENTS: list[dict[str, Any]] = [
     {"name": "周桂兰 Zhou Guilan", "phone": "+8613800001001", "categories": ["elderly_alone"],
      "address": "示范社区 3 栋 2 单元 101 室", "lat": 34.2301, "lon": 108.9402,
      "needs": "腿脚不便，需要代买药品 / needs medicine fetched",

@@ -66,5 +66,6 @@ def _sign_up(session: so.Session, station: Station, post: Post, user_ids: list[i
                              .order_by(Shift.starts_at).limit(4)).all()
     for shift in shifts:
         task = session.get(Task, shift.task_id)
+        assert task is not None
         for user_id in user_ids:
             tasks.sign_up(session, task, user_id)

@@ -131,13 +131,13 @@ def generate(session: so.Session, station: Station, term: Term, *,
             if starts_at <= now:
                 result.past += 1
                 continue
-            shift = _create(session, station, term, school, post, template, day, starts_at,
-                            ends_at, by)
-            if shift is None:
+            created = _create(session, station, term, school, post, template, day, starts_at,
+                              ends_at, by)
+            if created is None:
                 result.existing += 1
             else:
                 result.created += 1
-                result.shift_ids.append(shift.id)
+                result.shift_ids.append(created.id)
     return result
 
 

@@ -67,6 +67,13 @@ def wardens_export_user(session: so.Session, user: User) -> dict[str, Any]:
 
 
 @hookimpl
+def wardens_membership_removed(session: so.Session, station: Station, user: User) -> None:
+    from plugins.patrol import privacy
+
+    privacy.on_membership_removed(session, station, user)
+
+
+@hookimpl
 def wardens_user_erased(session: so.Session, user: User) -> None:
     """Scan positions, the reporter's words, position and photos go; every count stays
     (see :func:`plugins.patrol.privacy.erase_person`)."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy import orm as so
@@ -33,7 +33,7 @@ def _group(session: so.Session, station_id: int, group_id: int | None, kind: str
     return group_id
 
 
-def routes_query(who: Actor, *, archived: bool = False) -> sa.Select[tuple[Route]]:
+def routes_query(who: Actor, *, archived: bool = False) -> sa.Select[Route]:
     """The station's routes; archived ones are for officers."""
     who.require_member()
     query = sa.select(Route).where(Route.station_id == who.station.id)
@@ -242,8 +242,8 @@ def link_task(session: so.Session, who: Actor, route_id: int, task_id: int) -> R
 def unlink_task(session: so.Session, who: Actor, route_id: int, task_id: int) -> None:
     who.require("officer", "admin")
     route = get_route(session, who, route_id)
-    deleted = session.execute(sa.delete(RouteTask).where(
+    deleted = cast(sa.CursorResult[Any], session.execute(sa.delete(RouteTask).where(
         RouteTask.station_id == route.station_id, RouteTask.route_id == route.id,
-        RouteTask.task_id == task_id)).rowcount
+        RouteTask.task_id == task_id))).rowcount
     if not deleted:
         raise NotFound("task_not_found")
