@@ -60,6 +60,13 @@ def wardens_scheduled_jobs() -> list[Job]:
 
 
 @hookimpl
+def wardens_station_sections() -> list[Any]:
+    from plugins.patrol.station_file import SECTION_SPEC
+
+    return [SECTION_SPEC]
+
+
+@hookimpl
 def wardens_export_user(session: so.Session, user: User) -> dict[str, Any]:
     from plugins.patrol import privacy
 
