@@ -1,7 +1,7 @@
 """points pending adjustments: above the threshold, a second officer approves
 
-Revision ID: 0003_core_pending_adjustments
-Revises: 0002_core
+Revision ID: 0004_core_pending_adjustments
+Revises: 0003_core
 Create Date: 2026-11-30 12:54:48.505243
 """
 from alembic import op
@@ -9,8 +9,8 @@ import sqlalchemy as sa
 import core.db
 
 
-revision = '0003_core_pending_adjustments'
-down_revision = '0002_core'
+revision = '0004_core_pending_adjustments'
+down_revision = '0003_core'
 branch_labels = None
 depends_on = None
 
