@@ -4,11 +4,12 @@ from core.models.accounts import AuthSession, Device, IdempotencyKey, User
 from core.models.audit import AuditEvent
 from core.models.jobs import JobRun, RetentionMark
 from core.models.notifications import Notification
-from core.models.points import PointsBalance, PointsEntry, PointsRule
+from core.models.points import AdjustmentStatus, PendingAdjustment, PointsBalance, PointsEntry, PointsRule
 from core.models.stations import Group, GroupMember, Membership, Role, Station, StationPlugin
 from core.models.tasks import Assignment, AssignmentStatus, Checkin, Task, TaskStatus
 
 __all__ = [
+    "AdjustmentStatus",
     "Assignment",
     "AssignmentStatus",
     "AuditEvent",
@@ -21,6 +22,7 @@ __all__ = [
     "JobRun",
     "Membership",
     "Notification",
+    "PendingAdjustment",
     "PointsBalance",
     "PointsEntry",
     "PointsRule",

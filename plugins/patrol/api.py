@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import zoneinfo
 from typing import Any
 
@@ -15,8 +13,8 @@ from api.auth import actor
 from api.errors import request_locale
 from api.pagination import QueryPage
 from api.smorest import Blueprint
-from api.unit_of_work import db, upload_limit
-from core import clock, messages
+from api.unit_of_work import db, secret_answer, upload_limit
+from core import clock, csv_export, messages
 from core.models import User
 from core.storage import default_storage
 from plugins.patrol import checkpoints, coverage, incidents, roster, service
@@ -108,6 +106,7 @@ def patrol_checkpoints_provisioning(station: str, checkpoint_id: int) -> dict[st
 
 @blp.route("/checkpoints/<int:checkpoint_id>/rotate-secret", methods=["POST"])
 @blp.response(200, s.ProvisioningSchema)
+@secret_answer
 def patrol_checkpoints_rotate(station: str, checkpoint_id: int) -> dict[str, Any]:
     """Replace a checkpoint's secret and static code now; re-provision its tag (officers)."""
     return checkpoints.rotate_secret(db(), actor(station), checkpoint_id)
@@ -126,12 +125,9 @@ def patrol_code_sheet(station: str, route_id: int) -> list[dict[str, Any]]:
 def patrol_code_sheet_csv(station: str, route_id: int) -> Response:
     """The same sheet as CSV, for a spreadsheet or a label printer (officers, audited)."""
     rows = checkpoints.code_sheet(db(), actor(station), route_id)
-    out = io.StringIO()
     columns = ["route", "sequence", "checkpoint_id", "name", "grid", "lat", "lon", "static_code"]
-    writer = csv.DictWriter(out, fieldnames=columns)
-    writer.writeheader()
-    writer.writerows(rows)
-    response = Response("\ufeff" + out.getvalue(), mimetype="text/csv")  # BOM: Excel reads UTF-8
+    text = csv_export.to_csv(columns, ([row[c] for c in columns] for row in rows))
+    response = Response("\ufeff" + text, mimetype="text/csv")  # BOM: Excel reads UTF-8
     response.headers["Content-Disposition"] = f'attachment; filename="route-{route_id}-codes.csv"'
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -495,7 +495,7 @@ def _verify_code(walk: _Walk, checkpoint: Checkpoint, item: ScanInput) -> tuple[
             and walk.patrol.started_at < checkpoint.secret_rotated_at):
         secrets.append(checkpoint.previous_secret)
     step, drift = checkpoint.code_step_s, settings.code_drift_steps
-    if code.isdigit() and len(code) == codes.DIGITS:
+    if code.isdecimal() and len(code) == codes.DIGITS:
         for secret in secrets:
             counter = codes.match(secret, code, item.device_time, step, drift)
             if counter is not None:
