@@ -12,13 +12,13 @@ from core.jobs import Job
 from core.models import Assignment, Station, Task, User
 from core.plugins import hookimpl
 from plugins.care_visits.access import CARE_TEAM, TASK_KIND
-from plugins.care_visits.policy import NAME
+from plugins.care_visits.settings import NAME
 
 
 @hookimpl
 def wardens_describe_plugin() -> PluginInfo:
     from plugins.care_visits.messages import MESSAGES
-    from plugins.care_visits.policy import SettingsSchema
+    from plugins.care_visits.settings import SettingsSchema
 
     return PluginInfo(
         name=NAME, version="1.0.0",

@@ -22,6 +22,7 @@ from plugins.care_visits.models import (
     Visit,
     VisitStatus,
 )
+from plugins.care_visits.settings import for_station
 
 
 def coverage(session: so.Session, who: Actor, year: int | None = None) -> dict[str, Any]:
@@ -35,7 +36,7 @@ def coverage(session: so.Session, who: Actor, year: int | None = None) -> dict[s
     now = clock.now()
     this_year = now.astimezone(zoneinfo.ZoneInfo(station.timezone)).year
     year = year or this_year
-    settings = policy.settings(session, station.id)
+    settings = for_station(session, station.id)
     counts: dict[int, dict[str, int]] = {}
     rows = session.execute(
         sa.select(Visit.recipient_id, Visit.status, Visit.review, sa.func.count())
