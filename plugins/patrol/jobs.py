@@ -8,11 +8,11 @@ from sqlalchemy import orm as so
 
 from core.jobs import Job
 from core.models import Station
-from plugins.patrol import coverage, service
+from plugins.patrol import coverage, patrols
 
 
 def close_stale(session: so.Session, station: Station | None, now: dt.datetime) -> int:
-    return service.finish_stale(session, station.id, now) if station else 0
+    return patrols.finish_stale(session, station.id, now) if station else 0
 
 
 JOBS = [
