@@ -9,8 +9,8 @@ from flask import Flask, current_app, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
+from api import access_log, docs, unit_of_work
 from api import config as app_config
-from api import docs, unit_of_work
 from api.auth import SignInThrottle, actor
 from api.smorest import Api, marshmallow_plugin
 from api.unit_of_work import db
@@ -58,6 +58,7 @@ def create_app(overrides: dict[str, Any] | None = None, *,
         api.register_blueprint(blueprint)
     app.register_blueprint(docs.docs)
     app.extensions["wardens.plugin_blueprints"] = _register_plugin_blueprints(app, api, deployment)
+    access_log.install(app)
     return app
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -76,6 +77,34 @@ def _view_writes() -> bool:
     return bool(getattr(view, "wardens_writes", False))
 
 
+# What an Idempotency-Key row keeps in place of an answer that held a secret.
+SECRET_ANSWER_MARKER = '{"secret_answer": "not kept"}'
+SECRET_NOT_REPLAYED_DOC = {"409": {
+    "description": "A replay (same Idempotency-Key) of a request whose answer held a secret: "
+                   "``idempotent_secret_not_replayed``; the secret is not kept, read it where it "
+                   "is shown or make it anew",
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}}
+
+
+def secret_answer(view: F) -> F:
+    """Mark a POST view whose answer holds a secret (a calendar address, a checkpoint secret).
+
+    Its Idempotency-Key row keeps a marker, not the answer, and a replay is 409
+    ``idempotent_secret_not_replayed``: a secret is never stored in plain text by the edge.
+    Put it closest to the function, so every decorator above copies the mark.
+    """
+    import flask_smorest
+
+    documented = flask_smorest.Blueprint.doc(responses=SECRET_NOT_REPLAYED_DOC)(view)
+    documented.wardens_secret_answer = True  # type: ignore[attr-defined]
+    return documented  # type: ignore[no-any-return]
+
+
+def _view_keeps_a_secret() -> bool:
+    view = current_app.view_functions.get(request.endpoint or "")
+    return bool(getattr(view, "wardens_secret_answer", False))
+
+
 def _fingerprint() -> str:
     """Method, path and the canonical body: key order in JSON and multipart boundaries aside."""
     if (request.mimetype or "").startswith("multipart/"):
@@ -123,6 +152,8 @@ def _begin_idempotent() -> Response | None:
             raise domain_errors.Conflict("idempotency_key_in_flight") from None
         if stored.fingerprint != fingerprint:
             raise domain_errors.Invalid("idempotency_key_reused") from None
+        if stored.body == SECRET_ANSWER_MARKER:
+            raise domain_errors.Conflict("idempotent_secret_not_replayed") from None
         response = Response(stored.body, status=stored.status_code, mimetype="application/json")
         response.headers["Idempotent-Replayed"] = "true"
         g.idempotent_replay = True
@@ -142,7 +173,8 @@ def _finish(response: Response) -> Response:
         if response.status_code < 400 or session.info.pop("commit_on_error", False):
             if key is not None and response.status_code < 500:
                 key.status_code = response.status_code
-                key.body = response.get_data(as_text=True)
+                key.body = (SECRET_ANSWER_MARKER if _view_keeps_a_secret()
+                            else response.get_data(as_text=True))
             session.commit()
         else:
             session.rollback()
@@ -210,17 +242,53 @@ def register(app: Flask) -> None:
     app.teardown_request(_teardown)
 
 
+MAX_JSON_DEPTH = 64
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+_TEXT_FILE = re.compile(r"\.(csv|json|txt|tsv)$", re.IGNORECASE)
+
+
+def _json_too_deep(body: bytes) -> bool:
+    """Whether a JSON text nests deeper than ``MAX_JSON_DEPTH``, told without parsing it.
+
+    Parsers recurse: a deep enough document is a RecursionError (a 500) wherever it is read.
+    """
+    if body.count(b"[") + body.count(b"{") <= MAX_JSON_DEPTH:
+        return False
+    depth = 0
+    for byte in _JSON_STRING.sub(b"", body).translate(None, _NOT_BRACKETS):
+        depth += 1 if byte in b"[{" else -1
+        if depth > MAX_JSON_DEPTH:
+            return True
+    return False
+
+
+def refuse_bad_text(data: bytes, *, json_text: bool = True) -> None:
+    """Refuse a text the server will decode: NUL characters (raw or as a JSON escape), or JSON
+    nested too deeply. Every request body passes here; upload views pass their files' text."""
+    if b"\x00" in data or (json_text and b"\\u0000" in data):
+        raise domain_errors.Invalid("nul_character")
+    if json_text and _json_too_deep(data):
+        raise domain_errors.Invalid("json_too_deep", max_depth=MAX_JSON_DEPTH)
+
+
 def _reject_nul() -> None:
-    """PostgreSQL refuses NUL in text with a 500; refuse it up front with a 422."""
-    if request.method in SAFE_METHODS:
-        data = request.query_string
-        if b"%00" in data or b"\x00" in data:
-            raise domain_errors.Invalid("nul_character")
+    """PostgreSQL refuses NUL in text with a 500; refuse it up front with a 422.
+
+    Multipart forms: every field, and every file that is text (a CSV or JSON file is decoded
+    and parsed like a body); images and other binary files are not text.
+    """
+    if b"%00" in request.query_string or b"\x00" in request.query_string:
+        raise domain_errors.Invalid("nul_character")
+    if request.method in SAFE_METHODS and not request.content_length:
         return
-    if b"%00" in request.query_string:
-        raise domain_errors.Invalid("nul_character")
     if (request.mimetype or "").startswith("multipart/"):
-        return  # reading the stream here would empty request.files; upload views check names
-    body = request.get_data(cache=True)
-    if b"\\u0000" in body or b"\x00" in body:
-        raise domain_errors.Invalid("nul_character")
+        for value in request.form.values():
+            refuse_bad_text(value.encode(), json_text=False)
+        for upload in request.files.values():
+            if ((upload.mimetype or "").startswith("text/") or upload.mimetype == "application/json"
+                    or _TEXT_FILE.search(upload.filename or "")):
+                refuse_bad_text(upload.stream.read())
+                upload.stream.seek(0)
+        return
+    refuse_bad_text(request.get_data(cache=True))

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy import orm as so
 
-from core.models import AuditEvent, User
+from core.models import AuditEvent, Station, User
 
 
 def record(
@@ -21,8 +21,12 @@ def record(
     **details: Any,
 ) -> AuditEvent:
     """Append one event: who (and in which role) did ``action`` to ``record``."""
+    if station_id is None:
+        # A station's own events (settings, plugin switches) belong to it: its admins read them.
+        station_id = record.id if isinstance(record, Station) else getattr(record, "station_id",
+                                                                             None)
     event_row = AuditEvent(
-        station_id=station_id if station_id is not None else getattr(record, "station_id", None),
+        station_id=station_id,
         actor_id=actor.id if actor else None,
         actor_role=role,
         action=action,

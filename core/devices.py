@@ -65,7 +65,7 @@ def _keep_newest(session: so.Session, user_id: int) -> None:
 
 def find(session: so.Session, user_id: int, ref: str) -> Device:
     """One of the person's devices, by id or by token (404 ``device_not_found`` otherwise)."""
-    where = Device.id == int(ref) if ref.isdigit() and len(ref) < 19 else (
+    where = Device.id == int(ref) if ref.isdecimal() and len(ref) < 19 else (
         Device.token_hash == token_digest(ref))
     device = session.scalar(sa.select(Device).where(where, Device.user_id == user_id))
     if device is None:

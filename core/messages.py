@@ -17,6 +17,32 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Text may not contain NUL characters.",
         "zh-CN": "文本中不能包含 NUL 字符。",
     },
+    "idempotent_secret_not_replayed": {
+        "en": "This request was done; its answer held a secret that is not kept. Read it where "
+              "it is shown, or make a new one with a new Idempotency-Key.",
+        "zh-CN": "该请求已完成；其结果含有不予保存的密钥。请在显示处重新读取，或使用新的 "
+                 "Idempotency-Key 重新生成。",
+    },
+    "points_self_adjustment": {
+        "en": "Nobody adjusts their own points: another officer must.",
+        "zh-CN": "不能调整自己的积分，请由其他民警办理。",
+    },
+    "points_second_officer_required": {
+        "en": "An adjustment this large is approved by another officer than the one who asked.",
+        "zh-CN": "此笔较大的积分调整须由申请人以外的另一位民警批准。",
+    },
+    "adjustment_not_found": {
+        "en": "No such pending adjustment.",
+        "zh-CN": "未找到该待批准的积分调整。",
+    },
+    "adjustment_already_decided": {
+        "en": "This adjustment was already approved or rejected.",
+        "zh-CN": "该积分调整已被批准或驳回。",
+    },
+    "json_too_deep": {
+        "en": "JSON may nest at most {max_depth} levels deep.",
+        "zh-CN": "JSON 嵌套不能超过 {max_depth} 层。",
+    },
     "page_size_too_large": {
         "en": "page_size may be at most {max}.",
         "zh-CN": "每页数量最多为 {max}。",

@@ -6,15 +6,15 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
-from core import audit, ledger, notifications
+from core import audit, clock, ledger, notifications
 from core.access import Actor
-from core.errors import Invalid, NotFound
-from core.models import Group, Membership, PointsEntry
+from core.errors import Conflict, Invalid, NotFound, PermissionDenied
+from core.models import AdjustmentStatus, Group, Membership, PendingAdjustment, PointsEntry, Station
 
 
 def _whose(who: Actor, user_id: int | None) -> int:
@@ -40,19 +40,132 @@ def entries(who: Actor, user_id: int | None = None, **filters: Any) -> sa.Select
 
 
 def adjust(session: so.Session, who: Actor, *, user_id: int, amount: int,
-           reason: str) -> PointsEntry:
-    """An officer's correction of a member's points, audited and told to the person."""
+           reason: str) -> PointsEntry | PendingAdjustment:
+    """An officer's correction of a member's points (see ``request_adjustment``)."""
     who.require("officer", "admin")
     if session.scalar(sa.select(Membership.id).where(
             Membership.station_id == who.station.id, Membership.user_id == user_id)) is None:
         raise Invalid("not_a_member", field="user_id")
-    entry = ledger.adjust(session, station_id=who.station.id, user_id=user_id, amount=amount,
-                          reason=reason, by=who.user.id, source_id=uuid.uuid4().hex)
-    audit.record(session, actor=who.user, role=who.role, action="points.adjusted",
-                 record=entry, user_id=user_id, amount=amount, reason=reason)
-    notifications.notify(session, entry.user_id, "points_adjusted", station_id=who.station.id,
+    return request_adjustment(session, who, user_id=user_id, amount=amount, reason=reason)
+
+
+# Officers' adjustments: never to themselves; above the threshold, a second officer approves ----
+
+DEFAULT_APPROVAL_THRESHOLD = 200
+
+
+def approval_threshold(station: Station) -> int:
+    """Points (+ or -) above which an adjustment waits for a second officer (station setting)."""
+    points = (station.settings or {}).get("points") or {}
+    return int(points.get("approval_threshold", DEFAULT_APPROVAL_THRESHOLD))
+
+
+def points_settings(who: Actor) -> dict[str, int]:
+    """The station's points settings (officers and admins)."""
+    who.require("officer", "admin")
+    return {"approval_threshold": approval_threshold(who.station)}
+
+
+def set_approval_threshold(session: so.Session, actor: Actor, threshold: int) -> int:
+    """Change the station's threshold (admins; audited with the station)."""
+    actor.require("admin")
+    if threshold < 0:
+        raise Invalid("validation_error", field="approval_threshold")
+    before = approval_threshold(actor.station)
+    settings = dict(actor.station.settings or {})
+    settings["points"] = {**(settings.get("points") or {}), "approval_threshold": threshold}
+    actor.station.settings = settings  # a new dict: JSON columns only see reassignment
+    audit.record(session, actor=actor.user, role=actor.role, action="points.settings_changed",
+                 record=actor.station, before={"approval_threshold": before},
+                 after={"approval_threshold": threshold})
+    return threshold
+
+
+def request_adjustment(session: so.Session, actor: Actor, *, user_id: int, amount: int,
+                       reason: str) -> PointsEntry | PendingAdjustment:
+    """An officer's correction of someone else's points, + or -, with a reason.
+
+    403 ``points_self_adjustment`` for one's own points. Up to the station's threshold it is
+    booked at once (the entry); above it, it waits for a second officer (the pending
+    adjustment). Audited either way.
+    """
+    actor.require("officer", "admin")
+    if user_id == actor.user.id:
+        raise PermissionDenied("points_self_adjustment")
+    if amount == 0:
+        raise Invalid("validation_error", field="amount")
+    if abs(amount) > approval_threshold(actor.station):
+        pending = PendingAdjustment(station_id=actor.station.id, user_id=user_id, amount=amount,
+                                    reason=reason, requested_by=actor.user.id)
+        session.add(pending)
+        session.flush()
+        audit.record(session, actor=actor.user, role=actor.role,
+                     action="points.adjustment_requested", record=pending, user_id=user_id,
+                     amount=amount, reason=reason)
+        return pending
+    return _book_adjustment(session, actor, user_id=user_id, amount=amount, reason=reason,
+                            by=actor.user.id)
+
+
+def _book_adjustment(session: so.Session, actor: Actor, *, user_id: int, amount: int,
+                     reason: str, by: int, approved_by: int | None = None) -> PointsEntry:
+    entry = ledger.adjust(session, station_id=actor.station.id, user_id=user_id, amount=amount,
+                   reason=reason, by=by, source_id=uuid.uuid4().hex)
+    extra = {"approved_by": approved_by} if approved_by is not None else {}
+    audit.record(session, actor=actor.user, role=actor.role, action="points.adjusted",
+                 record=entry, user_id=user_id, amount=amount, reason=reason, **extra)
+    notifications.notify(session, user_id, "points_adjusted", station_id=actor.station.id,
                          amount=f"{amount:+d}", reason=reason)
     return entry
+
+
+def pending_adjustments(actor: Actor) -> sa.Select[Any]:
+    """The station's adjustments waiting for a second officer, oldest first (officers)."""
+    actor.require("officer", "admin")
+    return (sa.select(PendingAdjustment)
+            .where(PendingAdjustment.station_id == actor.station.id,
+                   PendingAdjustment.status == AdjustmentStatus.PENDING)
+            .order_by(PendingAdjustment.requested_at, PendingAdjustment.id))
+
+
+def decide_adjustment(session: so.Session, actor: Actor, adjustment_id: int, *,
+                      approve: bool) -> PendingAdjustment:
+    """A second officer approves (the points are booked) or rejects a pending adjustment.
+
+    403 ``points_second_officer_required`` for the officer who asked, ``points_self_adjustment``
+    for the person it credits; 409 ``adjustment_already_decided``. Decided once, whoever races.
+    """
+    actor.require("officer", "admin")
+    pending = session.scalar(sa.select(PendingAdjustment).where(
+        PendingAdjustment.id == adjustment_id, PendingAdjustment.station_id == actor.station.id))
+    if pending is None:
+        raise NotFound("adjustment_not_found")
+    if pending.requested_by == actor.user.id:
+        raise PermissionDenied("points_second_officer_required")
+    if pending.user_id == actor.user.id:
+        raise PermissionDenied("points_self_adjustment")
+    now = clock.now()
+    status = AdjustmentStatus.APPROVED if approve else AdjustmentStatus.REJECTED
+    decided = cast(sa.CursorResult[Any], session.execute(
+        sa.update(PendingAdjustment)
+        .where(PendingAdjustment.id == pending.id,
+               PendingAdjustment.status == AdjustmentStatus.PENDING)
+        .values(status=status, decided_by=actor.user.id, decided_at=now)
+        .execution_options(synchronize_session=False))).rowcount
+    if decided != 1:
+        raise Conflict("adjustment_already_decided")
+    session.refresh(pending)
+    if approve:
+        entry = _book_adjustment(session, actor, user_id=pending.user_id, amount=pending.amount,
+                                 reason=pending.reason, by=pending.requested_by,
+                                 approved_by=actor.user.id)
+        pending.entry_id = entry.id
+    else:
+        audit.record(session, actor=actor.user, role=actor.role,
+                     action="points.adjustment_rejected", record=pending,
+                     user_id=pending.user_id, amount=pending.amount)
+    session.flush()
+    return pending
 
 
 def rules(session: so.Session, who: Actor) -> list[dict[str, Any]]:

@@ -258,6 +258,11 @@ def _guard_last_admin(session: so.Session, membership: Membership,
                       remaining_roles: list[str]) -> None:
     if "admin" not in membership.roles or "admin" in remaining_roles:
         return
+    # Lock the station row first: two admins demoting each other at once are then counted one
+    # after the other (PostgreSQL), and the second sees the first's change. SQLite writers are
+    # serialised by BEGIN IMMEDIATE already.
+    session.execute(sa.select(Station.id).where(Station.id == membership.station_id)
+                    .with_for_update())
     admins = session.scalars(
         sa.select(Membership.roles).where(Membership.station_id == membership.station_id)
     ).all()

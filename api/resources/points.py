@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import marshmallow as ma
+from flask import jsonify
 
 from api.auth import actor
 from api.fields import Name, TimeRangeArgsSchema
@@ -12,7 +13,7 @@ from api.pagination import QueryPage
 from api.smorest import Blueprint, Schema
 from api.unit_of_work import db
 from core import ledger, point_requests
-from core.models import PointsEntry
+from core.models import PendingAdjustment
 
 blp = Blueprint("points", __name__, url_prefix="/api/v1/stations",
                 description="Points: balances, the ledger, rules and the leaderboard")
@@ -49,6 +50,27 @@ class AdjustmentSchema(Schema):
                                validate=ma.validate.Range(min=-100000, max=100000),
                                metadata={"description": "+ to add, - to take (never below 0)"})
     reason = Name(max_length=500, required=True)
+
+
+class PendingAdjustmentSchema(Schema):
+    id = ma.fields.Integer()
+    user_id = ma.fields.Integer()
+    amount = ma.fields.Integer()
+    reason = ma.fields.String()
+    status = ma.fields.String(metadata={"description": "pending, approved or rejected"})
+    requested_by = ma.fields.Integer()
+    requested_at = ma.fields.AwareDateTime()
+    decided_by = ma.fields.Integer(allow_none=True)
+    decided_at = ma.fields.AwareDateTime(allow_none=True)
+    entry_id = ma.fields.Integer(allow_none=True,
+                                 metadata={"description": "The ledger entry, once approved"})
+
+
+class PointsSettingsSchema(Schema):
+    approval_threshold = ma.fields.Integer(
+        required=True, validate=ma.validate.Range(min=0, max=100000),
+        metadata={"description": "Adjustments of more points than this (+ or -) wait for a "
+                                 f"second officer; default {point_requests.DEFAULT_APPROVAL_THRESHOLD}"})
 
 
 class RuleSchema(Schema):
@@ -112,12 +134,62 @@ def points_entries(args: dict[str, Any], station: str) -> Any:
 @blp.route("/<station>/points/adjustments", methods=["POST"])
 @blp.arguments(AdjustmentSchema)
 @blp.response(201, EntrySchema)
-def points_adjust(body: dict[str, Any], station: str) -> PointsEntry:
+@blp.alt_response(202, schema=PendingAdjustmentSchema,
+                  description="Above the station's approval threshold: waiting for a second "
+                              "officer (POST .../adjustments/{id}/approval)")
+def points_adjust(body: dict[str, Any], station: str) -> Any:
     """Correct someone's points, + or -, with a reason (officers and admins; audited).
 
-    A minus never takes a balance below 0 (409 ``insufficient_points``).
+    Never one's own (403 ``points_self_adjustment``). Above the station's approval threshold
+    (``GET .../points/settings``) it answers 202 with a pending adjustment that a second
+    officer approves. A minus never takes a balance below 0 (409 ``insufficient_points``).
     """
-    return point_requests.adjust(db(), actor(station), **body)
+    done = point_requests.adjust(db(), actor(station), **body)
+    if isinstance(done, PendingAdjustment):
+        # Another shape than the 201's: the response decorator would dump it as an entry.
+        waiting = jsonify(PendingAdjustmentSchema().dump(done))
+        waiting.status_code = 202
+        return waiting
+    return done
+
+
+@blp.route("/<station>/points/adjustments/pending", methods=["GET"])
+@blp.response(200, PendingAdjustmentSchema(many=True))
+@blp.paginate(QueryPage)
+def points_adjustments_pending(station: str) -> Any:
+    """Adjustments waiting for a second officer, oldest first (officers and admins)."""
+    return point_requests.pending_adjustments(actor(station))
+
+
+@blp.route("/<station>/points/adjustments/<int:adjustment_id>/approval", methods=["POST"])
+@blp.response(200, PendingAdjustmentSchema)
+def points_adjustments_approve(station: str, adjustment_id: int) -> PendingAdjustment:
+    """Approve a pending adjustment: the points are booked (another officer than the one who
+    asked, never the person it credits; audited)."""
+    return point_requests.decide_adjustment(db(), actor(station), adjustment_id, approve=True)
+
+
+@blp.route("/<station>/points/adjustments/<int:adjustment_id>/rejection", methods=["POST"])
+@blp.response(200, PendingAdjustmentSchema)
+def points_adjustments_reject(station: str, adjustment_id: int) -> PendingAdjustment:
+    """Reject a pending adjustment: nothing is booked (another officer; audited)."""
+    return point_requests.decide_adjustment(db(), actor(station), adjustment_id, approve=False)
+
+
+@blp.route("/<station>/points/settings", methods=["GET"])
+@blp.response(200, PointsSettingsSchema)
+def points_settings_get(station: str) -> dict[str, Any]:
+    """The station's points settings: the approval threshold (officers and admins)."""
+    return point_requests.points_settings(actor(station))
+
+
+@blp.route("/<station>/points/settings", methods=["PUT"])
+@blp.arguments(PointsSettingsSchema)
+@blp.response(200, PointsSettingsSchema)
+def points_settings_put(body: dict[str, Any], station: str) -> dict[str, Any]:
+    """Change the approval threshold (admins; audited)."""
+    return {"approval_threshold": point_requests.set_approval_threshold(
+        db(), actor(station), body["approval_threshold"])}
 
 
 @blp.route("/<station>/points/rules", methods=["GET"])

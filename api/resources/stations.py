@@ -48,8 +48,10 @@ class StationUpdateSchema(Schema):
     open_join = ma.fields.Boolean()
 
 
-ROLE_LIST = ma.fields.List(ma.fields.String(validate=ma.validate.OneOf(sorted(stations.ROLES))),
-                           validate=ma.validate.Length(min=1, max=6))
+def role_list() -> ma.fields.List:
+    """A member's roles; required, so a body without them is a 422, never a KeyError."""
+    return ma.fields.List(ma.fields.String(validate=ma.validate.OneOf(sorted(stations.ROLES))),
+                          required=True, validate=ma.validate.Length(min=1, max=6))
 
 
 class MemberSchema(Schema):
@@ -89,11 +91,11 @@ def member_row(membership: Any, user: Any) -> SimpleNamespace:
 
 class MemberCreateSchema(Schema):
     phone = ma.fields.String(required=True, validate=ma.validate.Length(max=32))
-    roles = ROLE_LIST
+    roles = role_list()
 
 
 class MemberUpdateSchema(Schema):
-    roles = ROLE_LIST
+    roles = role_list()
 
 
 class MemberQueryArgsSchema(Schema):

@@ -11,11 +11,12 @@ from core.models.accounts import (
 from core.models.audit import AuditEvent
 from core.models.jobs import JobRun, RetentionMark
 from core.models.notifications import Notification
-from core.models.points import PointsBalance, PointsEntry, PointsRule
+from core.models.points import AdjustmentStatus, PendingAdjustment, PointsBalance, PointsEntry, PointsRule
 from core.models.stations import Group, GroupMember, Membership, Role, Station, StationPlugin
 from core.models.tasks import Assignment, AssignmentStatus, Checkin, Task, TaskStatus
 
 __all__ = [
+    "AdjustmentStatus",
     "Assignment",
     "AssignmentStatus",
     "AuditEvent",
@@ -29,6 +30,7 @@ __all__ = [
     "JobRun",
     "Membership",
     "Notification",
+    "PendingAdjustment",
     "PhoneCode",
     "PointsBalance",
     "PointsEntry",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
 
 import sqlalchemy as sa
 from sqlalchemy import orm as so
@@ -55,3 +56,29 @@ class PointsRule(Base):
     event_code: so.Mapped[str] = so.mapped_column(sa.String(64))
     amount: so.Mapped[int]
     updated_at: so.Mapped[dt.datetime] = so.mapped_column(default=clock.now)
+
+
+class AdjustmentStatus(enum.StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class PendingAdjustment(Base):
+    """An officer's adjustment above the station's threshold, waiting for a second officer."""
+
+    __tablename__ = "points_pending_adjustment"
+    __table_args__ = (sa.Index("ix_points_pending_adjustment_station_status", "station_id",
+                               "status"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    station_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("station.id"))
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user_account.id"))
+    amount: so.Mapped[int]
+    reason: so.Mapped[str] = so.mapped_column(sa.String(500))
+    status: so.Mapped[AdjustmentStatus] = so.mapped_column(default=AdjustmentStatus.PENDING)
+    requested_by: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user_account.id"))
+    requested_at: so.Mapped[dt.datetime] = so.mapped_column(default=clock.now)
+    decided_by: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user_account.id"))
+    decided_at: so.Mapped[dt.datetime | None]
+    entry_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("points_entry.id"))

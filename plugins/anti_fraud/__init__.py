@@ -7,11 +7,10 @@ from collections.abc import Callable
 from typing import Any
 
 import click
-import sqlalchemy as sa
 from sqlalchemy import orm as so
 
 from core.hookspecs import PluginInfo
-from core.models import PointsEntry, Station, User
+from core.models import Station, User
 from core.plugins import hookimpl
 
 NAME = "anti_fraud"
@@ -23,7 +22,7 @@ def wardens_describe_plugin() -> PluginInfo:
     from plugins.anti_fraud.settings import AntiFraudSettingsSchema
 
     return PluginInfo(
-        name=NAME, version="1.0", package=__name__,
+        name=NAME, version="1.0.0", package=__name__,
         description="Anti-fraud quizzes, alliance shops and coupons",
         settings_schema=AntiFraudSettingsSchema,
         points_rules={"anti_fraud.quiz_passed": 20},
@@ -83,26 +82,6 @@ def wardens_seed_demo(session: so.Session, station: Station, people: dict[str, U
 @hookimpl
 def wardens_dashboard_metrics(session: so.Session, station: Station,
                               since: dt.datetime) -> dict[str, Any]:
-    from plugins.anti_fraud.models import Attempt, Coupon, Quiz, Redemption
+    from plugins.anti_fraud import metrics
 
-    def count(model: Any, *where: Any) -> int:
-        return session.scalar(sa.select(sa.func.count()).select_from(model).where(
-            model.station_id == station.id, *where)) or 0
-
-    submitted = count(Attempt, Attempt.submitted_at >= since)
-    passed = count(Attempt, Attempt.submitted_at >= since, Attempt.passed.is_(True))
-    return {
-        "quizzes_active": count(Quiz, Quiz.active.is_(True)),
-        "attempts_submitted": submitted,
-        "attempts_passed": passed,
-        "pass_rate": round(passed / submitted, 4) if submitted else 0,
-        "coupons_issued": count(Coupon, Coupon.issued_at >= since),
-        "coupons_redeemed": count(Redemption, Redemption.redeemed_at >= since),
-        "discount_cents": session.scalar(sa.select(
-            sa.func.coalesce(sa.func.sum(Redemption.discount_cents), 0)).where(
-            Redemption.station_id == station.id, Redemption.redeemed_at >= since)) or 0,
-        "points_spent": -(session.scalar(sa.select(
-            sa.func.coalesce(sa.func.sum(PointsEntry.amount), 0)).where(
-            PointsEntry.station_id == station.id, PointsEntry.event_code == "anti_fraud.coupon_claimed",
-            PointsEntry.created_at >= since)) or 0),
-    }
+    return metrics.dashboard(session, station, since)

@@ -10,7 +10,7 @@ from api.auth import actor
 from api.errors import request_locale
 from api.pagination import QueryPage
 from api.smorest import Blueprint
-from api.unit_of_work import db, upload_limit
+from api.unit_of_work import db, refuse_bad_text, upload_limit
 from core.access import Actor
 from core.errors import Invalid, PermissionDenied
 from plugins.anti_fraud import bank, coupons, questions, quizzes, reports, settings, shops
@@ -117,8 +117,7 @@ def _uploaded_file(fmt: str | None) -> tuple[bytes, str]:
     upload = request.files.get("file")
     if upload is not None:
         data, name, mimetype = upload.read(), upload.filename or "", upload.mimetype or ""
-        if b"\x00" in data:
-            raise Invalid("nul_character")
+        refuse_bad_text(data)  # parsed as CSV or JSON whatever its name says
     else:
         data, name, mimetype = request.get_data(), "", request.mimetype or ""
     if fmt is None:

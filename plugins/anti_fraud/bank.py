@@ -13,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
-from core import audit, clock, messages
+from core import audit, clock, csv_export, messages
 from core.errors import Invalid
 from core.models import User
 from plugins.anti_fraud import questions
@@ -114,7 +114,8 @@ def parse_csv(text: str, errors: _Errors, default_locale: str = "zh-CN") -> list
             if len(values) > len(columns):
                 errors.add(start, None, "import_too_many_values", expected=len(columns))
                 continue
-            cells = dict(zip(columns, (v.strip() for v in values), strict=False))
+            cells = dict(zip(columns, (csv_export.read_cell(v.strip()) for v in values),
+                             strict=False))
             rows.append(Row(start, _csv_question(cells, start, errors, default_locale)))
             if len(rows) > MAX_QUESTIONS:
                 raise Invalid("import_too_many", max=MAX_QUESTIONS)
@@ -139,7 +140,7 @@ def _csv_question(cells: dict[str, str], line: int, errors: _Errors,
     difficulty = cells.get("difficulty", "").lower()
     if not difficulty:
         data["difficulty"] = 1
-    elif difficulty.isdigit():
+    elif difficulty.isdecimal():
         data["difficulty"] = int(difficulty)
     else:
         data["difficulty"] = DIFFICULTY_WORDS.get(difficulty, difficulty)
@@ -159,7 +160,7 @@ def parse_answer(text: str) -> list[Any]:
     for part in parts:
         if part in LETTERS:
             answer.append(LETTERS.index(part))
-        elif part.isdigit() and 1 <= int(part) <= len(LETTERS):
+        elif part.isdecimal() and 1 <= int(part) <= len(LETTERS):
             answer.append(int(part) - 1)
         else:
             answer.append(part)  # check() names it invalid
@@ -167,14 +168,12 @@ def parse_answer(text: str) -> list[Any]:
 
 
 def to_csv(rows: list[Question]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
+    lines = []
     for q in rows:
         choices = q.choices + [""] * (len(LETTERS) - len(q.choices))
-        writer.writerow([q.key or "", q.category, q.locale, q.difficulty, q.text, *choices,
-                         ";".join(LETTERS[i] for i in q.correct), q.explanation])
-    return out.getvalue()
+        lines.append([q.key or "", q.category, q.locale, q.difficulty, q.text, *choices,
+                      ";".join(LETTERS[i] for i in q.correct), q.explanation])
+    return csv_export.to_csv(CSV_COLUMNS, lines)
 
 
 # JSON -----------------------------------------------------------------------------------------

@@ -207,7 +207,7 @@ def _require_usable(coupon: Coupon, now: dt.datetime) -> None:
 def read_qr(payload: str, station_id: int, *, secret: str) -> int:
     """The coupon id a QR payload names; 422 ``coupon_qr_invalid``, 409 ``coupon_qr_expired``."""
     parts = payload.strip().split(".")
-    if len(parts) != 5 or parts[0] != QR_PREFIX or not all(p.isdigit() for p in parts[1:4]):
+    if len(parts) != 5 or parts[0] != QR_PREFIX or not all(p.isdecimal() for p in parts[1:4]):
         raise Invalid("coupon_qr_invalid", field="payload")
     message = ".".join(parts[:4])
     if not hmac.compare_digest(parts[4], _signature(secret, message)):
@@ -233,8 +233,10 @@ def redeem(session: so.Session, who: Actor, payload: str, bill_cents: int, *,
            secret: str) -> tuple[Redemption, Coupon, Offer, Shop]:
     """Redeem a scanned coupon at its shop's till, once.
 
-    403 ``not_shop_staff`` for anyone but the merchant staff of the coupon's shop; 409
-    ``coupon_already_redeemed`` / ``coupon_expired``; 422 ``minimum_spend_not_met``.
+    403 ``not_shop_staff`` for anyone but the merchant staff of the coupon's shop, and
+    ``coupon_self_redemption`` for staff scanning their own coupon (the shop would pay a
+    discount its own staff gave themselves); 409 ``coupon_already_redeemed`` /
+    ``coupon_expired``; 422 ``minimum_spend_not_met``.
     """
     who.require_member()
     coupon_id = read_qr(payload, who.station.id, secret=secret)
@@ -247,6 +249,8 @@ def redeem(session: so.Session, who: Actor, payload: str, bill_cents: int, *,
     assert shop is not None
     if not shops.is_staff(session, who, shop):
         raise PermissionDenied("not_shop_staff")
+    if coupon.user_id == who.user.id:
+        raise PermissionDenied("coupon_self_redemption")
     offer = session.get(Offer, coupon.offer_id)
     assert offer is not None
     _require_usable(coupon, now)

@@ -184,6 +184,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Only the staff of the coupon's shop can redeem it.",
         "zh-CN": "只有该优惠券所属商户的员工才能核销。",
     },
+    "coupon_self_redemption": {
+        "en": "You cannot redeem your own coupon; another member of the shop's staff must.",
+        "zh-CN": "不能核销自己的优惠券，请由商户的其他员工核销。",
+    },
     "minimum_spend_not_met": {
         "en": "This coupon needs a bill of at least {min_spend_cents} cents.",
         "zh-CN": "该优惠券需消费满 {min_spend_cents} 分才能使用。",

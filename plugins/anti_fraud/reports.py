@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
+from core import csv_export
 from plugins.anti_fraud.models import (
     Attempt,
     AttemptQuestion,
@@ -75,15 +74,11 @@ def _redemption_item(row: Any) -> dict[str, Any]:
 
 
 def settlement_csv(report: dict[str, Any]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(REDEMPTION_COLUMNS)
-    for item in report["redemptions"]:
-        writer.writerow([item[c].isoformat() if isinstance(item[c], dt.datetime) else item[c]
-                         for c in REDEMPTION_COLUMNS])
-    writer.writerow(["total", "", "", "", "", "", "", report["bill_cents"],
-                     report["discount_cents"]])
-    return out.getvalue()
+    rows: list[list[Any]] = [
+        [item[c].isoformat() if isinstance(item[c], dt.datetime) else item[c]
+         for c in REDEMPTION_COLUMNS] for item in report["redemptions"]]
+    rows.append(["total", "", "", "", "", "", "", report["bill_cents"], report["discount_cents"]])
+    return csv_export.to_csv(REDEMPTION_COLUMNS, rows)
 
 
 def redemptions_by_shop(session: so.Session, station_id: int, since: dt.datetime | None,

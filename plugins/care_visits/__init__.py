@@ -11,19 +11,15 @@ from core.hookspecs import PluginInfo, RetainedPositions, TaskKind
 from core.jobs import Job
 from core.models import Assignment, Station, Task, User
 from core.plugins import hookimpl
-from plugins.care_visits import demo, reports, rights, visits
 from plugins.care_visits.access import CARE_TEAM, TASK_KIND
-from plugins.care_visits.alerts import alert_station
-from plugins.care_visits.api import blp
-from plugins.care_visits.messages import MESSAGES
-from plugins.care_visits.planning import plan_station
-from plugins.care_visits.policy import NAME, SettingsSchema
-
-DAILY = dt.timedelta(days=1)
+from plugins.care_visits.settings import NAME
 
 
 @hookimpl
 def wardens_describe_plugin() -> PluginInfo:
+    from plugins.care_visits.messages import MESSAGES
+    from plugins.care_visits.settings import SettingsSchema
+
     return PluginInfo(
         name=NAME, version="1.0.0",
         description="Planned home visits to disabled, elderly and hardship residents.",
@@ -46,18 +42,24 @@ def wardens_describe_plugin() -> PluginInfo:
 
 @hookimpl
 def wardens_register_blueprints() -> list[Any]:
+    from plugins.care_visits.api import blp
+
     return [blp]
 
 
 @hookimpl
 def wardens_scheduled_jobs() -> list[Job]:
-    return [Job("plan_visits", DAILY, plan_station), Job("alerts", DAILY, alert_station)]
+    from plugins.care_visits.jobs import JOBS
+
+    return JOBS
 
 
 @hookimpl
 def wardens_assignment_changed(session: so.Session, station: Station, task: Task,
                                assignment: Assignment, previous: str | None) -> None:
     if task.kind == TASK_KIND:
+        from plugins.care_visits import visits
+
         visits.on_assignment_changed(session, task, assignment, previous)
 
 
@@ -65,22 +67,30 @@ def wardens_assignment_changed(session: so.Session, station: Station, task: Task
 def wardens_task_completed(session: so.Session, station: Station, task: Task,
                            assignment: Assignment) -> None:
     if task.kind == TASK_KIND:
+        from plugins.care_visits import visits
+
         visits.on_task_completed(session, task, assignment)
 
 
 @hookimpl
 def wardens_membership_removed(session: so.Session, station: Station, user: User) -> None:
-    rights.on_membership_removed(session, station, user)
+    from plugins.care_visits import privacy
+
+    privacy.on_membership_removed(session, station, user)
 
 
 @hookimpl
 def wardens_export_user(session: so.Session, user: User) -> dict[str, Any]:
-    return rights.export_person(session, user)
+    from plugins.care_visits import privacy
+
+    return privacy.export_person(session, user)
 
 
 @hookimpl
 def wardens_user_erased(session: so.Session, user: User) -> None:
-    rights.on_user_erased(session, user)
+    from plugins.care_visits import privacy
+
+    privacy.on_user_erased(session, user)
 
 
 @hookimpl
@@ -92,10 +102,14 @@ def wardens_station_sections() -> list[Any]:
 
 @hookimpl
 def wardens_seed_demo(session: so.Session, station: Station, people: dict[str, User]) -> None:
+    from plugins.care_visits import demo
+
     demo.seed(session, station, people)
 
 
 @hookimpl
 def wardens_dashboard_metrics(session: so.Session, station: Station,
                               since: dt.datetime) -> dict[str, Any]:
-    return reports.dashboard_metrics(session, station, since)
+    from plugins.care_visits import metrics
+
+    return metrics.dashboard(session, station, since)

@@ -15,8 +15,8 @@ from core import audit, clock, notifications
 from core.access import Actor
 from core.db import dialect_insert
 from core.errors import Conflict, Invalid, TooManyRequests
-from plugins.care_visits import policy
 from plugins.care_visits.models import AckTextBudget, Signature, Visit
+from plugins.care_visits.settings import for_station
 from plugins.care_visits.visits import recording_visit
 
 # Tries at the code per visit, across every code sent for it.
@@ -45,7 +45,7 @@ def send_code(session: so.Session, who: Actor, visit_id: int, to: str) -> Visit:
     phone = recipient.phone if to == "recipient" else recipient.emergency_phone
     if not phone:
         raise Invalid("ack_phone_missing", field="to", to=to)
-    rules = policy.settings(session, visit.station_id)
+    rules = for_station(session, visit.station_id)
     _take_visit_send(session, visit, rules.ack_code_sends_per_visit)
     _take_phone_text(session, who, phone, rules.ack_code_texts_per_phone_per_day)
     code = f"{secrets.randbelow(10**6):06d}"
@@ -104,7 +104,7 @@ def confirm_code(session: so.Session, who: Actor, visit_id: int, code: str) -> V
         raise Conflict("visit_acknowledged")
     if visit.ack_code_hash is None or visit.ack_sent_at is None:
         raise Conflict("ack_code_not_sent")
-    minutes = policy.settings(session, visit.station_id).ack_code_minutes
+    minutes = for_station(session, visit.station_id).ack_code_minutes
     if clock.now() > visit.ack_sent_at + dt.timedelta(minutes=minutes):
         raise Invalid("ack_code_expired")
     tries = session.execute(

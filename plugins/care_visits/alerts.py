@@ -22,6 +22,7 @@ from plugins.care_visits.models import (
     VisitStatus,
 )
 from plugins.care_visits.planning import plannable
+from plugins.care_visits.settings import CareSettings, for_station
 from plugins.care_visits.visits import close_stale, mark_missed, officers_for
 
 
@@ -60,7 +61,7 @@ def alert_station(session: so.Session, station: Station | None, now: dt.datetime
         return {}
     mark_missed(session, station, now)
     close_stale(session, station, now)
-    settings = policy.settings(session, station.id)
+    settings = for_station(session, station.id)
     sent = {"visit_missed": 0, "visit_late": 0, "behind_plan": 0, "follow_up_overdue": 0}
     missed = _unsent(sa.select(Visit).where(Visit.station_id == station.id,
                                             Visit.status == VisitStatus.MISSED),
@@ -92,7 +93,7 @@ def alert_station(session: so.Session, station: Station | None, now: dt.datetime
 
 
 def behind_plan(session: so.Session, station: Station, now: dt.datetime,
-                settings: policy.CareSettings) -> dict[int, tuple[int, int]]:
+                settings: CareSettings) -> dict[int, tuple[int, int]]:
     """Recipients whose visits made so far this year trail the policy pro rata.
 
     :return: recipient id -> (made, expected by now).
@@ -116,7 +117,7 @@ def behind_plan(session: so.Session, station: Station, now: dt.datetime,
 
 
 def _behind_plan(session: so.Session, station: Station, now: dt.datetime,
-                 settings: policy.CareSettings) -> int:
+                 settings: CareSettings) -> int:
     period = now.astimezone(zoneinfo.ZoneInfo(station.timezone)).strftime("%Y-%m")
     sent = 0
     behind = behind_plan(session, station, now, settings)

@@ -19,8 +19,8 @@ from plugins.care_visits import (
     access,
     acknowledgement,
     planning,
+    privacy,
     reports,
-    rights,
     schemas,
     service,
     visits,
@@ -120,14 +120,14 @@ def care_consents_withdraw(body: dict[str, Any], station: str, recipient_id: int
 @writes
 def care_recipients_export(station: str, recipient_id: int) -> dict[str, Any]:
     """Everything held on the recipient, as JSON (care officers); audited."""
-    return rights.export_recipient(db(), actor(station), recipient_id)
+    return privacy.export_recipient(db(), actor(station), recipient_id)
 
 
 @blp.route("/recipients/<int:recipient_id>/erase", methods=["POST"])
 @blp.response(200, schemas.RecipientSchema)
 def care_recipients_erase(station: str, recipient_id: int) -> dict[str, Any]:
     """Anonymise the recipient: name, phones, address, ID and notes go; counts stay."""
-    recipient = rights.erase(db(), actor(station), recipient_id)
+    recipient = privacy.erase(db(), actor(station), recipient_id)
     return service.present(db(), [recipient], access.View.OFFICER)[0]
 
 

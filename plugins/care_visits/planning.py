@@ -27,6 +27,7 @@ from plugins.care_visits.models import (
     VisitSource,
     VisitStatus,
 )
+from plugins.care_visits.settings import for_station
 from plugins.care_visits.visits import create_visit, mark_missed
 
 # Visits that count towards a year's plan: still to come, under way, or made and not rejected.
@@ -88,7 +89,7 @@ def plan_station(session: so.Session, station: Station | None, now: dt.datetime)
     recipients = plannable(session, station.id, lock=True)
     # Counted after taking the locks: a planner that waited sees what the other one made.
     mark_missed(session, station, now)
-    settings = policy.settings(session, station.id)
+    settings = for_station(session, station.id)
     tz = zoneinfo.ZoneInfo(station.timezone)
     today = now.astimezone(tz).date()
     year_end = dt.date(today.year + 1, 1, 1)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import zoneinfo
 from typing import Any
 
@@ -11,21 +10,19 @@ from sqlalchemy import orm as so
 
 from core import audit, clock
 from core.access import Actor
-from core.models import Station
 from plugins.care_visits import policy
 from plugins.care_visits.access import require_care_officer
 from plugins.care_visits.alerts import behind_plan
 from plugins.care_visits.models import (
     Campaign,
     ConsentState,
-    FollowUp,
-    FollowUpStatus,
     Recipient,
     Review,
     SupplyDelivery,
     Visit,
     VisitStatus,
 )
+from plugins.care_visits.settings import for_station
 
 
 def coverage(session: so.Session, who: Actor, year: int | None = None) -> dict[str, Any]:
@@ -39,7 +36,7 @@ def coverage(session: so.Session, who: Actor, year: int | None = None) -> dict[s
     now = clock.now()
     this_year = now.astimezone(zoneinfo.ZoneInfo(station.timezone)).year
     year = year or this_year
-    settings = policy.settings(session, station.id)
+    settings = for_station(session, station.id)
     counts: dict[int, dict[str, int]] = {}
     rows = session.execute(
         sa.select(Visit.recipient_id, Visit.status, Visit.review, sa.func.count())
@@ -132,31 +129,3 @@ def supplies(session: so.Session, who: Actor, campaign_id: int | None = None) ->
     ordered = sorted(campaigns.values(), key=lambda c: (c["campaign_id"] is None,
                                                          c["campaign_id"] or 0))
     return {"campaigns": ordered}
-
-
-def dashboard_metrics(session: so.Session, station: Station, since: dt.datetime) -> dict[str, Any]:
-    """Counts for the station dashboard: no names, no positions."""
-    sid = station.id
-    year = clock.now().astimezone(zoneinfo.ZoneInfo(station.timezone)).year
-
-    def count(model: Any, *where: Any) -> int:
-        return int(session.scalar(sa.select(sa.func.count()).select_from(model).where(
-            model.station_id == sid, *where)) or 0)
-
-    return {
-        "recipients": count(Recipient, Recipient.erased_at.is_(None)),
-        "recipients_without_consent": count(Recipient, Recipient.erased_at.is_(None),
-                                            Recipient.consent_state != ConsentState.GIVEN),
-        "visits_done": count(Visit, Visit.status == VisitStatus.DONE, Visit.ended_at >= since),
-        "visits_planned": count(Visit, Visit.status.in_((VisitStatus.PLANNED,
-                                                          VisitStatus.IN_PROGRESS))),
-        "visits_missed": count(Visit, Visit.status == VisitStatus.MISSED,
-                               Visit.ends_at >= since),
-        "visits_under_review": count(Visit, Visit.review == Review.PENDING),
-        "visits_done_this_year": count(Visit, Visit.year == year,
-                                       Visit.status == VisitStatus.DONE),
-        "follow_ups_open": count(FollowUp, FollowUp.status == FollowUpStatus.OPEN),
-        "supplies_delivered": int(session.scalar(sa.select(
-            sa.func.coalesce(sa.func.sum(SupplyDelivery.quantity), 0)).where(
-            SupplyDelivery.station_id == sid, SupplyDelivery.recorded_at >= since)) or 0),
-    }

@@ -35,6 +35,7 @@ from plugins.care_visits.models import (
     Visit,
     VisitStatus,
 )
+from plugins.care_visits.settings import for_station
 
 CATEGORIES = {c.value for c in Category}
 
@@ -309,7 +310,7 @@ def present(session: so.Session, recipients: Sequence[Recipient], view: View, *,
     if view == View.OFFICER:
         extras["named"] = named_visitors(session, station_id, ids)
         extras["consents"] = current_consents(session, station_id, ids)
-        extras["settings"] = policy.settings(session, station_id)
+        extras["settings"] = for_station(session, station_id)
         if sensitive:
             extras["sensitive"] = {s.recipient_id: s for s in session.scalars(
                 sa.select(SensitiveDetails).where(SensitiveDetails.station_id == station_id,

@@ -33,7 +33,6 @@ from core.tasks import (
     update_task,
     withdraw,
 )
-from plugins.care_visits import policy
 from plugins.care_visits.access import (
     ACTIVE_ASSIGNMENT,
     CARE_TEAM,
@@ -58,6 +57,7 @@ from plugins.care_visits.models import (
     VisitStatus,
 )
 from plugins.care_visits.service import check_members, require_consent
+from plugins.care_visits.settings import for_station
 
 POINTS_EVENT = "care_visits.visit_completed"
 POINTS_SOURCE = "care_visits.visit"
@@ -101,7 +101,7 @@ def create_visit(session: so.Session, station: Station, recipient: Recipient, *,
     require_consent(recipient, Scope.VISITS)
     if recipient.lat is None or recipient.lon is None:
         raise Invalid("recipient_position_missing", recipient_id=recipient.id)
-    settings = policy.settings(session, station.id)
+    settings = for_station(session, station.id)
     capacity = max(settings.visitors_per_visit, len(visitor_ids or ()))
     task = create_task(
         session, station.id, kind=TASK_KIND, title=task_title(campaign), starts_at=starts_at,
@@ -302,7 +302,7 @@ def on_task_completed(session: so.Session, task: Task, assignment: Assignment) -
 
 def close_visit(session: so.Session, visit: Visit, task: Task) -> None:
     """The visit is done: flags decide whether it needs review before it counts and pays."""
-    settings = policy.settings(session, visit.station_id)
+    settings = for_station(session, visit.station_id)
     flags = set(visit.flags)
     minimum = dt.timedelta(minutes=settings.min_visit_minutes)
     if visit.began_at and visit.ended_at and visit.ended_at - visit.began_at < minimum:

@@ -22,7 +22,7 @@ def wardens_describe_plugin() -> PluginInfo:
     from plugins.crossing_guard.settings import SettingsSchema
 
     return PluginInfo(
-        name=NAME, version="1", package=__name__,
+        name=NAME, version="1.0.0", package=__name__,
         description="School-crossing posts: shifts at school gates, filled, checked and covered",
         settings_schema=SettingsSchema, task_kinds=(TaskKind(
             # Sign-ups check the team, withdrawals the cutoff: only the plugin changes shifts.
@@ -88,6 +88,6 @@ def wardens_seed_demo(session: so.Session, station: Any, people: dict[str, Any])
 @hookimpl
 def wardens_dashboard_metrics(session: so.Session, station: Any,
                               since: dt.datetime) -> dict[str, Any]:
-    from plugins.crossing_guard.records import dashboard
+    from plugins.crossing_guard import metrics
 
-    return dashboard(session, station, since)
+    return metrics.dashboard(session, station, since)

@@ -10,7 +10,7 @@ from flask import Response, request
 from api.auth import actor, public_view
 from api.pagination import QueryPage
 from api.smorest import Blueprint
-from api.unit_of_work import db
+from api.unit_of_work import db, secret_answer
 from core import tasks
 from core.errors import NotFound
 from core.models import AssignmentStatus, Station
@@ -405,6 +405,7 @@ def crossing_feed_get(station: str) -> Any:
 
 @blp.route("/feed", methods=["POST"])
 @blp.response(201, s.CrossingFeedSchema)
+@secret_answer
 def crossing_feed_reset(station: str) -> Any:
     """Make (or reset) my secret calendar address; an older one stops working."""
     who = actor(station)

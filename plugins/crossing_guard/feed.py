@@ -1,4 +1,5 @@
-"""A guard's shifts as an iCalendar feed (RFC 5545, UTC times) at a secret, resettable address."""
+"""A guard's shifts as an iCalendar feed (RFC 5545, UTC times, by icalendar) at a secret,
+resettable address."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import datetime as dt
 import hashlib
 import secrets
 
+import icalendar
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
@@ -20,6 +22,11 @@ S = AssignmentStatus
 THEIRS = (S.SIGNED_UP, S.CHECKED_IN, S.COMPLETED, S.NO_SHOW)
 HISTORY = dt.timedelta(days=60)
 PRODID = "-//Wardens//Crossing guard//EN"
+# How often calendar apps fetch the feed again. Measured (a loaded 2-core machine): icalendar
+# writes 200 shifts in ~390 ms, joining strings by hand took ~14 ms; a guard's feed holds tens
+# of shifts and is fetched about hourly, not worth an RFC 5545 writer (escaping, folding) of
+# our own.
+REFRESH = dt.timedelta(hours=1)
 
 
 def _hash(token: str) -> str:
@@ -84,53 +91,26 @@ def render(session: so.Session, station: Station, user_id: int) -> str:
                Assignment.user_id == user_id, Assignment.status.in_(THEIRS),
                Task.ends_at > since)
         .order_by(Task.starts_at, Shift.id)).all()
-    stamp = _utc(clock.now())
-    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:{PRODID}", "CALSCALE:GREGORIAN",
-             "METHOD:PUBLISH", f"X-WR-CALNAME:{_text(station.name)}",
-             f"X-WR-TIMEZONE:{station.timezone}", "REFRESH-INTERVAL;VALUE=DURATION:PT1H"]
+    calendar = icalendar.Calendar()
+    calendar.add("version", "2.0")
+    calendar.add("prodid", PRODID)
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", "PUBLISH")
+    calendar.add("x-wr-calname", icalendar.vText(station.name))  # escaped as TEXT
+    calendar.add("x-wr-timezone", station.timezone)
+    calendar.add("refresh-interval", REFRESH, parameters={"VALUE": "DURATION"})
+    stamp = clock.now().astimezone(dt.UTC)
     for shift, task, post, school in rows:
-        lines += [
-            "BEGIN:VEVENT",
-            f"UID:crossing-shift-{shift.id}@{station.code}.wardens",
-            f"DTSTAMP:{stamp}",
-            f"DTSTART:{_utc(task.starts_at)}",
-            f"DTEND:{_utc(task.ends_at)}",
-            f"SEQUENCE:{shift.sequence}",
-            f"SUMMARY:{_text(task.title)}",
-            f"LOCATION:{_text(', '.join(p for p in (school.name, post.name, school.address) if p))}",
-            f"GEO:{post.lat:.6f};{post.lon:.6f}",
-            "STATUS:CONFIRMED",
-            "TRANSP:OPAQUE",
-            "END:VEVENT",
-        ]
-    lines.append("END:VCALENDAR")
-    return "".join(_fold(line) + "\r\n" for line in lines)
-
-
-def _utc(value: dt.datetime) -> str:
-    return value.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-
-
-def _text(value: str) -> str:
-    """RFC 5545 TEXT escaping."""
-    return (value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
-            .replace("\r\n", "\\n").replace("\n", "\\n").replace("\r", "\\n"))
-
-
-def _fold(line: str, limit: int = 75) -> str:
-    """Fold a content line at 75 octets without splitting a UTF-8 character."""
-    encoded = line.encode()
-    if len(encoded) <= limit:
-        return line
-    parts: list[str] = []
-    current = b""
-    room = limit
-    for char in line:
-        piece = char.encode()
-        if len(current) + len(piece) > room:
-            parts.append(current.decode())
-            current = b""
-            room = limit - 1  # continuation lines start with a space
-        current += piece
-    parts.append(current.decode())
-    return "\r\n ".join(parts)
+        event = icalendar.Event()
+        event.add("uid", f"crossing-shift-{shift.id}@{station.code}.wardens")
+        event.add("dtstamp", stamp)
+        event.add("dtstart", task.starts_at.astimezone(dt.UTC))
+        event.add("dtend", task.ends_at.astimezone(dt.UTC))
+        event.add("sequence", shift.sequence)
+        event.add("summary", task.title)
+        event.add("location", ", ".join(p for p in (school.name, post.name, school.address) if p))
+        event.add("geo", (round(post.lat, 6), round(post.lon, 6)))
+        event.add("status", "CONFIRMED")
+        event.add("transp", "OPAQUE")
+        calendar.add_component(event)
+    return calendar.to_ical().decode()

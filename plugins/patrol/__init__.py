@@ -13,7 +13,7 @@ from core.models import Station, User
 from core.plugins import hookimpl
 from plugins.patrol import models  # noqa: F401  (tables known before the prefix check)
 
-VERSION = "1.0"
+VERSION = "1.0.0"
 
 
 @hookimpl
@@ -48,15 +48,9 @@ def wardens_register_blueprints() -> list[Any]:
 
 @hookimpl
 def wardens_scheduled_jobs() -> list[Job]:
-    from plugins.patrol import coverage, service
+    from plugins.patrol.jobs import JOBS
 
-    def close_stale(session: so.Session, station: Station | None, now: dt.datetime) -> int:
-        return service.finish_stale(session, station.id, now) if station else 0
-
-    return [
-        Job("coverage_gaps", dt.timedelta(minutes=10), coverage.alert_gaps),
-        Job("close_stale_patrols", dt.timedelta(hours=1), close_stale),
-    ]
+    return JOBS
 
 
 @hookimpl

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import zoneinfo
 from typing import Any
 
@@ -15,11 +13,11 @@ from api.auth import actor
 from api.errors import request_locale
 from api.pagination import QueryPage
 from api.smorest import Blueprint
-from api.unit_of_work import db, upload_limit
-from core import clock, messages
+from api.unit_of_work import db, secret_answer, upload_limit
+from core import clock, csv_export, messages
 from core.models import User
 from core.storage import default_storage
-from plugins.patrol import checkpoints, coverage, incidents, roster, service
+from plugins.patrol import checkpoints, coverage, incidents, patrols, roster, scans
 from plugins.patrol import schemas as s
 from plugins.patrol.models import Checkpoint, Route
 from plugins.patrol.settings import for_station
@@ -108,6 +106,7 @@ def patrol_checkpoints_provisioning(station: str, checkpoint_id: int) -> dict[st
 
 @blp.route("/checkpoints/<int:checkpoint_id>/rotate-secret", methods=["POST"])
 @blp.response(200, s.ProvisioningSchema)
+@secret_answer
 def patrol_checkpoints_rotate(station: str, checkpoint_id: int) -> dict[str, Any]:
     """Replace a checkpoint's secret and static code now; re-provision its tag (officers)."""
     return checkpoints.rotate_secret(db(), actor(station), checkpoint_id)
@@ -126,12 +125,9 @@ def patrol_code_sheet(station: str, route_id: int) -> list[dict[str, Any]]:
 def patrol_code_sheet_csv(station: str, route_id: int) -> Response:
     """The same sheet as CSV, for a spreadsheet or a label printer (officers, audited)."""
     rows = checkpoints.code_sheet(db(), actor(station), route_id)
-    out = io.StringIO()
     columns = ["route", "sequence", "checkpoint_id", "name", "grid", "lat", "lon", "static_code"]
-    writer = csv.DictWriter(out, fieldnames=columns)
-    writer.writeheader()
-    writer.writerows(rows)
-    response = Response("\ufeff" + out.getvalue(), mimetype="text/csv")  # BOM: Excel reads UTF-8
+    text = csv_export.to_csv(columns, ([row[c] for c in columns] for row in rows))
+    response = Response("\ufeff" + text, mimetype="text/csv")  # BOM: Excel reads UTF-8
     response.headers["Content-Disposition"] = f'attachment; filename="route-{route_id}-codes.csv"'
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -159,7 +155,7 @@ def patrol_task_unlink(station: str, route_id: int, task_id: int) -> None:
 def patrols_start(body: dict[str, Any], station: str) -> Any:
     """Start a patrol, ad hoc on a route or for a scheduled patrol task; a re-sent client_id
     returns the first one (200)."""
-    patrol, created = service.start_patrol(db(), actor(station), **body)
+    patrol, created = patrols.start_patrol(db(), actor(station), **body)
     return patrol if created else (patrol, 200)
 
 
@@ -169,14 +165,14 @@ def patrols_start(body: dict[str, Any], station: str) -> Any:
 @blp.paginate(QueryPage)
 def patrols_list(args: dict[str, Any], station: str) -> Any:
     """Patrols, newest first: officers see everyone's, others their own."""
-    return service.patrols_query(actor(station), **args)
+    return patrols.patrols_query(actor(station), **args)
 
 
 @blp.route("/patrols/<int:patrol_id>", methods=["GET"])
 @blp.response(200, s.PatrolSchema)
 def patrols_get(station: str, patrol_id: int) -> Any:
     """A patrol, with its summary once finished."""
-    return service.get_patrol(db(), actor(station), patrol_id)
+    return patrols.get_patrol(db(), actor(station), patrol_id)
 
 
 @blp.route("/patrols/<int:patrol_id>/finish", methods=["POST"])
@@ -184,18 +180,18 @@ def patrols_get(station: str, patrol_id: int) -> Any:
 @blp.response(200, s.PatrolSchema)
 def patrols_finish(body: dict[str, Any], station: str, patrol_id: int) -> Any:
     """Finish: the summary (ok / flagged / missed, distance, duration) and points, once."""
-    return service.finish_patrol(db(), actor(station), patrol_id, **body)
+    return patrols.finish_patrol(db(), actor(station), patrol_id, **body)
 
 
 @blp.route("/patrols/<int:patrol_id>/unlock", methods=["POST"])
 @blp.response(200, s.PatrolSchema)
 def patrols_unlock(station: str, patrol_id: int) -> Any:
     """Let a patrol locked by wrong codes scan again (officers, audited)."""
-    return service.unlock_patrol(db(), actor(station), patrol_id)
+    return patrols.unlock_patrol(db(), actor(station), patrol_id)
 
 
-def _scan_input(body: dict[str, Any]) -> service.ScanInput:
-    return service.ScanInput(**body)
+def _scan_input(body: dict[str, Any]) -> scans.ScanInput:
+    return scans.ScanInput(**body)
 
 
 @blp.route("/patrols/<int:patrol_id>/scans", methods=["POST"])
@@ -204,7 +200,7 @@ def _scan_input(body: dict[str, Any]) -> service.ScanInput:
 def patrol_scans_create(body: dict[str, Any], station: str, patrol_id: int) -> Any:
     """Scan a checkpoint: 201 ok or flagged (with reasons); 422 with a code when refused;
     a re-sent client_id answers 200 with the first scan."""
-    outcome = service.scan(db(), actor(station), patrol_id, _scan_input(body))
+    outcome = scans.scan(db(), actor(station), patrol_id, _scan_input(body))
     return outcome.scan if outcome.result == "created" else (outcome.scan, 200)
 
 
@@ -213,7 +209,7 @@ def patrol_scans_create(body: dict[str, Any], station: str, patrol_id: int) -> A
 @blp.response(200, s.ScanBatchResultSchema)
 def patrol_scans_batch(body: dict[str, Any], station: str, patrol_id: int) -> dict[str, Any]:
     """Upload scans made offline: each gets created, duplicate or rejected with a code."""
-    outcomes = service.scan_batch(db(), actor(station), patrol_id,
+    outcomes = scans.scan_batch(db(), actor(station), patrol_id,
                                   [_scan_input(item) for item in body["scans"]])
     locale = request_locale()
     results = []
@@ -237,7 +233,7 @@ def patrol_scans_batch(body: dict[str, Any], station: str, patrol_id: int) -> di
 @blp.paginate(QueryPage)
 def patrol_scans_list(station: str, patrol_id: int) -> Any:
     """A patrol's scans in device-time order, refused attempts included."""
-    return service.scans_query(db(), actor(station), patrol_id)
+    return scans.scans_query(db(), actor(station), patrol_id)
 
 
 # Incidents ------------------------------------------------------------------------------------

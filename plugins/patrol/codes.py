@@ -1,4 +1,5 @@
-"""Checkpoint codes: RFC 6238 time-step codes for a tag's screen, and the printed static fallback."""
+"""Checkpoint codes: RFC 6238 time-step codes (pyotp) for a tag's screen, and the printed static
+fallback."""
 
 from __future__ import annotations
 
@@ -6,9 +7,9 @@ import base64
 import datetime as dt
 import hashlib
 import hmac
-import secrets
-import struct
 import urllib.parse
+
+import pyotp
 
 DIGITS = 6
 # A code that matches one of these earlier steps is reported as expired rather than wrong.
@@ -18,7 +19,7 @@ STATIC_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"  # no 0/O, 1/I/L, U: read off
 
 def new_secret() -> str:
     """A fresh 160-bit secret, base32 without padding (what authenticator tags expect)."""
-    return base64.b32encode(secrets.token_bytes(20)).decode().rstrip("=")
+    return pyotp.random_base32(32)
 
 
 def _key(secret: str) -> bytes:
@@ -31,10 +32,7 @@ def counter_at(at: dt.datetime, step: int) -> int:
 
 def code_for(secret: str, counter: int) -> str:
     """HOTP (RFC 4226) for ``counter``, SHA-1, six digits."""
-    digest = hmac.new(_key(secret), struct.pack(">Q", counter), hashlib.sha1).digest()
-    offset = digest[-1] & 0x0F
-    number = struct.unpack(">I", digest[offset:offset + 4])[0] & 0x7FFFFFFF
-    return str(number % 10**DIGITS).zfill(DIGITS)
+    return pyotp.HOTP(secret, digits=DIGITS).at(counter)
 
 
 def code_at(secret: str, at: dt.datetime, step: int) -> str:
@@ -43,20 +41,26 @@ def code_at(secret: str, at: dt.datetime, step: int) -> str:
 
 
 def match(secret: str, code: str, at: dt.datetime, step: int, drift: int) -> int | None:
-    """The counter ``code`` belongs to, within ``drift`` steps of ``at``; None if it matches none."""
+    """The counter ``code`` belongs to, within ``drift`` steps of ``at``; None if it matches none.
+
+    Not ``pyotp.TOTP.verify``: it answers only yes or no, and a scan needs the step that
+    matched (one code pays once).
+    """
+    otp = pyotp.HOTP(secret, digits=DIGITS)
     centre = counter_at(at, step)
     found = None
     for counter in range(centre - drift, centre + drift + 1):
         # Compare every candidate: the time taken must not tell which step matched.
-        if hmac.compare_digest(code_for(secret, counter), code) and found is None:
+        if hmac.compare_digest(otp.at(counter), code) and found is None:
             found = counter
     return found
 
 
 def is_expired(secret: str, code: str, at: dt.datetime, step: int, drift: int) -> bool:
     """Whether ``code`` was valid shortly before ``at`` (an old photo of the tag, a slow upload)."""
+    otp = pyotp.HOTP(secret, digits=DIGITS)
     centre = counter_at(at, step) - drift
-    return any(hmac.compare_digest(code_for(secret, c), code)
+    return any(hmac.compare_digest(otp.at(c), code)
                for c in range(centre - EXPIRED_LOOKBACK_STEPS, centre))
 
 
@@ -74,7 +78,11 @@ def normalize_static(code: str) -> str:
 
 
 def provisioning_uri(secret: str, *, label: str, issuer: str, step: int) -> str:
-    """The otpauth:// URI a tag (or its QR code) is provisioned with."""
+    """The otpauth:// URI a tag (or its QR code) is provisioned with.
+
+    Built here, not by ``pyotp.TOTP.provisioning_uri``: that one leaves out the digits,
+    algorithm and a 30-second period as defaults, and tags that read no defaults need them.
+    """
     query = urllib.parse.urlencode({"secret": secret, "issuer": issuer, "algorithm": "SHA1",
                                     "digits": DIGITS, "period": step})
     path = urllib.parse.quote(f"{issuer}:{label}")

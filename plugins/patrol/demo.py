@@ -11,7 +11,7 @@ from sqlalchemy import orm as so
 from core import clock
 from core.access import Actor
 from core.models import Membership, Station, User
-from plugins.patrol import checkpoints, codes, incidents, service
+from plugins.patrol import checkpoints, codes, incidents, patrols, scans
 from plugins.patrol.models import DutyShift, Route
 
 ROUTE = "xingfuli-night"  # its key in examples/demo-station.toml
@@ -48,14 +48,14 @@ def seed(session: so.Session, station: Station, people: dict[str, User]) -> None
     # A patrol finished two hours ago, every checkpoint scanned with the code of its moment.
     walker = _actor(session, station, people["volunteer1"])
     started = now - dt.timedelta(hours=3)
-    patrol, _ = service.start_patrol(session, walker, route_id=route.id, started_at=started,
+    patrol, _ = patrols.start_patrol(session, walker, route_id=route.id, started_at=started,
                                      client_id=str(uuid.uuid4()))
     _walk(session, walker, patrol.id, stops, started)
-    service.finish_patrol(session, walker, patrol.id, finished_at=started + dt.timedelta(minutes=30))
+    patrols.finish_patrol(session, walker, patrol.id, finished_at=started + dt.timedelta(minutes=30))
     # One under way, halfway round, whose walker has just seen something.
     walker2 = _actor(session, station, people["volunteer2"])
     started2 = now - dt.timedelta(minutes=20)
-    patrol2, _ = service.start_patrol(session, walker2, route_id=route.id, started_at=started2,
+    patrol2, _ = patrols.start_patrol(session, walker2, route_id=route.id, started_at=started2,
                                       client_id=str(uuid.uuid4()))
     _walk(session, walker2, patrol2.id, stops[:2], started2)
     lat, lon = _at(105, -5)
@@ -68,7 +68,7 @@ def seed(session: so.Session, station: Station, people: dict[str, User]) -> None
 def _walk(session: so.Session, who: Actor, patrol_id: int, stops: list, started: dt.datetime) -> None:
     for index, stop in enumerate(stops):
         at = started + dt.timedelta(minutes=4 + 5 * index)
-        service.scan(session, who, patrol_id, service.ScanInput(
+        scans.scan(session, who, patrol_id, scans.ScanInput(
             checkpoint_id=stop.id, code=codes.code_at(stop.secret, at, stop.code_step_s),
             lat=round(stop.lat + 0.00002 * (index + 1), 7), lon=round(stop.lon - 0.00001 * index, 7),
             accuracy_m=8 + index, is_mock=False, device_time=at, client_id=str(uuid.uuid4())))

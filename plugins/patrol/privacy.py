@@ -20,7 +20,7 @@ from plugins.patrol.models import (
     PatrolStatus,
     Scan,
 )
-from plugins.patrol.service import close
+from plugins.patrol.patrols import close
 from plugins.patrol.settings import for_station
 
 # Notifications the plugin wrote with a person's display name in them, and the parameter.

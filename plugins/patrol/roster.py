@@ -13,7 +13,7 @@ from core.access import Actor
 from core.errors import Invalid, NotFound, PermissionDenied
 from core.models import Membership, User
 from plugins.patrol.models import DutyShift
-from plugins.patrol.service import is_patrol_member
+from plugins.patrol.patrols import is_patrol_member
 
 MAX_SHIFT = dt.timedelta(hours=48)
 MAX_RANGE = dt.timedelta(days=62)

@@ -237,3 +237,17 @@ def test_the_settlement_report_comes_as_csv_for_the_shop(alliance):
     empty = alliance.ok(alliance.get(alliance.officer,
                                      f"/reports/shops/{shop['id']}/redemptions?since={future}"))
     assert empty["count"] == 0 and empty["redemptions"] == []
+
+
+def test_shop_staff_cannot_redeem_their_own_coupon(alliance, session):
+    shop = alliance.shop()
+    baker = alliance.merchant(shop, "baker")
+    alliance.give_points(baker, 100)
+    offer = alliance.offer(shop)
+    coupon = alliance.ok(alliance.claim(baker, offer), 201)
+    refused = alliance.redeem(baker, alliance.qr(baker, coupon))
+    assert refused.status_code == 403 and refused.json["code"] == "coupon_self_redemption"
+    assert session.scalar(sa.select(sa.func.count()).select_from(Redemption)) == 0
+    # Another of the shop's staff redeems it.
+    colleague = alliance.merchant(shop, "colleague")
+    assert alliance.redeem(colleague, alliance.qr(baker, coupon)).status_code == 201

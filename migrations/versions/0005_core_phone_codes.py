@@ -1,7 +1,7 @@
 """phone codes: texted codes stored hashed, with their guesses
 
-Revision ID: 0004_core_phone_codes
-Revises: 0003_core
+Revision ID: 0005_core_phone_codes
+Revises: 0004_core_pending_adjustments
 Create Date: 2026-11-30 12:35:37.060448
 """
 from alembic import op
@@ -9,8 +9,8 @@ import sqlalchemy as sa
 import core.db
 
 
-revision = '0004_core_phone_codes'
-down_revision = '0003_core'
+revision = '0005_core_phone_codes'
+down_revision = '0004_core_pending_adjustments'
 branch_labels = None
 depends_on = None
 

@@ -1,4 +1,4 @@
-"""A recipient's rights: export all held on them, erasure that keeps counts."""
+"""A person's and a recipient's data: export all held on them, erasure that keeps counts."""
 
 from __future__ import annotations
 

@@ -1,0 +1,90 @@
+"""Every built-in plugin keeps the one layout of docs/plugins.md ("The package"): hook
+implementations alone in ``__init__.py``, importable without Flask; each role in its fixed-role
+file; a README; one version scheme. A new plugin, or a plugin that drifts, fails here."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import re
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from core.hookspecs import PluginInfo
+from core.plugins import builtin_plugin_names
+
+ROOT = Path(__file__).resolve().parent.parent
+BUILTIN = builtin_plugin_names()
+VERSION = re.compile(r"\d+\.\d+\.\d+")  # MAJOR.MINOR.PATCH
+#: hook -> the fixed-role file that holds the role of a plugin implementing it
+ROLE_FILES = {
+    "wardens_register_blueprints": "api.py",
+    "wardens_scheduled_jobs": "jobs.py",
+    "wardens_dashboard_metrics": "metrics.py",
+    "wardens_export_user": "privacy.py",
+    "wardens_user_erased": "privacy.py",
+    "wardens_seed_demo": "demo.py",
+}
+
+
+def _package(name: str) -> ModuleType:
+    return importlib.import_module(f"plugins.{name}")
+
+
+def _info(name: str) -> PluginInfo:
+    return _package(name).wardens_describe_plugin()
+
+
+def test_every_builtin_plugin_is_checked():
+    assert set(BUILTIN) >= {"anti_fraud", "care_visits", "crossing_guard", "firebase", "patrol"}
+
+
+@pytest.mark.parametrize("name", BUILTIN)
+def test_loading_a_plugin_loads_no_flask(name):
+    # A fresh interpreter: this test session loaded Flask long ago.
+    probe = f"import sys, plugins.{name}; print('flask' in sys.modules)"
+    answer = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True,
+                            text=True, check=True)
+    assert answer.stdout.strip() == "False", f"importing plugins.{name} imports Flask"
+
+
+@pytest.mark.parametrize("name", BUILTIN)
+def test_init_holds_hook_implementations_only(name):
+    module = _package(name)
+    own = [obj for obj in vars(module).values()
+           if (inspect.isfunction(obj) or inspect.isclass(obj))
+           and obj.__module__ == module.__name__]
+    assert own, f"plugins/{name}/__init__.py implements no hook"
+    others = [obj.__name__ for obj in own if not hasattr(obj, "wardens_impl")]
+    assert not others, f"plugins/{name}/__init__.py: {others} belong in a module of their own"
+
+
+@pytest.mark.parametrize("name", BUILTIN)
+def test_each_role_lives_in_its_fixed_file(name):
+    folder = ROOT / "plugins" / name
+    module = _package(name)
+    info = _info(name)
+    wanted = {"README.md"}
+    wanted |= {filename for hook, filename in ROLE_FILES.items()
+               if hasattr(getattr(module, hook, None), "wardens_impl")}
+    if info.settings_schema is not None:
+        wanted.add("settings.py")
+        assert info.settings_schema.__module__ == f"plugins.{name}.settings", name
+    if info.messages:
+        wanted.add("messages.py")
+    if (folder / "api.py").is_file():
+        wanted.add("schemas.py")
+    if (folder / "models.py").is_file():
+        wanted.add("migrations/versions")
+    missing = sorted(f for f in wanted if not (folder / f).exists())
+    assert not missing, f"plugins/{name} lacks {missing}"
+
+
+@pytest.mark.parametrize("name", BUILTIN)
+def test_every_plugin_has_a_version_in_one_scheme(name):
+    version = _info(name).version
+    assert VERSION.fullmatch(version), f"{name}: version {version!r} is not MAJOR.MINOR.PATCH"
