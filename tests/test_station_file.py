@@ -79,9 +79,9 @@ def station_text(code: str = "north", *, admin: str, volunteer: str,
 
 @pytest.fixture
 def people(world):
-    """A superuser, and two registered people the file gives seats to."""
-    admin = world.person("admin")
-    volunteer = world.person("volunteer")
+    """A superuser, and two registered people with proven phones the file gives seats to."""
+    admin = world.person("admin", verified=True)
+    volunteer = world.person("volunteer", verified=True)
     return world.root, admin, volunteer
 
 

@@ -99,8 +99,8 @@ reward_offer = "coffee"
 
 @pytest.fixture
 def west(session, world):
-    admin = world.person("admin")
-    merchant = world.person("merchant")
+    admin = world.person("admin", verified=True)
+    merchant = world.person("merchant", verified=True)
     root = world.root
     text = station(admin.phone, merchant.phone)
     plan.apply(session, root, document.read(session.info["deployment"], text))
@@ -302,7 +302,7 @@ def test_a_post_and_a_shop_dropped_then_brought_back_return_with_their_history(s
 
 
 def test_a_care_campaign_is_launched_from_the_file_and_then_fixed(session, world):
-    admin = world.person("admin")
+    admin = world.person("admin", verified=True)
     later = clock.now() + dt.timedelta(days=30)
     text = f"""
 [station]
