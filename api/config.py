@@ -8,8 +8,14 @@ from pathlib import Path
 from typing import Any
 
 from core.db import default_database_url, instance_path
+from core.plugins import StartupError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+# A key that signs every session: shorter or plainer than this is guessable offline.
+MIN_SECRET_LENGTH = 32
+MIN_SECRET_DISTINCT = 10
 
 
 def _secret_key() -> str:
@@ -17,10 +23,26 @@ def _secret_key() -> str:
     if os.environ.get("WARDENS_SECRET_KEY"):
         return os.environ["WARDENS_SECRET_KEY"]
     path = instance_path() / "secret_key"
-    if not path.exists():
-        path.write_text(secrets.token_urlsafe(48))
-        path.chmod(0o600)
+    try:
+        # Created owner-only in one step (never readable by others, not even for a moment);
+        # O_EXCL: of two processes starting at once, the second reads the first one's key.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as out:
+        out.write(secrets.token_urlsafe(48))
     return path.read_text().strip()
+
+
+def check_secret_key(config: dict[str, Any]) -> None:
+    """Production refuses a weak WARDENS_SECRET_KEY: it signs every token and code."""
+    key = config["SECRET_KEY"]
+    if config["ENV"] != "production" or not os.environ.get("WARDENS_SECRET_KEY"):
+        return
+    if len(key) < MIN_SECRET_LENGTH or len(set(key)) < MIN_SECRET_DISTINCT:
+        raise StartupError(
+            f"WARDENS_SECRET_KEY is too weak for production: use at least {MIN_SECRET_LENGTH} "
+            "random characters, e.g. python3 -c 'import secrets; print(secrets.token_urlsafe(48))'")
 
 
 def _plugins_toml() -> str:
@@ -56,6 +78,7 @@ def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     config.update(overrides or {})
     if "SECRET_KEY" not in config:
         config["SECRET_KEY"] = _secret_key()
+        check_secret_key(config)
     return config
 
 

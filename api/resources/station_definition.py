@@ -90,6 +90,7 @@ def _plain(found: plan.Plan) -> dict[str, Any]:
 def station_definition_plan(body: dict[str, Any], station: str) -> dict[str, Any]:
     """What applying this station file would create, change and archive (admins)."""
     who = actor(station)
+    who.require("admin")  # before the file is read: a stranger learns nothing from its errors
     return _plain(plan.make_plan(db(), who.user, _document(body), code=station))
 
 
@@ -109,6 +110,7 @@ def station_definition_apply(body: dict[str, Any], station: str) -> dict[str, An
     deleted; one `station.applied` audit event records the summary.
     """
     who = actor(station)
+    who.require("admin")  # before the file is read: a stranger learns nothing from its errors
     return _plain(plan.apply(db(), who.user, _document(body), code=station,
                              allow=set(body["allow"])))
 
