@@ -26,12 +26,12 @@ test: install test-sqlite test-firebase test-postgres
 
 # The main runs never see FIREBASE_AUTH_EMULATOR_HOST (firebase-admin would skip signatures).
 test-sqlite: install
-	env -u FIREBASE_AUTH_EMULATOR_HOST $(BIN)/pytest -m "not postgres_only and not firebase_emulator"
+	env -u FIREBASE_AUTH_EMULATOR_HOST $(BIN)/pytest -m "not postgres_only and not firebase_emulator and not fuzz"
 
 test-postgres: install
 	$(PYTHON) .ci/pg_database.py "$(PG_URL)"
 	env -u FIREBASE_AUTH_EMULATOR_HOST WARDENS_TEST_DATABASE_URL="$(PG_URL)" \
-	  $(BIN)/pytest -m "not firebase_emulator"
+	  $(BIN)/pytest -m "not firebase_emulator and not fuzz"
 
 node_modules/.bin/firebase: package.json package-lock.json
 	npm ci --no-audit --no-fund

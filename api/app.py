@@ -10,7 +10,7 @@ from werkzeug.routing import IntegerConverter
 
 from api import config as app_config
 from api import docs, unit_of_work
-from api.auth import SignInThrottle, actor
+from api.auth import SignInThrottle, actor, current_user
 from api.smorest import Api, marshmallow_plugin
 from api.unit_of_work import db
 from core.db import Database
@@ -44,6 +44,7 @@ def create_app(overrides: dict[str, Any] | None = None, *,
                                 "marshmallow_plugin": marshmallow_plugin()})
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
+    app.before_request(_authenticate)  # first: nobody learns how a body is judged without a token
     app.before_request(_plugin_gate)
     unit_of_work.register(app)
     from api.resources import CORE_BLUEPRINTS
@@ -70,6 +71,15 @@ def _register_plugin_blueprints(app: Flask, api: Api, deployment: Deployment) ->
                 blueprint, url_prefix=f"/api/v1/stations/<station>/{plugin.url_name}")
             owners[blueprint.name] = name
     return {bp: owner for bp, owner in owners.items() if owner != "core"}
+
+
+def _authenticate() -> None:
+    """Every operation needs a bearer token unless its document says ``security: []``."""
+    if request.url_rule is None or not request.path.startswith("/api/v1/"):
+        return  # no such route (404/405 answer), or the docs
+    view = current_app.view_functions.get(request.endpoint or "")
+    if getattr(view, "_apidoc", {}).get("manual_doc", {}).get("security") != []:
+        current_user()
 
 
 def _plugin_gate() -> None:

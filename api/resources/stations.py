@@ -49,6 +49,7 @@ class StationUpdateSchema(Schema):
 
 
 ROLE_LIST = ma.fields.List(ma.fields.String(validate=ma.validate.OneOf(sorted(stations.ROLES))),
+                           required=True,
                            validate=ma.validate.Length(min=1, max=6))
 
 

@@ -156,6 +156,7 @@ def patrol_task_unlink(station: str, route_id: int, task_id: int) -> None:
 @blp.route("/patrols", methods=["POST"])
 @blp.arguments(s.PatrolStartSchema)
 @blp.response(201, s.PatrolSchema)
+@blp.alt_response(200, schema=s.PatrolSchema, description="A re-sent client_id: the first patrol")
 def patrols_start(body: dict[str, Any], station: str) -> Any:
     """Start a patrol, ad hoc on a route or for a scheduled patrol task; a re-sent client_id
     returns the first one (200)."""
@@ -201,6 +202,7 @@ def _scan_input(body: dict[str, Any]) -> service.ScanInput:
 @blp.route("/patrols/<int:patrol_id>/scans", methods=["POST"])
 @blp.arguments(s.ScanCreateSchema)
 @blp.response(201, s.ScanSchema)
+@blp.alt_response(200, schema=s.ScanSchema, description="A re-sent client_id: the first scan")
 def patrol_scans_create(body: dict[str, Any], station: str, patrol_id: int) -> Any:
     """Scan a checkpoint: 201 ok or flagged (with reasons); 422 with a code when refused;
     a re-sent client_id answers 200 with the first scan."""
@@ -250,6 +252,8 @@ def _incident_detail(incident: Any) -> dict[str, Any]:
 @blp.route("/incidents", methods=["POST"])
 @blp.arguments(s.IncidentCreateSchema)
 @blp.response(201, s.IncidentDetailSchema)
+@blp.alt_response(200, schema=s.IncidentDetailSchema,
+                  description="A re-sent client_id: the first report")
 def patrol_incidents_create(body: dict[str, Any], station: str) -> Any:
     """Report an incident (on patrol, or an officer); the on-duty officers are notified."""
     incident, created = incidents.report(db(), actor(station), **body)
