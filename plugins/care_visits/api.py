@@ -211,8 +211,15 @@ def care_visits_follow_ups(body: dict[str, Any], station: str, visit_id: int) ->
 @blp.route("/visits/<int:visit_id>/acknowledgement/code", methods=["POST"])
 @blp.arguments(schemas.AckCodeSchema)
 @blp.response(200, schemas.VisitSchema)
+@blp.alt_response(409, response="CONFLICT",
+                  description="ack_code_send_limit: the visit's codes are used up")
+@blp.alt_response(429, response="TOO_MANY_REQUESTS",
+                  description="ack_phone_text_limit: the phone's codes for today are used up")
 def care_visits_ack_code(body: dict[str, Any], station: str, visit_id: int) -> Any:
-    """Text a confirmation code to the recipient's (or their emergency contact's) phone."""
+    """Text a confirmation code to the recipient's (or their emergency contact's) phone.
+
+    Limited per visit and per phone a day; a new code never gives more tries.
+    """
     who = actor(station)
     visit = acknowledgement.send_code(db(), who, visit_id, body["to"])
     return visits.present(db(), [visit], who.station)[0]

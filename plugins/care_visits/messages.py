@@ -65,8 +65,16 @@ MESSAGES: dict[str, dict[str, str]] = {
     "text_not_sent": {"en": "The text message could not be sent.", "zh-CN": "短信发送失败。"},
     "ack_code_not_sent": {"en": "Send a confirmation code first.", "zh-CN": "请先发送确认码。"},
     "ack_code_locked": {
-        "en": "Too many wrong codes; send a new one.",
-        "zh-CN": "确认码错误次数过多，请重新发送。",
+        "en": "Too many wrong codes for this visit; the recipient can sign instead.",
+        "zh-CN": "此次走访确认码错误次数过多，请改由关爱对象签名确认。",
+    },
+    "ack_code_send_limit": {
+        "en": "At most {max} codes may be sent for one visit; the recipient can sign instead.",
+        "zh-CN": "每次走访最多发送 {max} 次确认码，请改由关爱对象签名确认。",
+    },
+    "ack_phone_text_limit": {
+        "en": "This phone received {max} codes today; try again tomorrow or ask for a signature.",
+        "zh-CN": "该号码今天已收到 {max} 条确认码，请明天再试或改用签名确认。",
     },
     "ack_code_expired": {
         "en": "The confirmation code expired; send a new one.",

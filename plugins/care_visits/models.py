@@ -229,7 +229,9 @@ class Visit(Base):
     ack_code_hash: so.Mapped[str | None] = so.mapped_column(sa.String(64))
     ack_sent_to: so.Mapped[str | None] = so.mapped_column(sa.String(20))
     ack_sent_at: so.Mapped[dt.datetime | None]
+    # Tries at the code and codes texted, for the whole visit: a new code never resets them.
     ack_attempts: so.Mapped[int] = so.mapped_column(default=0)
+    ack_sends: so.Mapped[int] = so.mapped_column(default=0)
     acknowledged_at: so.Mapped[dt.datetime | None]
     created_at: so.Mapped[dt.datetime] = so.mapped_column(default=clock.now)
     updated_at: so.Mapped[dt.datetime] = so.mapped_column(default=clock.now)
@@ -239,6 +241,22 @@ class Visit(Base):
         """Whether it counts as a visit made (done, and not rejected on review)."""
         return self.status == VisitStatus.DONE and self.review in (Review.NOT_NEEDED,
                                                                    Review.ACCEPTED)
+
+
+class AckTextBudget(Base):
+    """Acknowledgement codes texted to one phone on one station day, whatever the visit.
+
+    The phone is kept as a digest: the count needs no number in clear.
+    """
+
+    __tablename__ = "care_visits_ack_text_budget"
+    __table_args__ = (sa.UniqueConstraint("station_id", "phone_digest", "day"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    station_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("station.id"))
+    phone_digest: so.Mapped[str] = so.mapped_column(sa.String(64))
+    day: so.Mapped[dt.date]
+    sent: so.Mapped[int] = so.mapped_column(default=0)
 
 
 class Signature(Base):

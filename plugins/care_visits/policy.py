@@ -45,6 +45,12 @@ class SettingsSchema(ma.Schema):
     #: A follow-up open longer than this is reported to the care team's officers.
     follow_up_alert_days = ma.fields.Integer(load_default=14, validate=ma.validate.Range(1, 365))
     ack_code_minutes = ma.fields.Integer(load_default=30, validate=ma.validate.Range(5, 1440))
+    #: Acknowledgement codes one visit may text; more tries never come with them.
+    ack_code_sends_per_visit = ma.fields.Integer(load_default=3,
+                                                 validate=ma.validate.Range(1, 10))
+    #: Acknowledgement codes one phone may receive a day (station time), whatever the visit.
+    ack_code_texts_per_phone_per_day = ma.fields.Integer(load_default=5,
+                                                         validate=ma.validate.Range(1, 50))
 
 
 def settings(session: so.Session, station_id: int) -> dict[str, Any]:

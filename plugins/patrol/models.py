@@ -108,6 +108,10 @@ class Patrol(Base):
         sa.UniqueConstraint("station_id", "task_id", "user_id"),
         sa.Index("ix_patrol_patrol_user", "station_id", "user_id", "status"),
         sa.Index("ix_patrol_patrol_started", "station_id", "started_at"),
+        # One active patrol per person, held by the database: concurrent starts cannot both win.
+        sa.Index("uq_patrol_patrol_active", "station_id", "user_id", unique=True,
+                 sqlite_where=sa.text("status = 'active'"),
+                 postgresql_where=sa.text("status = 'active'")),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hmac
+import zoneinfo
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,7 +15,7 @@ from sqlalchemy import orm as so
 from core import audit, clock, geofence, ledger
 from core.access import Actor
 from core.errors import Conflict, Invalid, NotFound, PermissionDenied, WardensError
-from core.models import Assignment, GroupMember, Task, TaskStatus
+from core.models import Assignment, GroupMember, Station, Task, TaskStatus
 from core.models.tasks import AssignmentStatus
 from core.stations import in_group_of_kind
 from plugins.patrol import codes, guesses
@@ -146,12 +147,19 @@ def start_patrol(session: so.Session, who: Actor, *, route_id: int | None = None
         raise Conflict("patrol_already_active", patrol_id=active)
     patrol = Patrol(station_id=station_id, route_id=route.id, user_id=who.user.id,
                     task_id=task_id, client_id=client_id, started_at=started_at)
-    session.add(patrol)
     try:
+        # Added inside the savepoint: begin_nested() flushes what is pending before it.
         with session.begin_nested():
+            session.add(patrol)
             session.flush()
     except sa.exc.IntegrityError:
-        # A concurrent start with the same client id or for the same task won the race.
+        # A concurrent start won the race: the person's one active patrol (a partial unique
+        # index), or the same client id or task.
+        won = session.scalar(sa.select(Patrol.id).where(
+            Patrol.station_id == station_id, Patrol.user_id == who.user.id,
+            Patrol.status == PatrolStatus.ACTIVE).limit(1))
+        if won is not None:
+            raise Conflict("patrol_already_active", patrol_id=won) from None
         raise Conflict("patrol_exists", task_id=task_id, client_id=client_id) from None
     return patrol, True
 
@@ -562,10 +570,14 @@ def close(session: so.Session, patrol: Patrol, finished_at: dt.datetime,
     route = session.get_one(Route, patrol.route_id)
     summary = summarize(session, patrol, route, settings)
     points = 0
-    for checkpoint_id in summary.pop("_earning"):
+    zone = zoneinfo.ZoneInfo(session.get_one(Station, patrol.station_id).timezone)
+    for checkpoint_id, scanned_at in summary.pop("_earning"):
+        # Earn-once per person, checkpoint and period, whatever the patrol: walking the same
+        # tags on several patrols (or on patrols started at once) pays them once a period.
+        period = checkpoint_period(scanned_at, zone, settings.checkpoint_points_period_hours)
         entry = ledger.award(session, station_id=patrol.station_id, user_id=patrol.user_id,
                              event_code="patrol.checkpoint_ok", source_type="patrol_checkpoint",
-                             source_id=f"{patrol.id}:{checkpoint_id}")
+                             source_id=f"{checkpoint_id}@{period}")
         points += entry.amount if entry else 0
     if summary["completed"]:
         entry = ledger.award(session, station_id=patrol.station_id, user_id=patrol.user_id,
@@ -577,6 +589,12 @@ def close(session: so.Session, patrol: Patrol, finished_at: dt.datetime,
     patrol.completed = summary["completed"]
     session.flush()
     return summary
+
+
+def checkpoint_period(at: dt.datetime, zone: zoneinfo.ZoneInfo, hours: int) -> str:
+    """The station-local block of ``hours`` (from midnight) holding ``at``, e.g. 2026-03-02T16."""
+    local = at.astimezone(zone)
+    return f"{local.date().isoformat()}T{local.hour // hours * hours:02d}"
 
 
 def summarize(session: so.Session, patrol: Patrol, route: Route,
@@ -595,6 +613,10 @@ def summarize(session: so.Session, patrol: Patrol, route: Route,
     flagged = {s.checkpoint_id for s in accepted if s.status == ScanStatus.FLAGGED} & on_route
     flagged -= ok
     earning = ok if settings.static_codes_earn_points else ok - ok_static
+    first_ok: dict[int, Scan] = {}
+    for s in accepted:
+        if s.status == ScanStatus.OK:
+            first_ok.setdefault(s.checkpoint_id, s)
     distance = sum(
         geofence.distance_m(a.lat, a.lon, b.lat, b.lon)
         for a, b in zip(accepted, accepted[1:], strict=False)
@@ -615,7 +637,9 @@ def summarize(session: so.Session, patrol: Patrol, route: Route,
         "duration_s": int((finished_at - patrol.started_at).total_seconds()),
         "completion_ratio": round(ratio, 3),
         "completed": total > 0 and ratio >= settings.completion_ratio,
-        "_earning": sorted(earning),
+        # Each paying checkpoint with the device time of its first good scan.
+        "_earning": sorted((s.checkpoint_id, s.device_time) for s in first_ok.values()
+                           if s.checkpoint_id in earning),
     }
 
 

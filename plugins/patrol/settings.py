@@ -33,7 +33,13 @@ class PatrolSettingsSchema(ma.Schema):
         "beyond it their scans are refused until the window passes or an officer unlocks")})
     max_patrol_hours = ma.fields.Float(load_default=12.0, validate=V.Range(0.5, 48))
     allow_static_codes = ma.fields.Boolean(load_default=True)
-    static_codes_earn_points = ma.fields.Boolean(load_default=True)
+    static_codes_earn_points = ma.fields.Boolean(load_default=False, metadata={"description": (
+        "The printed fallback code proves less than a rotating one: it earns points only when "
+        "the station says so")})
+    checkpoint_points_period_hours = ma.fields.Integer(
+        load_default=8, validate=V.OneOf([1, 2, 3, 4, 6, 8, 12, 24]), metadata={"description": (
+            "A checkpoint pays a person once per block of this many hours of the station's day "
+            "(from midnight), whatever the patrol; 8 = once per shift of three a day")})
     photo_max_bytes = ma.fields.Integer(load_default=5 * 1024 * 1024,
                                         validate=V.Range(10 * 1024, 20 * 1024 * 1024))
     task_lead_minutes = ma.fields.Integer(load_default=15, validate=V.Range(0, 240))
@@ -58,6 +64,7 @@ class PatrolSettings:
     max_patrol_hours: float
     allow_static_codes: bool
     static_codes_earn_points: bool
+    checkpoint_points_period_hours: int
     photo_max_bytes: int
     task_lead_minutes: int
     position_retention_days: int

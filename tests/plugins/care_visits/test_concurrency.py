@@ -80,3 +80,47 @@ def test_a_campaign_run_at_once_gives_each_recipient_one_visit(app, live_care):
     per_recipient = Counter(world.session.scalars(sa.select(Visit.recipient_id).where(
         Visit.campaign_id == created["campaign"]["id"])))
     assert len(per_recipient) == 3 and set(per_recipient.values()) == {1}
+
+
+@pytest.mark.postgres_only
+def test_forty_guesses_at_once_get_five_tries(app, live_care, texts):
+    world, base, officer = live_care
+    made = world.client.post(f"{base}/recipients", headers=officer.headers, json={
+        "name": "Gao Lan", "phone": "+8613600001111", "address": "Room 7", "lat": HOME[0],
+        "lon": HOME[1], "categories": ["elderly_alone"], "consent": CONSENT,
+        "named_visitor_ids": [officer.id]})
+    assert made.status_code == 201, made.json
+    world.client.post(f"{base}/plan", headers=officer.headers, json={})
+    visit = world.client.get(f"{base}/visits?recipient_id={made.json['id']}",
+                             headers=officer.headers).json[0]
+    task_url = base.replace("/care-visits", f"/tasks/{visit['task_id']}/checkins")
+    checked_in = world.client.post(task_url, headers=officer.headers, json={
+        "kind": "in", "lat": HOME[0], "lon": HOME[1], "accuracy_m": 10.0,
+        "device_time": clock.now().isoformat(), "client_id": "ack-race-in"})
+    assert checked_in.status_code == 201, checked_in.json
+    sent = world.client.post(f"{base}/visits/{visit['id']}/acknowledgement/code",
+                             headers=officer.headers, json={})
+    assert sent.status_code == 200, sent.json
+    code = texts.sent[-1]["params"]["pin"]
+    guesses = [f"{(int(code) + 1 + i) % 1_000_000:06d}" for i in range(40)]
+    barrier = threading.Barrier(len(guesses))
+    answers: list[tuple[int, str | None]] = []
+
+    def guess(value):
+        with app.test_client() as client:
+            barrier.wait()
+            answer = client.post(f"{base}/visits/{visit['id']}/acknowledgement",
+                                 headers=officer.headers, json={"code": value})
+            answers.append((answer.status_code, (answer.json or {}).get("code")))
+
+    threads = [threading.Thread(target=guess, args=(g,)) for g in guesses]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert Counter(answers) == {(422, "ack_code_wrong"): 5, (409, "ack_code_locked"): 35}
+    right = world.client.post(f"{base}/visits/{visit['id']}/acknowledgement",
+                              headers=officer.headers, json={"code": code})
+    assert right.status_code == 409 and right.json["code"] == "ack_code_locked"
+    world.session.expire_all()
+    assert world.session.get(Visit, visit["id"]).ack_attempts == 5

@@ -9,7 +9,7 @@ import datetime as dt
 import sqlalchemy as sa
 
 from core import clock, ledger
-from core.models import PointsEntry, Task
+from core.models import PointsEntry, StationPlugin, Task
 from plugins.care_visits.models import FollowUp, SupplyDelivery, Visit
 from tests.plugins.care_visits.conftest import HOME, north_of
 
@@ -187,7 +187,7 @@ def test_acknowledgement_by_signature_and_recording_rules(care, session):
     assert stored.ack_method == "signature"
 
 
-def test_wrong_codes_lock_after_five_and_the_count_survives_the_refusals(care, session, texts):
+def test_wrong_codes_lock_after_five_and_a_new_code_never_gives_more_tries(care, session, texts):
     recipient = care.recipient(named_visitor_ids=[care.volunteer_named.id])
     care.post("/plan", care.officer_care)
     visit = first_visit(care, recipient["id"], care.officer_care)
@@ -197,20 +197,67 @@ def test_wrong_codes_lock_after_five_and_the_count_survives_the_refusals(care, s
                           json={"to": "emergency_contact"})
     assert to_family.status_code == 200
     assert texts.sent[-1]["phone"] == recipient["emergency_contact"]["phone"]
+    # an expired code is refused and costs no try
+    clock.advance(dt.timedelta(minutes=31))
+    care.refresh()
+    vol = care.volunteer_named
+    late = care.post(f"/visits/{visit['id']}/acknowledgement", vol,
+                     json={"code": texts.sent[-1]["params"]["pin"]})
+    assert late.status_code == 422 and late.json["code"] == "ack_code_expired"
+
+    care.post(f"/visits/{visit['id']}/acknowledgement/code", vol, json={})
     code = texts.sent[-1]["params"]["pin"]
     wrong = "000000" if code != "000000" else "111111"
-    for left in (4, 3, 2, 1, 0):
+    for left in (4, 3, 2):
+        answer = care.post(f"/visits/{visit['id']}/acknowledgement", vol, json={"code": wrong})
+        assert answer.status_code == 422 and answer.json["details"]["attempts_left"] == left
+    # a re-sent code replaces the old one but keeps the count of tries
+    assert care.post(f"/visits/{visit['id']}/acknowledgement/code", vol, json={}).status_code == 200
+    code = texts.sent[-1]["params"]["pin"]
+    wrong = "000000" if code != "000000" else "111111"
+    for left in (1, 0):
         answer = care.post(f"/visits/{visit['id']}/acknowledgement", vol, json={"code": wrong})
         assert answer.status_code == 422 and answer.json["details"]["attempts_left"] == left
     locked = care.post(f"/visits/{visit['id']}/acknowledgement", vol, json={"code": code})
     assert locked.status_code == 409 and locked.json["code"] == "ack_code_locked"
-    # a new code unlocks; an expired one is refused
-    care.post(f"/visits/{visit['id']}/acknowledgement/code", vol, json={})
-    clock.advance(dt.timedelta(minutes=31))
+    sent = len(texts.sent)
+    again = care.post(f"/visits/{visit['id']}/acknowledgement/code", vol, json={})
+    assert again.status_code == 409 and again.json["code"] == "ack_code_locked"
+    assert len(texts.sent) == sent
+    stored = session.scalar(sa.select(Visit).where(Visit.id == visit["id"]))
+    session.refresh(stored)
+    assert (stored.ack_attempts, stored.acknowledged_at) == (5, None)
+    # the recipient can still sign
+    signed = care.post(f"/visits/{visit['id']}/acknowledgement", vol,
+                       json={"signature": base64.b64encode(PNG).decode()})
+    assert signed.status_code == 200
+
+
+def test_codes_are_limited_per_visit_and_per_phone_a_day(care, session, texts):
+    session.execute(sa.update(StationPlugin).where(StationPlugin.station_id == care.station.id)
+                    .values(settings={"ack_code_texts_per_phone_per_day": 2}))
+    session.commit()
+    recipient = care.recipient(named_visitor_ids=[care.volunteer_named.id])
+    care.post("/plan", care.officer_care)
+    visit = first_visit(care, recipient["id"], care.officer_care)
+    vol = care.volunteer_named
+    care.checkin(visit["task_id"], vol)
+    path = f"/visits/{visit['id']}/acknowledgement/code"
+    assert [care.post(path, vol, json={}).status_code for _ in range(2)] == [200, 200]
+    spent = care.post(path, vol, json={})
+    assert spent.status_code == 429 and spent.json["code"] == "ack_phone_text_limit"
+    assert spent.json["details"]["max"] == 2 and int(spent.headers["Retry-After"]) > 0
+    # another phone has its own budget; the visit's third code is its last
+    family = care.post(path, vol, json={"to": "emergency_contact"})
+    assert family.status_code == 200
+    clock.advance(dt.timedelta(days=1))
     care.refresh()
-    late = care.post(f"/visits/{visit['id']}/acknowledgement", care.volunteer_named,
-                     json={"code": texts.sent[-1]["params"]["pin"]})
-    assert late.status_code == 422 and late.json["code"] == "ack_code_expired"
+    vol = care.volunteer_named
+    fourth = care.post(path, vol, json={})
+    assert fourth.status_code == 409 and fourth.json["code"] == "ack_code_send_limit"
+    assert fourth.json["details"]["max"] == 3
+    assert [t["phone"] for t in texts.sent] == [recipient["phone"]] * 2 + [
+        recipient["emergency_contact"]["phone"]]
 
 
 def test_officers_on_a_visit_earn_no_volunteer_points(care, session):

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from core import clock
 from core.models import PointsEntry
-from plugins.patrol.models import Scan
+from plugins.patrol.models import Patrol, Scan
 from tests.plugins.patrol.conftest import T0, build_scene
 
 MIN = dt.timedelta(minutes=1)
@@ -98,3 +98,24 @@ def test_ten_finishes_at_once_pay_once(app, live_scene):
     assert all(a.json["summary"] == answers[0].json["summary"] for a in answers)
     entries = scene.session.scalars(sa.select(PointsEntry.amount)).all()
     assert sorted(entries) == [2] * 5 + [10]
+
+
+@pytest.mark.postgres_only
+def test_eight_starts_at_once_make_one_active_patrol(app, live_scene):
+    scene = live_scene
+    headers = scene.headers(scene.walker)
+
+    def start(_):
+        with app.test_client() as client:
+            return client.post(scene.url("/patrols"), json={"route_id": scene.route_id},
+                               headers=headers)
+
+    answers = at_once(8, start)
+    assert sorted(a.status_code for a in answers) == [201] + [409] * 7
+    won = next(a.json["id"] for a in answers if a.status_code == 201)
+    assert {(a.json["code"], a.json["details"]["patrol_id"])
+            for a in answers if a.status_code == 409} == {("patrol_already_active", won)}
+    active = scene.session.scalars(sa.select(Patrol.id).where(
+        Patrol.user_id == scene.walker.id, Patrol.status == "active")).all()
+    assert active == [won]
+

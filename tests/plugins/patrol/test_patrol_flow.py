@@ -77,6 +77,39 @@ def test_the_completion_ratio_decides_the_completion_points(scene):
     assert [code for code, _, _ in scene.points(other)] == ["patrol.checkpoint_ok"] * 3
 
 
+def test_a_checkpoint_pays_a_person_once_per_period_whatever_the_patrol(scene):
+    # T0 is 20:00 in the station's zone: the default 8-hour block runs 16:00-24:00.
+    first = scene.start()
+    walk(scene, first["id"], range(5))
+    assert scene.finish(first["id"]).json["summary"]["points"] == 5 * 2 + 10
+    again = scene.start()
+    walk(scene, again["id"], range(5))
+    summary = scene.finish(again["id"]).json["summary"]
+    # Walked in full, so the round's completion pays; the same tags this block pay nothing.
+    assert (summary["ok"], summary["completed"], summary["points"]) == (5, True, 10)
+    assert sorted(code for code, _, _ in scene.points()) == (
+        ["patrol.checkpoint_ok"] * 5 + ["patrol.completed"] * 2)
+
+    clock.freeze(T0 + dt.timedelta(hours=4, minutes=1))  # 00:01 the next day: a new block
+    late = scene.start()
+    walk(scene, late["id"], [0, 1])
+    assert scene.finish(late["id"]).json["summary"]["points"] == 2 * 2
+    assert len(scene.points()) == 5 + 2 + 2 + 0
+
+
+def test_a_station_sets_the_checkpoint_period(scene, session):
+    row = session.scalar(sa.select(StationPlugin).where(StationPlugin.station_id == scene.station.id))
+    row.settings = {"checkpoint_points_period_hours": 24}
+    session.commit()
+    first = scene.start()
+    walk(scene, first["id"], [0])
+    scene.finish(first["id"])
+    clock.freeze(T0 + dt.timedelta(hours=3, minutes=30))  # 23:30 local: the same day
+    second = scene.start()
+    walk(scene, second["id"], [0])
+    assert scene.finish(second["id"]).json["summary"]["points"] == 0
+
+
 def test_station_rules_set_the_amounts_and_the_ratio(scene, session):
     from core.models import PointsRule
 

@@ -35,7 +35,9 @@ def settings(scene, **values):
 
 def finish_points(scene, patrol_id):
     summary = scene.finish(patrol_id).json["summary"]
-    return summary, {source for code, _, source in scene.points() if code == "patrol.checkpoint_ok"}
+    # The checkpoints paid (the earn-once key is checkpoint @ period).
+    return summary, {int(source.split("@")[0]) for code, _, source in scene.points()
+                     if code == "patrol.checkpoint_ok"}
 
 
 # Refusals -------------------------------------------------------------------------------------
@@ -81,7 +83,7 @@ def test_a_replayed_code_within_its_validity_is_refused(scene):
     assert [r["status"] for r in rows] == ["ok", "rejected", "ok"]
     assert rows[1]["reject_code"] == "code_replayed"
     summary, paid = finish_points(scene, patrol["id"])
-    assert summary["ok"] == 1 and paid == {f"{patrol['id']}:{scene.tags[0].id}"}
+    assert summary["ok"] == 1 and paid == {scene.tags[0].id}
 
 
 def test_a_device_time_ahead_of_the_server_is_refused(scene):
@@ -144,21 +146,23 @@ def test_the_printed_static_code_is_accepted_as_lower_assurance_once_per_patrol(
     clock.advance(10 * MIN)
     refused(scene.scan(patrol["id"], 0, code=scene.tags[0].static_code), "code_replayed")
     summary, paid = finish_points(scene, patrol["id"])
-    assert (summary["ok"], summary["ok_static"]) == (1, 1) and len(paid) == 1
+    # Lower assurance earns nothing unless the station says so.
+    assert (summary["ok"], summary["ok_static"]) == (1, 1) and paid == set()
+    assert summary["points"] == 0 and scene.points() == []
 
 
-def test_a_station_may_refuse_static_codes_or_pay_nothing_for_them(scene):
+def test_a_station_may_refuse_static_codes_or_pay_for_them(scene):
     settings(scene, allow_static_codes=False)
     patrol = scene.start()
     clock.advance(MIN)
     refused(scene.scan(patrol["id"], 0, code=scene.tags[0].static_code), "static_codes_not_allowed")
     scene.finish(patrol["id"])
-    settings(scene, static_codes_earn_points=False)
+    settings(scene, static_codes_earn_points=True)
     patrol = scene.start()
     clock.advance(MIN)
     assert scene.scan(patrol["id"], 0, code=scene.tags[0].static_code).status_code == 201
     summary, paid = finish_points(scene, patrol["id"])
-    assert summary["ok_static"] == 1 and paid == set()
+    assert summary["ok_static"] == 1 and len(paid) == 1 and summary["points"] == 2
 
 
 def test_a_rotated_secret_replaces_the_codes_but_earlier_offline_scans_still_verify(scene):
@@ -205,7 +209,7 @@ def test_outside_the_radius_taking_accuracy_into_account(scene):
     summary, paid = finish_points(scene, patrol["id"])
     assert (summary["ok"], summary["flagged"]) == (1, 2)
     assert summary["flag_reasons"] == {"outside_radius": 2}
-    assert paid == {f"{patrol['id']}:{scene.tags[1].id}"}
+    assert paid == {scene.tags[1].id}
 
 
 def test_an_impossible_speed_between_scans(scene):
@@ -220,7 +224,7 @@ def test_an_impossible_speed_between_scans(scene):
     assert scene.scan(patrol["id"], 3).json["status"] == "ok"
     summary, paid = finish_points(scene, patrol["id"])
     assert summary["flag_reasons"] == {"impossible_speed": 1}
-    assert f"{patrol['id']}:{scene.tags[4].id}" not in paid and len(paid) == 2
+    assert scene.tags[4].id not in paid and len(paid) == 2
 
 
 def test_a_mock_location(scene):
@@ -263,7 +267,7 @@ def test_out_of_order_on_an_ordered_route(scene):
     assert scene.scan(patrol["id"], 2).json["status"] == "ok"
     summary, paid = finish_points(scene, patrol["id"])
     assert (summary["ok"], summary["flagged"]) == (2, 1)
-    assert paid == {f"{patrol['id']}:{tags[0].id}", f"{patrol['id']}:{tags[2].id}"}
+    assert paid == {tags[0].id, tags[2].id}
 
 
 @pytest.mark.parametrize("field,value", [("device_time", "2026-03-02T12:00:00"),
