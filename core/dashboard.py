@@ -47,17 +47,22 @@ def core_metrics(session: so.Session, station_id: int, since: dt.datetime,
         ).where(Membership.station_id == station_id)
     ).one()
     done_at = sa.func.coalesce(Assignment.checked_out_at, Assignment.updated_at)
+    # A switched-off plugin's tasks are out of every count, as they are out of every list.
+    switched_off = sorted(events.deployment(session).disabled_kinds(session, station_id))
+    kinds_on = Task.kind.not_in(switched_off) if switched_off else sa.true()
     assignment_row = session.execute(
         sa.select(
             sa.func.sum(sa.case((sa.and_(Assignment.status == AssignmentStatus.COMPLETED,
                                          done_at >= since), 1), else_=0)),
             sa.func.sum(sa.case((sa.and_(Assignment.status == AssignmentStatus.NO_SHOW,
                                          Assignment.updated_at >= since), 1), else_=0)),
-        ).where(Assignment.station_id == station_id)
+        ).join(Task, Task.id == Assignment.task_id)
+        .where(Assignment.station_id == station_id, kinds_on)
     ).one()
     open_tasks = session.scalar(
         sa.select(sa.func.count()).select_from(Task)
-        .where(Task.station_id == station_id, Task.status == TaskStatus.OPEN, Task.ends_at >= now)
+        .where(Task.station_id == station_id, Task.status == TaskStatus.OPEN, Task.ends_at >= now,
+               kinds_on)
     )
     awarded = session.scalar(
         sa.select(sa.func.coalesce(sa.func.sum(PointsEntry.amount), 0))

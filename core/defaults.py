@@ -10,19 +10,18 @@ from typing import Any, cast
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
-from core import events, geofence, messages
+from core import geofence, messages, tasks
 from core.hookspecs import Delivery, PluginInfo
 from core.jobs import Job
 from core.models import (
     Assignment,
-    AssignmentStatus,
     Checkin,
     IdempotencyKey,
     JobRun,
     Notification,
     Station,
 )
-from core.models.tasks import Task, TaskStatus
+from core.models.tasks import Task
 from core.plugins import hookimpl
 
 sms_log = logging.getLogger("wardens.sms")
@@ -77,40 +76,15 @@ def purge_job_runs(session: so.Session, _station: Station | None, now: dt.dateti
 
 
 def mark_no_shows(session: so.Session, station: Station | None, now: dt.datetime) -> int:
-    """Assignments still signed up when a task's window ended (plus a grace) become no-shows."""
+    """Assignments still signed up past their kind's no-show grace become no-shows."""
     assert station is not None
-    grace = dt.timedelta(
-        minutes=int(geofence.station_rules(station.settings)["no_show_grace_minutes"]))
     rows = session.execute(
         sa.select(Assignment, Task).join(Task, Task.id == Assignment.task_id)
         .where(Assignment.station_id == station.id, Task.station_id == station.id,
-               Assignment.status == AssignmentStatus.SIGNED_UP,
-               Task.status != TaskStatus.CANCELLED, Task.ends_at < now - grace)
+               tasks.no_show_due(session, station, now))
         .order_by(Task.ends_at, Assignment.id).limit(NO_SHOWS_PER_RUN)
     ).all()
-    marked = 0
-    for assignment, task in rows:
-        # Conditional, so a status changed meanwhile (a late check-out) is left alone.
-        moved = session.execute(
-            sa.update(Assignment)
-            .where(Assignment.id == assignment.id,
-                   Assignment.status == AssignmentStatus.SIGNED_UP)
-            .values(status=AssignmentStatus.NO_SHOW, updated_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        if not cast(sa.CursorResult[Any], moved).rowcount:
-            continue
-        # A no-show holds no place (HOLDS_PLACE), so the task's count of places taken drops.
-        session.execute(
-            sa.update(Task).where(Task.id == task.id)
-            .values(filled=sa.case((Task.filled > 0, Task.filled - 1), else_=0))
-            .execution_options(synchronize_session=False)
-        )
-        session.refresh(assignment)
-        session.refresh(task)
-        events.assignment_changed(session, task, assignment, AssignmentStatus.SIGNED_UP.value)
-        marked += 1
-    return marked
+    return sum(1 for assignment, task in rows if tasks.mark_no_show(session, task, assignment, now))
 
 
 @hookimpl(trylast=True)

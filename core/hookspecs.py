@@ -24,15 +24,44 @@ hookspec = pluggy.HookspecMarker("wardens")
 
 @dataclass(frozen=True)
 class TaskKind:
-    """A kind of task a plugin owns.
+    """A kind of task and its policy, asked by the core before it changes a task of the kind.
 
     A private kind is seen only by its assignees and the officers with that duty; a managed
-    kind is created only through its plugin (the core's ``POST .../tasks`` refuses it).
+    kind is created only through its plugin (the core's ``POST .../tasks`` refuses it). The
+    ``generic_*`` fields say what the core's generic ``/tasks`` endpoints may do with a task of
+    the kind; whatever they refuse goes through the plugin's own endpoints (403
+    ``task_managed_by_plugin``).
     """
 
     name: str
     private: bool = False
     managed: bool = False
+    #: a person signs themselves up (or joins the waitlist) through ``/tasks``
+    generic_sign_up: bool = True
+    #: a person withdraws, or an officer takes someone off, through ``/tasks``
+    generic_withdraw: bool = True
+    #: an officer changes the task's fields through ``/tasks``
+    generic_edit: bool = True
+    #: an officer cancels the task through ``/tasks``
+    generic_cancel: bool = True
+    #: an officer signs someone else up through ``/tasks``
+    generic_assign: bool = True
+    #: a check-out (device time) before the task's start does not complete it
+    complete_not_before_start: bool = False
+    #: a check-out sooner than this many minutes after the check-in (device times) does not
+    #: complete it
+    min_minutes: int = 0
+    #: completion pays only once an officer accepts it (:func:`core.tasks.accept_completion`);
+    #: a rejection pays nothing
+    needs_acceptance: bool = False
+    #: the points event a completed assignment of this kind books, once per assignment (None:
+    #: the core books nothing; the plugin pays through its own events)
+    pays: str | None = "core.task_completed"
+    #: a person still signed up ``grace`` after this point of the window is a no-show
+    no_show_from: str = "end"  # "start" or "end"
+    #: the plugin setting holding the no-show grace in minutes (None: the station's
+    #: ``no_show_grace_minutes`` task setting)
+    no_show_grace_setting: str | None = None
 
 
 @dataclass(frozen=True)

@@ -162,6 +162,18 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Tasks of kind {kind} are managed by their own feature.",
         "zh-CN": "{kind} 类任务由对应功能单独管理。",
     },
+    "task_managed_by_plugin": {
+        "en": "Tasks of kind {kind} are changed through {plugin}, not through the general task pages.",
+        "zh-CN": "{kind} 类任务须通过 {plugin} 功能修改，不能通过通用任务页面操作。",
+    },
+    "checkout_before_start": {
+        "en": "The task starts at {starts_at}: checking out before its start does not complete it.",
+        "zh-CN": "任务 {starts_at} 开始：开始前签退不算完成。",
+    },
+    "checkout_too_soon": {
+        "en": "This task needs at least {min_minutes} minutes between check-in and check-out.",
+        "zh-CN": "该任务签到与签退之间至少需要 {min_minutes} 分钟。",
+    },
     "task_kind_managed": {
         "en": "Tasks of kind {kind} are created through their own feature.",
         "zh-CN": "{kind} 类任务须通过对应功能创建。",

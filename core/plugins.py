@@ -254,6 +254,8 @@ class Deployment:
         self.pm = build_plugin_manager(config, self.entry_points)
         self.plugins: dict[str, InstalledPlugin] = {}
         self.task_kinds: dict[str, TaskKind] = {"general": TaskKind("general")}
+        #: task kind -> the plugin that owns it (None for the core's own)
+        self.kind_owners: dict[str, str | None] = {"general": None}
         self.points_defaults: dict[str, int] = {}
         self._describe()
         self.points_defaults.update(config.points)
@@ -285,7 +287,11 @@ class Deployment:
             for kind in info.task_kinds:
                 if kind.name in self.task_kinds:
                     raise StartupError(f"plugin {owner}: task kind {kind.name} is already taken")
+                if kind.no_show_from not in ("start", "end"):
+                    raise StartupError(f"plugin {owner}: task kind {kind.name}: no_show_from is"
+                                       " 'start' or 'end'")
                 self.task_kinds[kind.name] = kind
+                self.kind_owners[kind.name] = owner
             for code, amount in info.points_rules.items():
                 if not code.startswith(f"{owner}."):
                     raise StartupError(f"plugin {owner}: points rule {code} must start with"
@@ -358,14 +364,28 @@ class Deployment:
 
     def results_by_plugin(self, session: so.Session, station_id: int, hook: str, /,
                           **kwargs: Any) -> dict[str, Any]:
-        """Call ``hook`` on each plugin switched on for the station; its answer under its name."""
+        """Call ``hook`` on each plugin switched on for the station; its answer under its name.
+
+        Each plugin is called through pluggy (a caller holding that plugin alone), so an
+        implementation declaring only some of the hook's parameters gets just those.
+        """
         enabled = self.enabled_for(session, station_id)
+        everyone = [impl.plugin for impl in getattr(self.pm.hook, hook).get_hookimpls()]
         results: dict[str, Any] = {}
-        for impl in getattr(self.pm.hook, hook).get_hookimpls():
-            name = self.pm.get_name(impl.plugin)
-            if name in enabled:
-                results[name] = impl.function(**kwargs)
+        for plugin in everyone:
+            name = self.pm.get_name(plugin)
+            if name not in enabled:
+                continue
+            others = [p for p in everyone if p is not plugin]
+            answers = self.pm.subset_hook_caller(hook, others)(**kwargs)
+            results[name] = answers[0] if answers else None
         return results
+
+    def disabled_kinds(self, session: so.Session, station_id: int) -> set[str]:
+        """Task kinds whose plugin the station has switched off: out of every list."""
+        enabled = self.enabled_for(session, station_id)
+        return {kind for kind, owner in self.kind_owners.items()
+                if owner is not None and owner not in enabled}
 
     def station_overrides(self, session: so.Session, station_id: int, name: str) -> dict[str, Any]:
         row = session.scalar(sa.select(StationPlugin.settings).where(

@@ -20,10 +20,19 @@ from sqlalchemy.dialects import postgresql, sqlite
 from core import clock, events, geofence, ledger, notifications
 from core.access import Actor
 from core.errors import Conflict, Invalid, NotFound
-from core.models import Assignment, AssignmentStatus, Checkin, Station, Task, TaskStatus, User
+from core.hookspecs import TaskKind
+from core.models import (
+    Assignment,
+    AssignmentStatus,
+    Checkin,
+    Station,
+    StationPlugin,
+    Task,
+    TaskStatus,
+    User,
+)
 from core.models.tasks import CheckinKind, Visibility
 
-COMPLETED_EVENT = "core.task_completed"
 # A phone's clock may run a little fast; beyond this a device time is refused.
 CLOCK_SKEW = dt.timedelta(minutes=2)
 # Told when their task is cancelled: everyone still expecting to take part.
@@ -68,13 +77,34 @@ def private_kinds(session: so.Session) -> set[str]:
 def kind_owner(session: so.Session, kind: str) -> str | None:
     """The plugin that owns ``kind`` (None for the core's own); 422 ``unknown_task_kind``."""
     deployment = session.info.get("deployment")
-    known = deployment.task_kinds if deployment else {"general": None}
-    if kind not in known:
+    owners = deployment.kind_owners if deployment else {"general": None}
+    if kind not in owners:
         raise Invalid("unknown_task_kind", field="kind", kind=kind)
-    for name, plugin in (deployment.plugins.items() if deployment else ()):
-        if any(k.name == kind for k in plugin.info.task_kinds):
-            return name
-    return None
+    return owners[kind]
+
+
+def kind_policy(session: so.Session, kind: str) -> TaskKind:
+    """The policy of ``kind``; a kind no installed plugin declares has the core's defaults."""
+    deployment = session.info.get("deployment")
+    found = deployment.task_kinds.get(kind) if deployment else None
+    return found if found is not None else TaskKind(kind)
+
+
+def _switched_off_kinds(session: so.Session, station_id: int) -> set[str]:
+    deployment = session.info.get("deployment")
+    return deployment.disabled_kinds(session, station_id) if deployment else set()
+
+
+def kind_switched_on(session: so.Session) -> sa.ColumnElement[bool]:
+    """SQL: the task's kind belongs to the core or to a plugin its station has switched on."""
+    deployment = session.info.get("deployment")
+    owned = {k: o for k, o in (deployment.kind_owners if deployment else {}).items() if o}
+    if not owned:
+        return sa.true()
+    switched_on = sa.exists().where(StationPlugin.station_id == Task.station_id,
+                                    StationPlugin.name == sa.case(owned, value=Task.kind),
+                                    StationPlugin.enabled.is_(True))
+    return sa.or_(Task.kind.not_in(list(owned)), switched_on)
 
 
 def can_see(who: Actor, task: Task, assignment: Assignment | None,
@@ -105,6 +135,7 @@ def visible_tasks(session: so.Session, who: Actor, *, duty_kinds: Iterable[str] 
     """
     private = private_kinds(session)
     staff_private = private & set(duty_kinds)
+    switched_off = _switched_off_kinds(session, who.station.id)
     assignee = sa.and_(Assignment.id.is_not(None), Assignment.status != S.WITHDRAWN)
     query = (
         sa.select(Task, Assignment.status.label("my_status"))
@@ -113,6 +144,8 @@ def visible_tasks(session: so.Session, who: Actor, *, duty_kinds: Iterable[str] 
         .where(Task.station_id == who.station.id)
         .order_by(Task.starts_at, Task.id)
     )
+    if switched_off:  # a switched-off plugin's tasks are out of reach, so out of the list
+        query = query.where(Task.kind.not_in(switched_off))
     if mine:
         query = query.where(assignee)
     else:
@@ -466,12 +499,50 @@ def transfer_place(session: so.Session, task: Task, from_user_id: int,
     return receiver
 
 
-def mark_no_show(session: so.Session, task: Task, assignment: Assignment) -> bool:
-    """Record that a signed-up person never checked in (for the no-show job); False if moved."""
-    if not _move(session, assignment, S.SIGNED_UP, S.NO_SHOW):
+def mark_no_show(session: so.Session, task: Task, assignment: Assignment,
+                 now: dt.datetime | None = None) -> bool:
+    """Record that a signed-up person never checked in; False if someone moved it first.
+
+    The place is freed and goes to the first in the waitlist, who is notified.
+    """
+    if not _move(session, assignment, S.SIGNED_UP, S.NO_SHOW, updated_at=now or clock.now()):
         return False
     events.assignment_changed(session, task, assignment, S.SIGNED_UP)
+    _free_place(session, task)
+    promote_waitlisted(session, task)
     return True
+
+
+def no_show_grace(session: so.Session, station: Station, kind: TaskKind) -> dt.timedelta:
+    """The kind's grace: its plugin's setting when it names one, else the station's."""
+    if kind.no_show_grace_setting is not None:
+        deployment = events.deployment(session)
+        owner = deployment.kind_owners[kind.name]
+        if owner is not None:
+            values = deployment.station_settings(session, station.id, owner)
+            return dt.timedelta(minutes=int(values[kind.no_show_grace_setting]))
+    minutes = geofence.station_rules(station.settings)["no_show_grace_minutes"]
+    return dt.timedelta(minutes=int(minutes))
+
+
+def no_show_due(session: so.Session, station: Station, now: dt.datetime) -> sa.ColumnElement[bool]:
+    """SQL: a signed-up assignment whose kind's grace has run out, from the kind's anchor.
+
+    The grace also runs from when the person got the place (a promotion after the start
+    gives the newcomer the whole grace to arrive).
+    """
+    deployment = session.info.get("deployment")
+    kinds = dict(deployment.task_kinds) if deployment else {"general": TaskKind("general")}
+    switched_off = _switched_off_kinds(session, station.id)
+    due = []
+    for name, kind in kinds.items():
+        if name in switched_off:
+            continue  # its plugin's rules would not run: left alone while it is off
+        cutoff = now - no_show_grace(session, station, kind)
+        anchor = Task.starts_at if kind.no_show_from == "start" else Task.ends_at
+        due.append(sa.and_(Task.kind == name, anchor <= cutoff, Assignment.updated_at <= cutoff))
+    return sa.and_(Assignment.status == S.SIGNED_UP, Task.status != TaskStatus.CANCELLED,
+                   sa.or_(*due) if due else sa.false())
 
 
 # Check-in and check-out ------------------------------------------------------------------------
@@ -557,6 +628,7 @@ def _record_checkin(session: so.Session, task: Task, user_id: int,
         closes = task.ends_at + dt.timedelta(minutes=rules["checkout_grace_minutes"])
         if device_time > closes:
             raise Invalid("checkin_closed", closed_at=_now_iso(closes))
+        _require_completion(session, task, assignment, device_time)
     distance = geofence.check_position(
         centre=(task.lat, task.lon) if task.lat is not None and task.lon is not None else None,
         radius_m=task.radius_m, lat=lat, lon=lon, accuracy_m=accuracy_m,
@@ -587,16 +659,42 @@ def _record_checkin(session: so.Session, task: Task, user_id: int,
         events.assignment_changed(session, task, assignment, previous)
         points = 0
         if target == S.COMPLETED:
-            entry = ledger.award(session, station_id=task.station_id, user_id=user_id,
-                                 event_code=COMPLETED_EVENT, source_type="assignment",
-                                 source_id=assignment.id)
-            points = entry.amount if entry is not None else 0
+            if not kind_policy(session, task.kind).needs_acceptance:
+                points = pay_completion(session, task, assignment)
             events.task_completed(session, task, assignment)
     except (Conflict, Invalid) as refused:
         # A plugin refused the check-in (e.g. care visits after a withdrawn consent): our own
         # record is in this transaction, so it must not be taken for a re-sent check-in.
         raise _RaceLost(refused) from None
     return CheckinResult(checkin, assignment, duplicate=False, points=points)
+
+
+def _require_completion(session: so.Session, task: Task, assignment: Assignment,
+                        device_time: dt.datetime) -> None:
+    """What the kind's completion needs, judged on the phone's times, before anything moves."""
+    policy = kind_policy(session, task.kind)
+    if policy.complete_not_before_start and device_time < task.starts_at:
+        raise Invalid("checkout_before_start", starts_at=_now_iso(task.starts_at))
+    if policy.min_minutes:
+        came = session.scalar(sa.select(Checkin.device_time).where(
+            Checkin.assignment_id == assignment.id, Checkin.kind == CheckinKind.IN)
+            .order_by(Checkin.id.desc()).limit(1))
+        if came is not None and device_time - came < dt.timedelta(minutes=policy.min_minutes):
+            raise Invalid("checkout_too_soon", min_minutes=policy.min_minutes)
+
+
+def pay_completion(session: so.Session, task: Task, assignment: Assignment) -> int:
+    """Book the event the task's kind pays for a completed assignment, once; the points booked.
+
+    Called by the check-out, or by the plugin when its officer accepts a completion that
+    needed acceptance (never for a rejected one).
+    """
+    event = kind_policy(session, task.kind).pays
+    if event is None or assignment.status != S.COMPLETED:
+        return 0
+    entry = ledger.award(session, station_id=task.station_id, user_id=assignment.user_id,
+                         event_code=event, source_type="assignment", source_id=assignment.id)
+    return entry.amount if entry is not None else 0
 
 
 def _by_client_id(session: so.Session, station_id: int, client_id: str) -> Checkin | None:
@@ -635,10 +733,13 @@ def assignments_query(task: Task) -> sa.Select[Assignment, User]:
             .order_by(waiting, Assignment.updated_at, Assignment.id))
 
 
-def my_assignments(user_id: int) -> sa.Select[Assignment, Task, Station]:
-    """A person's assignments across stations with their tasks, soonest task first."""
+def my_assignments(session: so.Session, user_id: int) -> sa.Select[Assignment, Task, Station]:
+    """A person's assignments across stations with their tasks, soonest task first.
+
+    Tasks of a plugin its station has switched off are left out.
+    """
     return (sa.select(Assignment, Task, Station)
             .join(Task, Task.id == Assignment.task_id)
             .join(Station, Station.id == Assignment.station_id)
-            .where(Assignment.user_id == user_id)
+            .where(Assignment.user_id == user_id, kind_switched_on(session))
             .order_by(Task.starts_at, Task.id))

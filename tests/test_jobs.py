@@ -160,6 +160,7 @@ def _assign(session, task, person, status):
 
 def test_signed_up_assignments_become_no_shows_after_the_window_and_grace(
         world, session, sample_deployment):
+    clock.freeze(NOON - dt.timedelta(hours=4))  # the sign-ups were made before the tasks
     east = world.station("east", plugins=("sample",))
     late = world.station("late")
     late.settings = {"tasks": {"no_show_grace_minutes": 90}}

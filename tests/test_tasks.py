@@ -12,7 +12,7 @@ from core import clock, geofence, tasks
 from core.access import load_actor
 from core.errors import Conflict, Invalid, NotFound
 from core.hookspecs import TaskKind
-from core.models import Assignment, Checkin, Notification, PointsEntry, Task
+from core.models import Assignment, Checkin, Notification, PointsEntry, StationPlugin, Task
 from core.models.tasks import AssignmentStatus
 
 START = dt.datetime(2026, 3, 2, 1, 0, tzinfo=dt.UTC)  # 09:00 in Shanghai
@@ -276,6 +276,7 @@ def test_visibility_of_public_private_and_private_kind_tasks(session, world, eas
                                                              monkeypatch):
     monkeypatch.setitem(deployment.task_kinds, "care_visit", TaskKind("care_visit", private=True))
     clock.freeze(START - dt.timedelta(days=1))
+    session.add(StationPlugin(station_id=east.id, name="care_visits", enabled=True))
     public = make_task(session, east, title="public")
     private = make_task(session, east, title="private", visibility="private")
     care = make_task(session, east, title="care", kind="care_visit")

@@ -144,7 +144,7 @@ def notifications_read_all() -> dict[str, int]:
 @blp.paginate(QueryPage)
 def me_assignments(args: dict[str, Any]) -> Any:
     """My sign-ups in every station, soonest task first; filter by status, station, time."""
-    query = tasks.my_assignments(current_user().id)
+    query = tasks.my_assignments(db(), current_user().id)
     if args.get("status"):
         query = query.where(Assignment.status.in_(args["status"]))
     if args.get("station"):

@@ -12,10 +12,8 @@ from api.fields import Name, Text, TimeRangeArgsSchema
 from api.pagination import QueryPage
 from api.smorest import Blueprint, Schema
 from api.unit_of_work import db
-from core import audit, events, geofence, tasks
-from core.access import Actor
-from core.errors import Invalid, NotFound
-from core.models import Checkin, Membership, Task
+from core import audit, geofence, task_requests, tasks
+from core.models import Task
 from core.models.tasks import CheckinKind, TaskStatus, Visibility
 
 blp = Blueprint("tasks", __name__, url_prefix="/api/v1/stations",
@@ -171,16 +169,6 @@ class TaskSettingsSchema(Schema):
     position_retention_days = ma.fields.Integer(validate=ma.validate.Range(min=1, max=3650))
 
 
-def _task(who: Actor, task_id: int) -> tuple[Task, Any]:
-    who.require_member()
-    task, my_status = tasks.get_visible_task(db(), who, task_id)
-    # A switched-off plugin's tasks stay out of reach: its rules (hooks) would not run.
-    owner = tasks.kind_owner(db(), task.kind)
-    if owner is not None and not events.deployment(db()).is_enabled(db(), who.station.id, owner):
-        raise NotFound("plugin_disabled", plugin=owner)
-    return task, my_status
-
-
 # Tasks ----------------------------------------------------------------------------------------
 
 @blp.route("/<station>/tasks", methods=["POST"])
@@ -188,20 +176,7 @@ def _task(who: Actor, task_id: int) -> tuple[Task, Any]:
 @blp.response(201, TaskSchema)
 def tasks_create(body: dict[str, Any], station: str) -> dict[str, Any]:
     """Post a task with a place, a window and a number of places (officers and admins)."""
-    who = actor(station)
-    who.require("officer", "admin")
-    session = db()
-    owner = tasks.kind_owner(session, body["kind"])
-    if body["kind"] in tasks.private_kinds(session):
-        raise Invalid("task_kind_private", field="kind", kind=body["kind"])
-    if events.deployment(session).task_kinds[body["kind"]].managed:
-        raise Invalid("task_kind_managed", field="kind", kind=body["kind"])
-    if owner is not None and not events.deployment(session).is_enabled(session, who.station.id,
-                                                                       owner):
-        raise Invalid("unknown_task_kind", field="kind", kind=body["kind"])
-    task = tasks.create_task(session, who.station.id, created_by=who.user.id, **body)
-    audit.record(session, actor=who.user, role=who.role, action="task.created", record=task,
-                 title=task.title)
+    task = task_requests.create(db(), actor(station), body)
     return _task_view(task, None)
 
 
@@ -210,17 +185,18 @@ def tasks_create(body: dict[str, Any], station: str) -> dict[str, Any]:
 @blp.response(200, TaskSchema(many=True))
 @blp.paginate(QueryPage)
 def tasks_list(args: dict[str, Any], station: str) -> Any:
-    """Tasks I may see, by start time; filter by kind, status, time range, or mine."""
-    who = actor(station)
-    who.require_member()
-    return tasks.visible_tasks(db(), who, **args)
+    """Tasks I may see, by start time; filter by kind, status, time range, or mine.
+
+    Tasks of a plugin the station has switched off are left out.
+    """
+    return task_requests.listed(db(), actor(station), **args)
 
 
 @blp.route("/<station>/tasks/<int:task_id>", methods=["GET"])
 @blp.response(200, TaskSchema)
 def tasks_get(station: str, task_id: int) -> dict[str, Any]:
     """A task, with my assignment's status."""
-    task, mine = _task(actor(station), task_id)
+    task, mine = task_requests.open_task(db(), actor(station), task_id)
     return _task_view(task, mine.status if mine else None)
 
 
@@ -228,13 +204,11 @@ def tasks_get(station: str, task_id: int) -> dict[str, Any]:
 @blp.arguments(TaskUpdateSchema)
 @blp.response(200, TaskSchema)
 def tasks_update(changes: dict[str, Any], station: str, task_id: int) -> dict[str, Any]:
-    """Change an open task (officers and admins); more places go to the waitlist in order."""
-    who = actor(station)
-    who.require("officer", "admin")
-    task, mine = _task(who, task_id)
-    tasks.update_task(db(), task, changes)
-    audit.record(db(), actor=who.user, role=who.role, action="task.updated", record=task,
-                 fields=sorted(changes))
+    """Change an open task (officers and admins); more places go to the waitlist in order.
+
+    A task whose kind's plugin keeps edits to itself answers 403 ``task_managed_by_plugin``.
+    """
+    task, mine = task_requests.update(db(), actor(station), task_id, changes)
     return _task_view(task, mine.status if mine else None)
 
 
@@ -243,12 +217,7 @@ def tasks_update(changes: dict[str, Any], station: str, task_id: int) -> dict[st
 @blp.response(200, TaskSchema)
 def tasks_cancel(body: dict[str, Any], station: str, task_id: int) -> dict[str, Any]:
     """Cancel a task; everyone signed up or waiting is notified (officers and admins)."""
-    who = actor(station)
-    who.require("officer", "admin")
-    task, mine = _task(who, task_id)
-    told = tasks.cancel_task(db(), task, reason=body["reason"])
-    audit.record(db(), actor=who.user, role=who.role, action="task.cancelled", record=task,
-                 reason=body["reason"], notified=len(told))
+    task, mine = task_requests.cancel(db(), actor(station), task_id, body["reason"])
     return _task_view(task, mine.status if mine else None)
 
 
@@ -259,10 +228,7 @@ def tasks_cancel(body: dict[str, Any], station: str, task_id: int) -> dict[str, 
 @blp.paginate(QueryPage)
 def signups_list(station: str, task_id: int) -> Any:
     """A task's people: places first, then the waitlist in order (officers and admins)."""
-    who = actor(station)
-    who.require("officer", "admin")
-    task, _ = _task(who, task_id)
-    return tasks.assignments_query(task)
+    return task_requests.signups(db(), actor(station), task_id)
 
 
 @blp.route("/<station>/tasks/<int:task_id>/signups", methods=["POST"])
@@ -273,21 +239,8 @@ def signups_create(body: dict[str, Any], station: str, task_id: int) -> dict[str
 
     409 ``task_full`` when no place is left and the task keeps no waitlist.
     """
-    who = actor(station)
     session = db()
-    task, mine = _task(who, task_id)
-    user_id = body.get("user_id", who.user.id)
-    if user_id == who.user.id:
-        who.require("volunteer", "officer", "admin")
-        assignment = tasks.sign_up(session, task, user_id, existing=mine)
-    else:
-        who.require("officer", "admin")
-        if session.scalar(sa.select(Membership.id).where(
-                Membership.station_id == who.station.id, Membership.user_id == user_id)) is None:
-            raise Invalid("not_a_member", field="user_id")
-        assignment = tasks.sign_up(session, task, user_id, by=who.user.id)
-        audit.record(session, actor=who.user, role=who.role, action="task.assigned",
-                     record=task, user_id=user_id, status=str(assignment.status))
+    assignment = task_requests.sign_up(session, actor(station), task_id, body.get("user_id"))
     return _assignment_view(assignment, tasks.waitlist_position(session, assignment))
 
 
@@ -295,21 +248,14 @@ def signups_create(body: dict[str, Any], station: str, task_id: int) -> dict[str
 @blp.response(204)
 def signups_delete_mine(station: str, task_id: int) -> None:
     """Withdraw from a task or its waitlist; my place goes to the first in line."""
-    who = actor(station)
-    task, _ = _task(who, task_id)
-    tasks.withdraw(db(), task, who.user.id)
+    task_requests.withdraw(db(), actor(station), task_id)
 
 
 @blp.route("/<station>/tasks/<int:task_id>/signups/<int:user_id>", methods=["DELETE"])
 @blp.response(204)
 def signups_delete(station: str, task_id: int, user_id: int) -> None:
     """Take someone off a task (officers and admins); the place goes to the first in line."""
-    who = actor(station)
-    who.require("officer", "admin")
-    task, _ = _task(who, task_id)
-    tasks.withdraw(db(), task, user_id)
-    audit.record(db(), actor=who.user, role=who.role, action="task.unassigned", record=task,
-                 user_id=user_id)
+    task_requests.withdraw(db(), actor(station), task_id, user_id)
 
 
 # Check-ins ------------------------------------------------------------------------------------
@@ -322,11 +268,10 @@ def checkins_create(body: dict[str, Any], station: str, task_id: int) -> Any:
     """Check in (``kind: in``) or out (``out``) on the spot; check-out completes the task.
 
     422 ``outside_geofence`` carries ``distance_m`` and ``radius_m``; a re-sent ``client_id``
-    answers 200 with ``duplicate: true`` and records nothing.
+    answers 200 with ``duplicate: true`` and records nothing. ``points_awarded`` is what the
+    ledger booked for this check-out.
     """
-    who = actor(station)
-    task, mine = _task(who, task_id)
-    result = tasks.check_in(db(), task, who.user.id, assignment=mine, **body)
+    result = task_requests.check_in(db(), actor(station), task_id, **body)
     view = {**{f: getattr(result.checkin, f) for f in CheckinSchema._declared_fields},
             "duplicate": result.duplicate, "assignment_status": result.assignment.status,
             "points_awarded": result.points}
@@ -338,12 +283,7 @@ def checkins_create(body: dict[str, Any], station: str, task_id: int) -> Any:
 @blp.paginate(QueryPage)
 def checkins_list(station: str, task_id: int) -> Any:
     """A task's check-ins and check-outs: all for officers and admins, my own for others."""
-    who = actor(station)
-    task, _ = _task(who, task_id)
-    query = tasks.checkins_query(task)
-    if not who.is_staff:
-        query = query.where(Checkin.user_id == who.user.id)
-    return query
+    return task_requests.checkins(db(), actor(station), task_id)
 
 
 # Settings -------------------------------------------------------------------------------------

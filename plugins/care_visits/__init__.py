@@ -29,7 +29,12 @@ def wardens_describe_plugin() -> PluginInfo:
         description="Planned home visits to disabled, elderly and hardship residents.",
         settings_schema=SettingsSchema,
         points_rules={"care_visits.visit_completed": 5},
-        task_kinds=(TaskKind(TASK_KIND, private=True),),
+        # Visits are changed only through the plugin (care officers, consent, the visit
+        # record); a visit pays once an officer accepts it (flagged ones are reviewed).
+        task_kinds=(TaskKind(TASK_KIND, private=True, generic_sign_up=False,
+                             generic_withdraw=False, generic_edit=False, generic_cancel=False,
+                             generic_assign=False, needs_acceptance=True,
+                             pays="care_visits.visit_completed"),),
         messages=MESSAGES,
         package="plugins.care_visits",
     )

@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
-from core import audit, clock, ledger, notifications
+from core import audit, clock, notifications
 from core.access import Actor
 from core.errors import Conflict, Invalid, NotFound, PermissionDenied
 from core.models import (
@@ -24,7 +24,14 @@ from core.models import (
     Task,
 )
 from core.models.tasks import CheckinKind, TaskStatus
-from core.tasks import create_task, finish_task, sign_up, update_task, withdraw
+from core.tasks import (
+    create_task,
+    finish_task,
+    pay_completion,
+    sign_up,
+    update_task,
+    withdraw,
+)
 from plugins.care_visits import policy
 from plugins.care_visits.access import (
     CARE_TEAM,
@@ -292,15 +299,19 @@ def close_visit(session: so.Session, visit: Visit, task: Task) -> None:
 
 
 def award_points(session: so.Session, visit: Visit) -> None:
-    """Each volunteer who made the visit earns the station's rule, once (officers are on duty)."""
+    """An accepted visit pays its kind's event to each volunteer who made it, once (officers
+    are on duty); the core books it on their completed assignments."""
     if not visit.visitor_ids:
         return
     roles = session.execute(sa.select(Membership.user_id, Membership.roles).where(
         Membership.station_id == visit.station_id, Membership.user_id.in_(visit.visitor_ids)))
     volunteers = sorted(uid for uid, held in roles if "volunteer" in held)
-    for user_id in volunteers:
-        ledger.award(session, station_id=visit.station_id, user_id=user_id,
-                     event_code=POINTS_EVENT, source_type=POINTS_SOURCE, source_id=visit.id)
+    task = session.get(Task, visit.task_id)
+    assert task is not None
+    for assignment in session.scalars(sa.select(Assignment).where(
+            Assignment.task_id == task.id, Assignment.user_id.in_(volunteers))
+            .order_by(Assignment.id)):
+        pay_completion(session, task, assignment)
 
 
 def close_stale(session: so.Session, station: Station, now: dt.datetime) -> int:

@@ -8,7 +8,6 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
-from core import ledger
 from core.hookspecs import PluginInfo, TaskKind
 from core.plugins import hookimpl
 
@@ -26,7 +25,12 @@ def wardens_describe_plugin() -> PluginInfo:
     return PluginInfo(
         name=NAME, version="1", package=__name__,
         description="School-crossing posts: shifts at school gates, filled, checked and covered",
-        settings_schema=SettingsSchema, task_kinds=(TaskKind(TASK_KIND, managed=True),),
+        settings_schema=SettingsSchema, task_kinds=(TaskKind(
+            # Sign-ups check the team, withdrawals the cutoff: only the plugin changes shifts.
+            TASK_KIND, managed=True, generic_sign_up=False, generic_withdraw=False,
+            generic_edit=False, generic_cancel=False, generic_assign=False,
+            complete_not_before_start=True, pays=SHIFT_COMPLETED, no_show_from="start",
+            no_show_grace_setting="no_show_grace_minutes"),),
         points_rules={SHIFT_COMPLETED: 5}, messages=MESSAGES)
 
 
@@ -42,28 +46,6 @@ def wardens_scheduled_jobs() -> list[Any]:
     from plugins.crossing_guard.jobs import JOBS
 
     return JOBS
-
-
-@hookimpl
-def wardens_task_completed(session: so.Session, station: Any, task: Any,
-                           assignment: Any) -> None:
-    """Points per completed shift by the station's rule, booked once per assignment."""
-    if task.kind != TASK_KIND:
-        return
-    ledger.award(session, station_id=station.id, user_id=assignment.user_id,
-                 event_code=SHIFT_COMPLETED, source_type="crossing_shift",
-                 source_id=assignment.id)
-
-
-@hookimpl
-def wardens_assignment_changed(session: so.Session, station: Any, task: Any, assignment: Any,
-                               previous: str | None) -> None:
-    """A crossing shift changed through the core's generic endpoints still obeys our rules."""
-    if task.kind != TASK_KIND:
-        return
-    from plugins.crossing_guard.guard import check_change
-
-    check_change(session, station, task, assignment, previous)
 
 
 @hookimpl

@@ -32,7 +32,11 @@ def _live(station_id: int) -> sa.Select[Any]:
 
 
 def mark_no_shows(session: so.Session, station: Station | None, now: dt.datetime) -> int:
-    """Guards not checked in by start + grace become no-shows; coordinators are told once."""
+    """Guards not checked in by start + grace become no-shows; coordinators are told once.
+
+    The marking is the core's one :func:`core.tasks.mark_no_show` (the place goes to the
+    waitlist); the core's no-show job may have marked some already: they are told too.
+    """
     assert station is not None
     rules = settings.for_station(session, station.id)
     due = session.execute(
@@ -51,11 +55,15 @@ def mark_no_shows(session: so.Session, station: Station | None, now: dt.datetime
             continue
         missing = session.execute(
             sa.select(Assignment, User).join(User, User.id == Assignment.user_id)
-            .where(Assignment.task_id == task.id,
-                   Assignment.status == AssignmentStatus.SIGNED_UP)
+            .join(Task, Task.id == Assignment.task_id)
+            .where(Assignment.task_id == task.id, tasks.no_show_due(session, station, now))
             .order_by(Assignment.id)).all()
-        names = [user.display_name for assignment, user in missing
-                 if tasks.mark_no_show(session, task, assignment)]
+        for assignment, _user in missing:
+            tasks.mark_no_show(session, task, assignment, now)
+        names = list(session.scalars(
+            sa.select(User.display_name).join(Assignment, Assignment.user_id == User.id)
+            .where(Assignment.task_id == task.id, Assignment.status == AssignmentStatus.NO_SHOW)
+            .order_by(Assignment.id)))
         if not names:
             continue
         marked += len(names)

@@ -13,7 +13,7 @@ from core import audit, clock, notifications, tasks
 from core.access import Actor
 from core.errors import Conflict, Invalid, NotFound, PermissionDenied, WardensError
 from core.models import Assignment, AssignmentStatus, Task, TaskStatus, User
-from plugins.crossing_guard import guard, schedule, settings
+from plugins.crossing_guard import schedule, settings
 from plugins.crossing_guard.models import CancelReason, Post, School, Shift, Template
 from plugins.crossing_guard.team import is_coordinator, is_guard, require_coordinator
 
@@ -95,10 +95,9 @@ def sign_up(session: so.Session, who: Actor, shift_id: int, *, user_id: int | No
     _check_guard(session, view, target)
     if not waitlist and view.task.filled >= view.task.capacity:
         raise Conflict("task_full", capacity=view.task.capacity)
-    with guard.checked(session):
-        assignment = tasks.sign_up(session, view.task, target,
-                                   by=who.user.id if target != who.user.id else None,
-                                   existing=existing)
+    assignment = tasks.sign_up(session, view.task, target,
+                               by=who.user.id if target != who.user.id else None,
+                               existing=existing)
     if not waitlist and assignment.status == S.WAITLISTED:
         # Lost the last place to someone else meanwhile: the caller asked not to wait.
         raise Conflict("task_full", capacity=view.task.capacity)
@@ -169,8 +168,7 @@ def withdraw(session: so.Session, who: Actor, shift_id: int) -> Assignment:
         raise Conflict("withdrawal_cutoff_passed", cutoff_hours=rules.cutoff_hours,
                        cutoff_at=(view.task.starts_at - rules.withdrawal_cutoff).isoformat())
     _void_offers(session, view.shift, who.user.id)
-    with guard.checked(session):
-        return tasks.withdraw(session, view.task, who.user.id)
+    return tasks.withdraw(session, view.task, who.user.id)
 
 
 def release(session: so.Session, who: Actor, shift_id: int, user_id: int) -> Assignment:
@@ -182,8 +180,7 @@ def release(session: so.Session, who: Actor, shift_id: int, user_id: int) -> Ass
     if assignment is None or assignment.status not in (S.SIGNED_UP, S.WAITLISTED):
         raise NotFound("not_on_shift")
     _void_offers(session, view.shift, user_id)
-    with guard.checked(session):
-        assignment = tasks.withdraw(session, view.task, user_id)
+    assignment = tasks.withdraw(session, view.task, user_id)
     labels = schedule.local_labels(who.station, view.task)
     notifications.notify(session, user_id, "crossing_guard.released", station_id=who.station.id,
                          shift_id=view.shift.id, post=view.post.name, **labels)

@@ -26,7 +26,9 @@ def wardens_describe_plugin() -> PluginInfo:
         description="Red-armband patrols: checkpoint codes, incidents, duty roster, coverage",
         settings_schema=PatrolSettingsSchema,
         points_rules={"patrol.checkpoint_ok": 2, "patrol.completed": 10},
-        task_kinds=(TaskKind("patrol"),),
+        # A patrol pays through its own rules (checkpoints, completion) at finish, scheduled or
+        # ad hoc: the core books nothing more for the patrol task.
+        task_kinds=(TaskKind("patrol", pays=None),),
         messages=all_messages(),
     )
 

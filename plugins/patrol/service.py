@@ -12,7 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
-from core import audit, clock, geofence, ledger
+from core import audit, clock, geofence, ledger, tasks
 from core.access import Actor
 from core.errors import Conflict, Invalid, NotFound, PermissionDenied, WardensError
 from core.models import Assignment, GroupMember, Station, Task, TaskStatus
@@ -304,7 +304,15 @@ def scan(session: so.Session, who: Actor, patrol_id: int, item: ScanInput) -> Sc
     """Judge and record one scan. A refused scan raises its error (422, or 409 for state)."""
     walk = _load_walk(session, who, patrol_id, [item], all_checkpoints=False)
     outcome = _apply(session, walk, item)
-    if outcome.new:
+    first_for_task = (walk.patrol.task_id is not None and outcome.new and outcome.error is None
+                      and walk.accepted == [outcome.scan])
+    if first_for_task:
+        # The task's check-in follows and writes: the scan is stored first, in a savepoint,
+        # so that a concurrent twin is answered as a duplicate here.
+        outcome = _store(session, walk, outcome)
+        if outcome.result == "created":
+            _move_task(session, walk.patrol, "in", walk.accepted[0])
+    elif outcome.new:
         # Flushed now so the answer carries the scan's id (the insert runs either way). A
         # concurrent twin clashes on the unique keys: 409, and the retry is a duplicate.
         # No savepoint: one statement fewer on the hot path, and the request rolls back.
@@ -329,7 +337,31 @@ def scan_batch(session: so.Session, who: Actor, patrol_id: int,
     for index in order:
         outcome = _apply(session, walk, items[index])
         results[index] = _store(session, walk, outcome) if outcome.new else outcome
+    if walk.patrol.task_id is not None and walk.accepted:
+        _move_task(session, walk.patrol, "in", walk.accepted[0])
     return [results[i] for i in range(len(items))]
+
+
+def _move_task(session: so.Session, patrol: Patrol, kind: str, scan: Scan,
+               device_time: dt.datetime | None = None) -> None:
+    """A patrol for a scheduled task moves its assignment through the core's lifecycle.
+
+    Checked in at the first accepted scan (its position and device time), checked out at the
+    finish. Each step has a fixed client id, so a repeat is a duplicate. A step the core
+    refuses (the task cancelled meanwhile, a fence the walk never touched) leaves the patrol
+    as it is; the finish tries the check-in again.
+    """
+    task = session.get(Task, patrol.task_id)
+    if task is None or scan.lat is None or scan.lon is None:
+        return
+    try:
+        with session.begin_nested():
+            tasks.check_in(session, task, patrol.user_id, kind=kind, lat=scan.lat, lon=scan.lon,
+                           accuracy_m=scan.accuracy_m, is_mock=scan.is_mock,
+                           device_time=device_time or scan.device_time,
+                           client_id=f"patrol-{patrol.id}-{kind}")
+    except (Conflict, Invalid):
+        pass
 
 
 def _store(session: so.Session, walk: _Walk, outcome: ScanOutcome) -> ScanOutcome:
@@ -588,6 +620,13 @@ def close(session: so.Session, patrol: Patrol, finished_at: dt.datetime,
     patrol.summary = summary
     patrol.completed = summary["completed"]
     session.flush()
+    if patrol.task_id is not None:
+        accepted = session.scalars(sa.select(Scan).where(
+            Scan.station_id == patrol.station_id, Scan.patrol_id == patrol.id,
+            Scan.status != ScanStatus.REJECTED).order_by(Scan.device_time, Scan.id)).all()
+        if accepted:
+            _move_task(session, patrol, "in", accepted[0])
+            _move_task(session, patrol, "out", accepted[-1], finished_at)
     return summary
 
 

@@ -165,3 +165,29 @@ def test_the_general_task_list_shows_no_care_visit_to_anyone_outside(care, scene
     assert {t["id"] for t in mine} == task_ids
     assert {t["title"] for t in mine} == {"Care visit"}
     assert scene["name"] not in str(mine) and scene["address"] not in str(mine)
+
+
+def test_an_officer_on_one_visit_changes_it_only_through_the_plugin(care):
+    """The core's generic task endpoints are closed for a visit: no moved fence, no more
+    places, no resident added (who would then see the recipient), no cancellation."""
+    recipient = care.recipient(named_visitor_ids=[care.officer.id])
+    care.post("/plan", care.officer_care)
+    visit = care.get(f"/visits?recipient_id={recipient['id']}", care.officer_care).json[0]
+    task_url = f"/api/v1/stations/{care.station.code}/tasks/{visit['task_id']}"
+    before = care.client.get(task_url, headers=care.officer.headers)
+    assert before.status_code == 200 and before.json["my_status"] == "signed_up"
+    for method, path, body, action in (
+            ("PATCH", "", {"lat": 31.0, "lon": 121.0}, "edit"),
+            ("PATCH", "", {"capacity": 5}, "edit"),
+            ("POST", "/signups", {"user_id": care.resident.id}, "assign"),
+            ("POST", "/cancel", {"reason": "mine now"}, "cancel"),
+            ("DELETE", "/signups/me", None, "withdraw")):
+        answer = care.client.open(f"{task_url}{path}", method=method, json=body,
+                                  headers=care.officer.headers)
+        assert answer.status_code == 403, (method, path, answer.json)
+        assert answer.json["code"] == "task_managed_by_plugin"
+        assert answer.json["details"]["action"] == action
+    after = care.client.get(task_url, headers=care.officer.headers).json
+    assert after == before.json
+    assert care.client.get("/api/v1/me/assignments",
+                           headers=care.resident.headers).json == []

@@ -92,11 +92,10 @@ def test_a_full_visit_through_http(care, session, texts):
     assert [(s["item"], s["quantity"]) for s in done["supplies"]] == [
         ("rice", 10), ("flour", 5), ("oil", 5)]
 
-    # points follow the station's rules: the core's task award and the visit award
+    # points follow the station's rules: the visit pays its own event, once, and the core's
+    # generic completion pays nothing more for it
     entries = session.scalars(sa.select(PointsEntry).where(PointsEntry.user_id == vol.id)).all()
-    expected = {"core.task_completed": ledger.amount_for(session, care.station.id,
-                                                         "core.task_completed"),
-                "care_visits.visit_completed": ledger.amount_for(session, care.station.id,
+    expected = {"care_visits.visit_completed": ledger.amount_for(session, care.station.id,
                                                                  "care_visits.visit_completed")}
     assert {e.event_code: e.amount for e in entries} == expected
     assert expected["care_visits.visit_completed"] == 5

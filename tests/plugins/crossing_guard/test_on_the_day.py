@@ -50,11 +50,48 @@ def test_check_in_at_the_post_completes_the_shift_and_books_its_points(crossing)
     _at(crossing, STARTS + dt.timedelta(minutes=41))
     out = _check(crossing, shift, guard, "out")
     assert out.status_code == 201 and out.json["status"] == "completed"
+    # The shift pays its own event, once; the core's generic completion does not pay as well.
     codes = dict(crossing.session.execute(
         sa.select(PointsEntry.event_code, PointsEntry.amount)
         .where(PointsEntry.user_id == guard.id)).all())
-    assert codes == {"core.task_completed": 10, "crossing_guard.shift_completed": 5}
-    assert ledger.balance(crossing.session, crossing.station.id, guard.id) == 15
+    assert codes == {"crossing_guard.shift_completed": 5}
+    assert out.json["points"] == 5  # what the ledger booked
+    assert ledger.balance(crossing.session, crossing.station.id, guard.id) == 5
+
+
+def test_a_check_out_before_the_start_completes_nothing_and_pays_nothing(crossing):
+    shift = _day(crossing)["shifts"][0]
+    guard = crossing.guard("Guard A")
+    crossing.post(f"/shifts/{shift['id']}/signup", guard)
+    _at(crossing, STARTS - dt.timedelta(minutes=10))
+    assert _check(crossing, shift, guard, "in").status_code == 201
+    _at(crossing, STARTS - dt.timedelta(minutes=7))
+    early = _check(crossing, shift, guard, "out")
+    assert early.status_code == 422 and early.json["code"] == "checkout_before_start"
+    detail = crossing.get(f"/shifts/{shift['id']}", crossing.leader).json
+    assert [p["status"] for p in detail["roster"]] == ["checked_in"]
+    assert ledger.balance(crossing.session, crossing.station.id, guard.id) == 0
+
+
+def test_a_no_show_on_a_full_shift_gives_the_place_to_the_first_waiting(crossing, deployment):
+    shift = _day(crossing, [{"name": "North gate", "min_guards": 1,
+                             "max_guards": 1}])["shifts"][0]
+    missed, first, second = (crossing.guard(n) for n in ("Guard A", "Guard B", "Guard C"))
+    for guard in (missed, first, second):
+        crossing.post(f"/shifts/{shift['id']}/signup", guard)
+    _at(crossing, STARTS + dt.timedelta(minutes=10))
+    run_due_jobs(deployment, clock.now())
+    crossing.session.commit()
+    detail = crossing.get(f"/shifts/{shift['id']}", crossing.leader).json
+    assert {p["display_name"]: p["status"] for p in detail["roster"]} == {
+        "Guard A": "no_show", "Guard B": "signed_up", "Guard C": "waitlisted"}
+    assert len(crossing.notes(first, "waitlist_promoted")) == 1
+    # The newcomer has the whole grace to arrive, and takes the place without task_full.
+    _at(crossing, STARTS + dt.timedelta(minutes=15))
+    run_due_jobs(deployment, clock.now())
+    _at(crossing, STARTS + dt.timedelta(minutes=16))
+    arrived = _check(crossing, shift, first, "in")
+    assert arrived.status_code == 201 and arrived.json["status"] == "checked_in"
 
 
 def test_the_points_follow_the_station_rule(crossing):

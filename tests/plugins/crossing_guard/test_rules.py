@@ -178,17 +178,27 @@ def test_a_swap_is_refused_to_someone_busy_at_that_time(crossing):
 
 
 def test_the_core_task_endpoints_cannot_get_round_the_rules(crossing):
+    """Shifts are signed up for and left only through the plugin, which checks the team and
+    the cutoff: the core's generic endpoints refuse before anything changes."""
     shift = _shift(crossing)
     outsider = crossing.guard("Outsider", team=False)
     guard = crossing.guard("Guard A")
-    core = f"/api/v1/stations/east/tasks/{shift['task_id']}/signups"
-    refused = crossing.client.post(core, headers=outsider.headers, json={})
-    assert refused.status_code == 403 and refused.json["code"] == "not_eligible"
-    assert crossing.client.post(core, headers=guard.headers, json={}).status_code == 201
+    core = f"/api/v1/stations/east/tasks/{shift['task_id']}"
+    refused = crossing.client.post(f"{core}/signups", headers=outsider.headers, json={})
+    assert refused.status_code == 403 and refused.json["code"] == "task_managed_by_plugin"
+    assert refused.json["details"] == {"kind": "crossing_shift", "action": "sign_up",
+                                       "plugin": "crossing_guard"}
+    assert crossing.post(f"/shifts/{shift['id']}/signup", guard).status_code == 201
     clock.freeze(STARTS - dt.timedelta(hours=2))
     crossing.refresh()
-    late = crossing.client.delete(f"{core}/me", headers=guard.headers)
-    assert late.status_code == 409 and late.json["code"] == "withdrawal_cutoff_passed"
+    late = crossing.client.delete(f"{core}/signups/me", headers=guard.headers)
+    assert late.status_code == 403 and late.json["code"] == "task_managed_by_plugin"
+    for method, path, body in (("PATCH", "", {"capacity": 9}), ("POST", "/cancel", {}),
+                               ("POST", "/signups", {"user_id": outsider.id})):
+        answer = crossing.client.open(f"{core}{path}", method=method, json=body,
+                                      headers=crossing.officer.headers)
+        assert answer.status_code == 403, (path, answer.json)
+        assert answer.json["code"] == "task_managed_by_plugin"
     assert _statuses(crossing, shift) == {guard.id: "signed_up"}
 
 

@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from core import clock
-from core.models import Assignment, AssignmentStatus, StationPlugin, Task
+from core.models import StationPlugin
 from plugins.patrol.models import Scan
 from tests.plugins.patrol.conftest import T0, teammate
 
@@ -166,40 +166,80 @@ def test_a_patrol_started_offline_keeps_the_phone_start_time(scene):
     assert too_old.status_code == 422 and too_old.json["code"] == "start_too_old"
 
 
-def test_a_patrol_from_a_scheduled_patrol_task(scene, session):
-    task = Task(station_id=scene.station.id, kind="patrol", title="Night patrol, grid 1-3",
-                starts_at=T0 + 10 * MIN, ends_at=T0 + 2 * 60 * MIN, capacity=2)
-    general = Task(station_id=scene.station.id, kind="general", title="Leaflets",
-                   starts_at=T0, ends_at=T0 + 60 * MIN)
-    session.add_all([task, general])
-    session.flush()
-    session.add(Assignment(station_id=scene.station.id, task_id=task.id, user_id=scene.walker.id,
-                           status=AssignmentStatus.SIGNED_UP))
-    session.commit()
+def core(scene, method, path, person=None, **kwargs):
+    """The core's task API of the scene's station."""
+    return scene.client.open(f"/api/v1/stations/{scene.station.code}{path}", method=method,
+                             headers=scene.headers(person or scene.officer), **kwargs)
 
-    no_route = scene.post("/patrols", json={"task_id": task.id})
+
+def patrol_task(scene, starts_at, ends_at, *people, kind="patrol", capacity=2):
+    """A scheduled task posted by the officer, the people assigned, through the core's API."""
+    made = core(scene, "POST", "/tasks", json={
+        "kind": kind, "title": f"{kind} at {starts_at:%H:%M}", "capacity": capacity,
+        "starts_at": starts_at.isoformat(), "ends_at": ends_at.isoformat()})
+    assert made.status_code == 201, made.json
+    for person in people:
+        assigned = core(scene, "POST", f"/tasks/{made.json['id']}/signups",
+                        json={"user_id": person.id})
+        assert assigned.status_code == 201, assigned.json
+    return made.json
+
+
+def test_a_patrol_from_a_scheduled_patrol_task(scene):
+    task = patrol_task(scene, T0 + 10 * MIN, T0 + 2 * 60 * MIN, scene.walker)
+    general = patrol_task(scene, T0, T0 + 60 * MIN, kind="general")
+
+    no_route = scene.post("/patrols", json={"task_id": task["id"]})
     assert no_route.status_code == 422 and no_route.json["code"] == "task_has_no_route"
-    linked = scene.put(f"/routes/{scene.route_id}/tasks/{task.id}")
+    linked = scene.put(f"/routes/{scene.route_id}/tasks/{task['id']}")
     assert linked.status_code == 200 and linked.json == {"route_id": scene.route_id,
-                                                         "task_id": task.id}
-    wrong_kind = scene.put(f"/routes/{scene.route_id}/tasks/{general.id}")
+                                                         "task_id": task["id"]}
+    wrong_kind = scene.put(f"/routes/{scene.route_id}/tasks/{general['id']}")
     assert wrong_kind.status_code == 422 and wrong_kind.json["code"] == "task_not_patrol"
 
     mate = teammate(scene)
-    unassigned = scene.post("/patrols", mate, json={"task_id": task.id})
+    unassigned = scene.post("/patrols", mate, json={"task_id": task["id"]})
     assert unassigned.status_code == 403 and unassigned.json["code"] == "not_assigned_to_task"
-    patrol = scene.post("/patrols", json={"task_id": task.id})  # 10 min before: within the lead
+    patrol = scene.post("/patrols", json={"task_id": task["id"]})  # 10 min before: the lead
     assert patrol.status_code == 201, patrol.json
-    assert (patrol.json["task_id"], patrol.json["route_id"]) == (task.id, scene.route_id)
+    assert (patrol.json["task_id"], patrol.json["route_id"]) == (task["id"], scene.route_id)
     scene.finish(patrol.json["id"])
-    twice = scene.post("/patrols", json={"task_id": task.id})
+    twice = scene.post("/patrols", json={"task_id": task["id"]})
     assert twice.status_code == 409 and twice.json["code"] == "patrol_exists"
     clock.advance(dt.timedelta(hours=3))
-    session.add(Assignment(station_id=scene.station.id, task_id=task.id, user_id=mate.id,
-                           status=AssignmentStatus.SIGNED_UP))
-    session.commit()
-    over = scene.post("/patrols", mate, json={"task_id": task.id})
-    assert over.status_code == 422 and over.json["code"] == "task_not_now"
+    assigned = core(scene, "POST", f"/tasks/{task['id']}/signups", json={"user_id": mate.id})
+    assert assigned.status_code == 409 and assigned.json["code"] == "task_ended"
+
+
+def test_a_scheduled_patrol_walked_in_full_completes_its_assignment_once(scene, deployment):
+    from core.jobs import run_due_jobs
+
+    task = patrol_task(scene, T0 + 5 * MIN, T0 + 60 * MIN, scene.walker)
+    assert scene.put(f"/routes/{scene.route_id}/tasks/{task['id']}").status_code == 200
+    patrol = scene.post("/patrols", json={"task_id": task["id"]}).json
+    walk(scene, patrol["id"], range(5))
+    mine = core(scene, "GET", "/tasks", scene.walker, query_string={"mine": "true"}).json
+    assert [(t["id"], t["my_status"]) for t in mine] == [(task["id"], "checked_in")]
+    finished = scene.finish(patrol["id"])
+    assert finished.status_code == 200 and finished.json["summary"]["points"] == 5 * 2 + 10
+
+    clock.advance(dt.timedelta(hours=3))  # long past the end and the no-show grace
+    run_due_jobs(deployment, clock.now())
+    people = core(scene, "GET", f"/tasks/{task['id']}/signups").json
+    assert [(p["user_id"], p["status"]) for p in people] == [(scene.walker.id, "completed")]
+    checkins = core(scene, "GET", f"/tasks/{task['id']}/checkins").json
+    first, last = walk_times = (T0 + 3 * MIN, T0 + 15 * MIN)
+    assert [(c["kind"], c["device_time"]) for c in checkins] == [
+        ("in", first.isoformat()), ("out", finished.json["finished_at"])], walk_times
+    assert last <= dt.datetime.fromisoformat(finished.json["finished_at"])
+    # The patrol's own rules paid; the core's completion event booked nothing more for it.
+    assert sorted(code for code, _, _ in scene.points()) == (
+        ["patrol.checkpoint_ok"] * 5 + ["patrol.completed"])
+    dashboard = core(scene, "GET", "/dashboard").json
+    assert (dashboard["core"]["completions"], dashboard["core"]["no_shows"]) == (1, 0)
+    # Finishing again moves nothing and books nothing.
+    assert scene.finish(patrol["id"]).status_code == 200
+    assert len(core(scene, "GET", f"/tasks/{task['id']}/checkins").json) == 2
 
 
 def test_an_officer_finishes_a_forgotten_patrol_and_the_job_closes_stale_ones(scene, deployment):
