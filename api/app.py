@@ -11,7 +11,7 @@ from werkzeug.routing import IntegerConverter
 from api import config as app_config
 from api import docs, unit_of_work
 from api.auth import SignInThrottle, actor, current_user
-from api.smorest import Api, marshmallow_plugin
+from api.smorest import Api, ContractPlugin, marshmallow_plugin
 from api.unit_of_work import db
 from core.db import Database
 from core.errors import NotFound
@@ -41,7 +41,8 @@ def create_app(overrides: dict[str, Any] | None = None, *,
         app.config["RATELIMIT_STORAGE_URI"], app.config["AUTH_LIMIT_PER_PHONE"],
         app.config["AUTH_LIMIT_PER_IP"])
     api = Api(app, spec_kwargs={"security": [{"bearerAuth": []}],
-                                "marshmallow_plugin": marshmallow_plugin()})
+                                "marshmallow_plugin": marshmallow_plugin(),
+                                "extra_plugins": [ContractPlugin()]})
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
     app.before_request(_authenticate)  # first: nobody learns how a body is judged without a token

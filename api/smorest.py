@@ -6,10 +6,12 @@ from typing import Any
 
 import flask_smorest
 import marshmallow as ma
+from apispec import APISpec, BasePlugin
 from apispec.ext.marshmallow import MarshmallowPlugin
 from apispec.ext.marshmallow.common import resolve_schema_cls, resolve_schema_instance
 
 from api import errors
+from api.unit_of_work import IDEMPOTENCY_KEY_MAX, honours_idempotency_key
 
 
 def schema_name(schema: Any) -> str:
@@ -20,14 +22,98 @@ def schema_name(schema: Any) -> str:
     name = cls.__name__.removesuffix("Schema") or cls.__name__
     parts = cls.__module__.split(".")
     if parts[0] == "plugins" and len(parts) > 1:
-        prefix = "".join(word.title() for word in parts[1].split("_"))
+        words = [word.title() for word in parts[1].split("_")]
+        prefix = "".join(words)
         if not name.startswith(prefix):
-            name = prefix + name
+            # CrossingShift in crossing_guard is CrossingGuardShift, not CrossingGuardCrossingShift
+            name = prefix + name.removeprefix(words[0])
     return name
 
 
+class TypedMarshmallowPlugin(MarshmallowPlugin):
+    """apispec's converter, taught what it leaves out: enum types, a dict's size, HH:MM."""
+
+    def init_spec(self, spec: APISpec) -> None:
+        super().init_spec(spec)
+        assert self.converter is not None
+        for function in (_enum_type, _dict_size, _clock_time):
+            self.converter.add_attribute_function(function)
+
+
+def _enum_type(converter: Any, field: ma.fields.Field, ret: dict[str, Any],
+               **_kwargs: Any) -> dict[str, Any]:
+    """An enum says what its values are: generated clients type it from that."""
+    values = [v for v in ret.get("enum", []) if v is not None]
+    if values and "type" not in ret:
+        if all(isinstance(v, str) for v in values):
+            return {"type": "string"}
+        if all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+            return {"type": "integer"}
+    return {}
+
+
+def _dict_size(converter: Any, field: ma.fields.Field, ret: dict[str, Any],
+               **_kwargs: Any) -> dict[str, Any]:
+    """A Length on a Dict counts its entries: minProperties/maxProperties, not string lengths."""
+    if isinstance(field, ma.fields.Dict):
+        for old, new in (("minLength", "minProperties"), ("maxLength", "maxProperties")):
+            if old in ret:
+                ret[new] = ret.pop(old)
+    return {}
+
+
+HH_MM = r"^([01]?[0-9]|2[0-3]):[0-5]?[0-9]$"
+
+
+def _clock_time(converter: Any, field: ma.fields.Field, ret: dict[str, Any],
+                **_kwargs: Any) -> dict[str, Any]:
+    """A Time read as %H:%M is a local clock time the server parses with strptime."""
+    if isinstance(field, ma.fields.Time) and getattr(field, "format", None) == "%H:%M":
+        ret.pop("format", None)
+        return {"pattern": HH_MM}
+    return {}
+
+
 def marshmallow_plugin() -> MarshmallowPlugin:
-    return MarshmallowPlugin(schema_name_resolver=schema_name)
+    return TypedMarshmallowPlugin(schema_name_resolver=schema_name)
+
+
+class ContractPlugin(BasePlugin):
+    """What every operation shares, written into each: the headers it honours, its 401."""
+
+    def init_spec(self, spec: APISpec) -> None:
+        spec.components.parameter("AcceptLanguage", "header", {
+            "name": "Accept-Language", "schema": {"type": "string"},
+            "description": "The language of messages and texts: zh-CN or en (RFC 9110 "
+                           "weights honoured)"})
+        spec.components.parameter("IdempotencyKey", "header", {
+            "name": "Idempotency-Key", "schema": {"type": "string",
+                                                  "maxLength": IDEMPOTENCY_KEY_MAX},
+            "description": "Any unique text per intended write (a UUID). A retry with the same "
+                           "key and body replays the first answer (2xx or 4xx) with "
+                           "`Idempotent-Replayed: true`; the same key with another body is 422 "
+                           "`idempotency_key_reused`; while the first is running, 409 "
+                           "`idempotency_key_in_flight`. Kept 7 days, per person."})
+        spec.components.header("WWW_AUTHENTICATE", {
+            "description": "Always `Bearer`", "required": True,
+            "schema": {"type": "string", "enum": ["Bearer"]}})
+        spec.components.response("UNAUTHENTICATED", {
+            "description": "No valid bearer token: `authentication_required` (none sent), "
+                           "`invalid_token` (expired, malformed or unknown: refresh it), "
+                           "`session_revoked` (signed out or erased: sign in again)",
+            "headers": {"WWW-Authenticate": {"$ref": "#/components/headers/WWW_AUTHENTICATE"}},
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}})
+
+    def operation_helper(self, path: str | None = None,
+                         operations: dict[str, Any] | None = None, **kwargs: Any) -> None:
+        for method, operation in (operations or {}).items():
+            parameters = operation.setdefault("parameters", [])
+            parameters.append("AcceptLanguage")  # component ids: apispec makes them $refs
+            if honours_idempotency_key(method.upper(), path or ""):
+                parameters.append("IdempotencyKey")
+            if operation.get("security") != []:
+                operation.setdefault("responses", {}).setdefault(
+                    "401", "UNAUTHENTICATED")
 
 
 # X-Pagination is sent as JSON text: a header schema of type object would tell generated

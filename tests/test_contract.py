@@ -87,7 +87,8 @@ def test_undeclared_fields_and_a_bare_401_fail_too(app):
     problems = contract.problems("GET", "/api/v1/me", 401, {"Content-Type": "application/json"},
                                  b'{"code": "authentication_required", "message": "m", '
                                  b'"details": {}}')
-    assert problems == ["a 401 without WWW-Authenticate: Bearer"]
+    assert "header WWW-Authenticate missing" in problems
+    assert "a 401 without WWW-Authenticate: Bearer" in problems
 
 
 def test_the_suite_client_is_the_judged_one(client):

@@ -28,3 +28,55 @@ def test_swagger_ui_is_served_from_this_machine(client):
         assert f"/api/docs/assets/{asset}" in html
         served = client.get(f"/api/docs/assets/{asset}")
         assert served.status_code == 200 and len(served.data) > 10_000
+
+
+def _typed(prop):
+    return any(k in prop for k in ("type", "$ref", "allOf", "oneOf", "anyOf"))
+
+
+def test_every_field_has_a_type_and_every_enum_its_type(client):
+    spec = client.get("/api/openapi.json").json
+    untyped = []
+    for name, schema in spec["components"]["schemas"].items():
+        for field, prop in schema.get("properties", {}).items():
+            if not _typed(prop) or (prop.get("type") == "array" and not _typed(prop["items"])):
+                untyped.append(f"{name}.{field}")
+            if "enum" in prop and "type" not in prop:
+                untyped.append(f"{name}.{field} (enum)")
+    assert untyped == []
+
+
+def test_one_schema_name_per_schema(client):
+    """A plugin's schemas carry its name once: CrossingGuardShift, not CrossingGuardCrossingShift."""
+    names = client.get("/api/openapi.json").json["components"]["schemas"]
+    prefixes = ("CrossingGuard", "CareVisits", "AntiFraud", "Patrol")
+    doubled = [n for n in names for p in prefixes
+               if n.startswith(p) and n.removeprefix(p).startswith(p[:5])]
+    assert doubled == []
+
+
+def test_headers_every_operation_honours_are_declared(client):
+    spec = client.get("/api/openapi.json").json
+    missing = []
+    for path, item in spec["paths"].items():
+        for method, op in item.items():
+            if method not in ("get", "post", "put", "patch", "delete"):
+                continue
+            names = {p.get("$ref", "").rsplit("/", 1)[-1] for p in op.get("parameters", [])}
+            if "AcceptLanguage" not in names:
+                missing.append(f"{method} {path}: Accept-Language")
+            wants_key = method == "post" and not path.startswith("/api/v1/auth/")
+            if wants_key != ("IdempotencyKey" in names):
+                missing.append(f"{method} {path}: Idempotency-Key")
+            if op.get("security") != [] and "401" not in op["responses"]:
+                missing.append(f"{method} {path}: 401")
+    assert missing == []
+    unauthenticated = spec["components"]["responses"]["UNAUTHENTICATED"]
+    assert "WWW-Authenticate" in unauthenticated["headers"]
+
+
+def test_the_refresh_grace_and_reuse_are_documented(client):
+    op = client.get("/api/openapi.json").json["paths"]["/api/v1/auth/token"]["post"]
+    text = op["description"]
+    assert "30 seconds" in text and "refresh_token_reused" in text
+    assert "401" in op["responses"]

@@ -8,7 +8,7 @@ import marshmallow as ma
 from flask import current_app
 
 from api.auth import current_session, current_user, issue_tokens
-from api.fields import Name
+from api.fields import Name, Phone
 from api.smorest import Blueprint, Schema
 from api.unit_of_work import db
 from core import accounts, audit, messages
@@ -28,16 +28,19 @@ class UserSchema(Schema):
 
 
 class RegisterSchema(Schema):
-    phone = ma.fields.String(required=True, validate=ma.validate.Length(max=32))
+    phone = Phone(required=True)
     password = ma.fields.String(required=True, validate=ma.validate.Length(max=200))
     display_name = Name(required=True, max_length=80)
     locale = ma.fields.String(load_default="zh-CN", validate=ma.validate.OneOf(messages.LOCALES))
 
 
 class TokenRequestSchema(Schema):
-    grant_type = ma.fields.String(required=True, validate=ma.validate.Length(max=32),
-                                  metadata={"description": "password, refresh_token or firebase"})
-    phone = ma.fields.String(validate=ma.validate.Length(max=32))
+    grant_type = ma.fields.String(
+        required=True, validate=ma.validate.Regexp(r"^[a-z][a-z0-9_]{0,31}$"),
+        metadata={"description": "password, refresh_token, or a sign-in provider's grant that "
+                                 "a plugin adds (firebase); any other is 422 "
+                                 "unsupported_grant_type"})
+    phone = Phone()
     password = ma.fields.String(validate=ma.validate.Length(max=200))
     refresh_token = ma.fields.String(validate=ma.validate.Length(max=200))
     id_token = ma.fields.String(validate=ma.validate.Length(max=8192))
@@ -79,10 +82,23 @@ def auth_register(body: dict[str, Any]) -> dict[str, Any]:
 @blp.route("/token", methods=["POST"])
 @blp.arguments(TokenRequestSchema)
 @blp.response(200, TokenSchema)
+@blp.alt_response(401, response="UNAUTHENTICATED")
 @blp.doc(security=[])
 def auth_token(body: dict[str, Any]) -> dict[str, Any]:
-    """Get a token pair: grant_type password {phone, password}, refresh_token {refresh_token},
-    or a provider grant such as firebase {id_token}."""
+    """Get a token pair: grant_type password, refresh_token, or a provider's (firebase).
+
+    - `password` {phone, password}: wrong ones are 401 `invalid_credentials`; too many
+      failures per phone or per address are 429 `rate_limited` with Retry-After.
+    - `refresh_token` {refresh_token}: every use rotates it, and the answer carries the next
+      one. For 30 seconds after a use the old token answers again with the same new pair, so
+      a phone that lost the answer (a dropped connection, two requests racing) may simply
+      retry. Used later than that, it is taken for a stolen copy: 401
+      `refresh_token_reused`, and the whole session is signed out (sign in again). An unknown,
+      revoked or erased account's token is 401 `invalid_refresh_token`.
+    - a provider grant such as `firebase` {id_token}: the provider's verified phone signs in.
+
+    The access token lives `expires_in` seconds; on 401 `invalid_token` refresh it once.
+    """
     session = db()
     grant = body["grant_type"]
     if grant == "password":

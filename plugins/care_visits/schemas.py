@@ -6,7 +6,7 @@ from typing import Any
 
 import marshmallow as ma
 
-from api.fields import Name, Text, TimeRangeArgsSchema
+from api.fields import PHONE, Name, Text, TimeRangeArgsSchema
 from api.smorest import Schema
 from plugins.care_visits.models import (
     Basis,
@@ -21,7 +21,6 @@ from plugins.care_visits.models import (
 CATEGORY = ma.validate.OneOf([c.value for c in Category])
 LAT = ma.validate.Range(-90, 90)
 LON = ma.validate.Range(-180, 180)
-PHONE = ma.validate.Length(max=32)
 CLIENT_ID = ma.validate.Length(min=1, max=64)
 
 

@@ -322,14 +322,18 @@ def patrol_incidents_photos_add(_files: dict[str, Any], station: str, incident_i
 
 
 @blp.route("/incidents/<int:incident_id>/photos/<int:photo_id>", methods=["GET"])
-@blp.doc(responses={"200": {"description": "The image",
-                            "content": {"image/*": {"schema": {"type": "string",
-                                                               "format": "binary"}}}}})
+@blp.doc(responses={"200": {
+    "description": "The image as stored (JPEG, PNG, WebP or HEIC); as application/octet-stream "
+                   "when the request's Accept prefers that",
+    "content": {kind: {"schema": {"type": "string", "format": "binary"}}
+                for kind in (*incidents.IMAGE_TYPES, "application/octet-stream")}}})
 def patrol_incidents_photo_get(station: str, incident_id: int, photo_id: int) -> Response:
     """A photo, for the station's officers and the reporter only."""
     photo, handle = incidents.open_photo(db(), actor(station), incident_id, photo_id,
                                          default_storage())
-    response = send_file(handle, mimetype=photo.content_type, max_age=0)
+    served = request.accept_mimetypes.best_match([photo.content_type, "application/octet-stream"],
+                                                 default=photo.content_type)
+    response = send_file(handle, mimetype=served, max_age=0)
     response.headers["Cache-Control"] = "private, no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
