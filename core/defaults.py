@@ -10,12 +10,11 @@ from typing import Any, cast
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
-from core import geofence, messages, tasks
+from core import messages, retention, tasks
 from core.hookspecs import Delivery, PluginInfo
 from core.jobs import Job
 from core.models import (
     Assignment,
-    Checkin,
     IdempotencyKey,
     JobRun,
     Notification,
@@ -33,7 +32,8 @@ NO_SHOWS_PER_RUN = 500  # a backlog is caught up over the next slots
 
 @hookimpl
 def wardens_describe_plugin() -> PluginInfo:
-    return PluginInfo(name="core", version="1", points_rules={"core.task_completed": 0})
+    return PluginInfo(name="core", version="1", points_rules={"core.task_completed": 0},
+                      retained_positions=(retention.CHECKINS,))
 
 
 @hookimpl
@@ -43,7 +43,8 @@ def wardens_scheduled_jobs() -> list[Job]:
             per_station=False),
         Job("purge_job_runs", dt.timedelta(days=1), purge_job_runs, per_station=False),
         Job("mark_no_shows", dt.timedelta(minutes=5), mark_no_shows),
-        Job("clear_old_positions", dt.timedelta(days=1), clear_old_positions),
+        # One job for every registered table: it runs whether or not a plugin is switched on.
+        Job("clear_old_positions", dt.timedelta(days=1), retention.clear_old_positions),
     ]
 
 
@@ -52,20 +53,6 @@ def purge_idempotency_keys(session: so.Session, _station: Station | None,
     """Stored answers to retried writes are kept 7 days."""
     result = session.execute(
         sa.delete(IdempotencyKey).where(IdempotencyKey.created_at < now - IDEMPOTENCY_KEEP))
-    return cast(sa.CursorResult[Any], result).rowcount
-
-
-def clear_old_positions(session: so.Session, station: Station | None, now: dt.datetime) -> int:
-    """Retention: check-in positions older than the station's limit are cleared; the fact of
-    the check-in (who, when, accuracy, distance, mock flag) stays for the record."""
-    assert station is not None
-    days = int(geofence.station_rules(station.settings)["position_retention_days"])
-    result = session.execute(
-        sa.update(Checkin)
-        .where(Checkin.station_id == station.id, Checkin.server_time < now - dt.timedelta(days=days),
-               Checkin.lat.is_not(None))
-        .values(lat=None, lon=None)
-    )
     return cast(sa.CursorResult[Any], result).rowcount
 
 

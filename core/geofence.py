@@ -19,7 +19,7 @@ DEFAULTS: dict[str, Any] = {
     "max_offline_minutes": 720,  # a check-in sent later from a phone that was offline
     "refuse_mock_locations": False,  # mock locations are always recorded; refused if True
     "no_show_grace_minutes": 30,  # still signed up this long after the window: a no-show
-    "position_retention_days": 180,  # check-in positions are cleared after this (retention)
+    "position_retention_days": 180,  # positions (check-ins, scans, visits...) cleared after this
 }
 
 

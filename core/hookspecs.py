@@ -65,6 +65,26 @@ class TaskKind:
 
 
 @dataclass(frozen=True)
+class RetainedPositions:
+    """Positions in a table that the core's retention job clears (``core.clear_old_positions``).
+
+    Once a row's ``time_column`` is older than the station's ``tasks.position_retention_days``,
+    its ``position_columns`` are set to NULL (and ``cleared_at_column``, if named, to the time
+    of clearing); the row itself stays. ``only_when`` limits it to rows whose columns hold these
+    values (e.g. ``{"status": "resolved"}``). The job runs for every station whether or not the
+    plugin is switched on, in batches, from where its last run stopped: so the table needs
+    ``id`` and ``station_id`` columns, an index on ``(station_id, time_column)``, and a time
+    column set when the row is written (or later), never to a time already past the retention.
+    """
+
+    table: str
+    time_column: str
+    position_columns: tuple[str, ...] = ("lat", "lon")
+    only_when: dict[str, Any] = field(default_factory=dict)
+    cleared_at_column: str | None = None
+
+
+@dataclass(frozen=True)
 class PluginInfo:
     """What a plugin tells the core about itself."""
 
@@ -72,16 +92,26 @@ class PluginInfo:
     version: str
     description: str = ""
     #: marshmallow schema of its settings (plugins.toml defaults, overridden per station);
-    #: a field with ``metadata={"secret": True}`` is never shown by the API.
+    #: a field with ``metadata={"secret": True}`` is never shown by the API, one with
+    #: ``metadata={"deployment": True}`` is set in plugins.toml only (a station may not
+    #: override it). Its validators run on requests: they never touch files or the network.
     settings_schema: type[ma.Schema] | None = None
+    #: called once at start-up with the loaded plugins.toml settings: the one place a plugin
+    #: may read a file or the network to check them; raise ValueError naming the key to stop.
+    check_deployment: Callable[[dict[str, Any]], None] | None = None
     #: event code -> default amount, e.g. {"patrol.checkpoint_ok": 2}.
     points_rules: dict[str, int] = field(default_factory=dict)
     task_kinds: tuple[TaskKind, ...] = ()
+    #: group kinds whose members hold one of the plugin's duties (e.g. ``care_team``): such
+    #: groups are changed only by station admins or through the plugin's own services.
+    group_kinds: tuple[str, ...] = ()
     #: error and notification codes -> {"en": ..., "zh-CN": ...}.
     messages: dict[str, dict[str, str]] = field(default_factory=dict)
     #: Python package whose models must carry the plugin's table prefix (default: the plugin's
     #: own module).
     package: str = ""
+    #: Tables of the plugin holding people's positions, cleared by the core's retention job.
+    retained_positions: tuple[RetainedPositions, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -58,6 +58,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "未安装插件 {plugin}。",
     },
     "invalid_settings": {"en": "Some settings are invalid.", "zh-CN": "部分设置无效。"},
+    "deployment_setting": {
+        "en": "{settings}: set in plugins.toml for the whole deployment, not per station.",
+        "zh-CN": "{settings} 为部署级设置，只能在 plugins.toml 中配置，站点不能修改。",
+    },
     "insufficient_points": {
         "en": "Not enough points: {needed} needed, {balance} available.",
         "zh-CN": "积分不足：需要 {needed}，现有 {balance}。",
@@ -269,6 +273,39 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "您的积分调整了 {amount}：{reason}",
     },
     "notification_not_found": {"en": "Notification not found.", "zh-CN": "未找到该通知。"},
+    # duties granted by groups (care teams, shop staff, patrol and crossing teams)
+    "duty_group_admins_only": {
+        "en": "Only a station admin may change a group of kind {kind}: it grants a duty.",
+        "zh-CN": "{kind} 类小组授予职责，只有站点管理员可以更改。",
+    },
+    "duty_self_grant": {
+        "en": "No one puts themselves in a group of kind {kind}: another admin does it.",
+        "zh-CN": "不能将自己加入 {kind} 类小组，须由其他管理员操作。",
+    },
+    "duty_group_created": {
+        "en": "A new team was set up: {group}.",
+        "zh-CN": "新建了小组“{group}”。",
+    },
+    "duty_group_kind_changed": {
+        "en": "The team {group} is now of kind {kind}.",
+        "zh-CN": "小组“{group}”的类型已改为 {kind}。",
+    },
+    "duty_group_deleted": {
+        "en": "The team {group} was deleted.",
+        "zh-CN": "小组“{group}”已被删除。",
+    },
+    "duty_group_member_added": {
+        "en": "Someone was added to your team {group}.",
+        "zh-CN": "您所在的小组“{group}”新增了一名成员。",
+    },
+    "duty_group_member_removed": {
+        "en": "Someone left your team {group}.",
+        "zh-CN": "您所在的小组“{group}”有一名成员被移出。",
+    },
+    "duty_group_leader_changed": {
+        "en": "The leaders of your team {group} changed.",
+        "zh-CN": "您所在的小组“{group}”的组长已变更。",
+    },
 }
 
 

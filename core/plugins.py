@@ -17,9 +17,9 @@ import pluggy
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
-from core import hookspecs, messages
+from core import hookspecs, messages, retention
 from core.db import Base, Database
-from core.hookspecs import PluginInfo, TaskKind
+from core.hookspecs import PluginInfo, RetainedPositions, TaskKind
 from core.jobs import Job
 from core.models import StationPlugin
 
@@ -187,11 +187,16 @@ def _load(name: str, ep: importlib.metadata.EntryPoint | None) -> Any:
 def validate_settings(info: PluginInfo, values: dict[str, Any], *, where: str) -> dict[str, Any]:
     """Check settings against the plugin's schema at start-up; a bad value names the key."""
     try:
-        load_settings(info, values)
+        loaded = load_settings(info, values)
     except ma.ValidationError as exc:
         problems = "; ".join(f"{key}: {_flatten(msgs)}" for key, msgs in
                              sorted(_as_dict(exc.messages).items()))
         raise StartupError(f"{where}: invalid setting {problems}") from None
+    if info.check_deployment is not None:
+        try:
+            info.check_deployment(loaded)
+        except ValueError as exc:
+            raise StartupError(f"{where}: invalid setting {exc}") from None
     return dict(values)
 
 
@@ -210,6 +215,23 @@ def secret_settings(info: PluginInfo) -> list[str]:
         return []
     fields = info.settings_schema().fields
     return sorted(f.data_key or name for name, f in fields.items() if f.metadata.get("secret"))
+
+
+def deployment_settings(info: PluginInfo) -> list[str]:
+    """The settings set in plugins.toml only (``metadata={"deployment": True}``): a station
+    never overrides them (a file path, a project, a network timeout...)."""
+    if info.settings_schema is None:
+        return []
+    fields = info.settings_schema().fields
+    return sorted(f.data_key or name for name, f in fields.items()
+                  if f.metadata.get("deployment"))
+
+
+def station_overrides_only(info: PluginInfo, overrides: dict[str, Any]) -> dict[str, Any]:
+    """A station's stored overrides without deployment settings (stored before they were
+    marked so: never applied)."""
+    refused = set(deployment_settings(info))
+    return {key: value for key, value in overrides.items() if key not in refused}
 
 
 def _as_dict(messages_: Any) -> dict[str, Any]:
@@ -254,9 +276,12 @@ class Deployment:
         self.pm = build_plugin_manager(config, self.entry_points)
         self.plugins: dict[str, InstalledPlugin] = {}
         self.task_kinds: dict[str, TaskKind] = {"general": TaskKind("general")}
+        #: group kind -> the plugin whose duty it grants (``PluginInfo.group_kinds``).
+        self.group_kinds: dict[str, str] = {}
         #: task kind -> the plugin that owns it (None for the core's own)
         self.kind_owners: dict[str, str | None] = {"general": None}
         self.points_defaults: dict[str, int] = {}
+        self.retained_positions: list[RetainedPositions] = []
         self._describe()
         self.points_defaults.update(config.points)
         self.jobs = self._collect_jobs()
@@ -269,6 +294,7 @@ class Deployment:
             if not isinstance(info, PluginInfo):
                 raise StartupError(f"plugin {owner}: wardens_describe_plugin must return a"
                                    f" PluginInfo, not {info!r}")
+            self.retained_positions.extend(info.retained_positions)
             if owner == CORE_PLUGIN:
                 self.points_defaults.update(info.points_rules)
                 messages.register(info.messages, owner)
@@ -292,6 +318,11 @@ class Deployment:
                                        " 'start' or 'end'")
                 self.task_kinds[kind.name] = kind
                 self.kind_owners[kind.name] = owner
+            for group_kind in info.group_kinds:
+                if group_kind in self.group_kinds:
+                    raise StartupError(f"plugin {owner}: group kind {group_kind} is already"
+                                       f" owned by {self.group_kinds[group_kind]}")
+                self.group_kinds[group_kind] = owner
             for code, amount in info.points_rules.items():
                 if not code.startswith(f"{owner}."):
                     raise StartupError(f"plugin {owner}: points rule {code} must start with"
@@ -302,6 +333,10 @@ class Deployment:
             raise StartupError(f"plugin {', '.join(missing)} does not describe itself"
                                " (no wardens_describe_plugin hook)")
         check_table_prefixes(self.plugins.values())
+        for spec in self.retained_positions:
+            problem = retention.check(spec)
+            if problem is not None:
+                raise StartupError(f"retained_positions: {problem}")
 
     def _collect_jobs(self) -> list[Job]:
         jobs: list[Job] = []
@@ -396,8 +431,9 @@ class Deployment:
         """A plugin's settings for a station: plugins.toml values with the station's overrides,
         loaded through the plugin's schema (defaults and types applied)."""
         plugin = self.plugins[name]
-        merged = {**plugin.defaults, **self.station_overrides(session, station_id, name)}
-        return load_settings(plugin.info, merged)
+        overrides = station_overrides_only(
+            plugin.info, self.station_overrides(session, station_id, name))
+        return load_settings(plugin.info, {**plugin.defaults, **overrides})
 
     # Migrations --------------------------------------------------------------------------------
     def migration_folders(self) -> list[str]:

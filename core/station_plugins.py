@@ -12,7 +12,13 @@ from core import audit, clock, events
 from core.access import Actor
 from core.errors import Invalid, NotFound
 from core.models import StationPlugin
-from core.plugins import InstalledPlugin, load_settings, secret_settings
+from core.plugins import (
+    InstalledPlugin,
+    deployment_settings,
+    load_settings,
+    secret_settings,
+    station_overrides_only,
+)
 
 
 def list_for_station(session: so.Session, actor: Actor) -> list[dict[str, Any]]:
@@ -31,15 +37,22 @@ def switch(session: so.Session, actor: Actor, name: str, *, enabled: bool,
     """Switch a plugin on or off for the station and change its settings (admins).
 
     ``settings`` changes the station's overrides key by key; a key set to None goes back to
-    the plugins.toml value. The result is validated by the plugin's schema (422
-    ``invalid_settings`` naming the keys). It applies to the next request of every server
-    process: switches are read per request.
+    the plugins.toml value. A deployment setting (plugins.toml only) is refused (422
+    ``deployment_setting`` naming the keys); the result is validated by the plugin's schema
+    (422 ``invalid_settings`` naming the keys), which reads no file and calls no network.
+    It applies to the next request of every server process: switches are read per request.
     """
     actor.require("admin")
     deployment = events.deployment(session)
     plugin = deployment.plugins.get(name)
     if plugin is None:
         raise NotFound("plugin_not_installed", plugin=name)
+    fixed = set(deployment_settings(plugin.info))
+    refused = sorted(key for key, value in (settings or {}).items()
+                     if key in fixed and value is not None)
+    if refused:
+        raise Invalid("deployment_setting", plugin=name, keys=refused,
+                      settings=", ".join(refused))
     row = _row_for_update(session, actor.station.id, name)
     was_enabled = row.enabled
     overrides = dict(row.settings or {})
@@ -49,7 +62,7 @@ def switch(session: so.Session, actor: Actor, name: str, *, enabled: bool,
             overrides.pop(key, None)
         else:
             overrides[key] = value
-    overrides = _validated(plugin, overrides)
+    overrides = _validated(plugin, station_overrides_only(plugin.info, overrides))
     row.enabled = enabled
     row.settings = overrides
     row.updated_at = clock.now()
@@ -111,7 +124,7 @@ def _view(plugin: InstalledPlugin, row: StationPlugin | None, staff: bool) -> di
         "updated_at": row.updated_at if row else None,
     }
     if staff:
-        overrides = dict(row.settings or {}) if row else {}
+        overrides = station_overrides_only(info, dict(row.settings or {}) if row else {})
         merged = {**plugin.defaults, **overrides}
         secrets = secret_settings(info)
         view["settings"] = {k: v for k, v in _effective(plugin, merged).items()

@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
-from core import audit, events, phones
+from core import audit, events, notifications, phones
 from core.access import Actor
 from core.errors import Conflict, Invalid, NotFound, PermissionDenied
 from core.models import Group, GroupMember, Membership, Role, Station, User
@@ -239,8 +239,11 @@ def get_group(session: so.Session, actor: Actor, group_id: int) -> Group:
     return group
 
 
-def create_group(session: so.Session, actor: Actor, **fields: Any) -> Group:
+def create_group(session: so.Session, actor: Actor, *, plugin: str | None = None,
+                 **fields: Any) -> Group:
+    """Create a group (officers and admins; a duty kind: see :func:`_require_duty_right`)."""
     actor.require("officer", "admin")
+    duty = _require_duty_right(session, actor, [fields.get("kind", "")], plugin)
     group = Group(station_id=actor.station.id, **fields)
     session.add(group)
     try:
@@ -249,13 +252,23 @@ def create_group(session: so.Session, actor: Actor, **fields: Any) -> Group:
     except sa.exc.IntegrityError:
         raise Conflict("group_name_taken", field="name", name=fields.get("name")) from None
     audit.record(session, actor=actor.user, role=actor.role, action="group.created", record=group,
-                 kind=group.kind)
+                 kind=group.kind, **_by(plugin))
+    if duty:
+        _tell_team(session, actor, group, "duty_group_created")
     return group
 
 
-def update_group(session: so.Session, actor: Actor, group_id: int, changes: dict[str, Any]) -> Group:
+def update_group(session: so.Session, actor: Actor, group_id: int, changes: dict[str, Any],
+                 *, plugin: str | None = None) -> Group:
     actor.require("officer", "admin")
     group = get_group(session, actor, group_id)
+    kind_changes = "kind" in changes and changes["kind"] != group.kind
+    duty = kind_changes and _require_duty_right(session, actor, [group.kind, changes["kind"]],
+                                                plugin)
+    if (duty and plugin is None and duty_owner(session, changes["kind"])
+            and _in_group(session, group.id, actor.user.id)):
+        raise PermissionDenied("duty_self_grant", kind=changes["kind"])
+    before = group.kind
     for key, value in changes.items():
         setattr(group, key, value)
     try:
@@ -263,16 +276,22 @@ def update_group(session: so.Session, actor: Actor, group_id: int, changes: dict
             session.flush()
     except sa.exc.IntegrityError:
         raise Conflict("group_name_taken", field="name", name=changes.get("name")) from None
+    details: dict[str, Any] = {"kind_before": before, "kind": group.kind} if kind_changes else {}
     audit.record(session, actor=actor.user, role=actor.role, action="group.updated", record=group,
-                 fields=sorted(changes))
+                 fields=sorted(changes), **details, **_by(plugin))
+    if duty:
+        _tell_team(session, actor, group, "duty_group_kind_changed")
     return group
 
 
-def delete_group(session: so.Session, actor: Actor, group_id: int) -> None:
+def delete_group(session: so.Session, actor: Actor, group_id: int, *,
+                 plugin: str | None = None) -> None:
     actor.require("officer", "admin")
     group = get_group(session, actor, group_id)
+    if _require_duty_right(session, actor, [group.kind], plugin):
+        _tell_team(session, actor, group, "duty_group_deleted")
     audit.record(session, actor=actor.user, role=actor.role, action="group.deleted", record=group,
-                 name=group.name)
+                 name=group.name, kind=group.kind, **_by(plugin))
     try:
         with session.begin_nested():
             session.execute(sa.delete(GroupMember).where(GroupMember.group_id == group.id))
@@ -291,36 +310,106 @@ def group_members(session: so.Session, actor: Actor, group: Group) -> list[tuple
 
 
 def put_group_member(session: so.Session, actor: Actor, group_id: int, user_id: int,
-                     leader: bool) -> GroupMember:
+                     leader: bool, *, plugin: str | None = None) -> GroupMember:
+    """Put a station member in a group, as a leader or not (officers and admins).
+
+    A group whose kind grants a duty is changed only by an admin or through the plugin owning
+    the kind (``plugin``), never by the person concerned; the team is told.
+    """
     actor.require("officer", "admin")
     group = get_group(session, actor, group_id)
+    duty = _require_duty_right(session, actor, [group.kind], plugin)
+    if duty and plugin is None and user_id == actor.user.id:
+        raise PermissionDenied("duty_self_grant", kind=group.kind)
     is_member = session.scalar(sa.select(Membership.id).where(
         Membership.station_id == actor.station.id, Membership.user_id == user_id))
     if is_member is None:
         raise Invalid("not_a_member", field="user_id")
     row = session.scalar(sa.select(GroupMember).where(
         GroupMember.group_id == group.id, GroupMember.user_id == user_id))
+    change = "duty_group_member_added"
     if row is None:
         row = GroupMember(station_id=actor.station.id, group_id=group.id, user_id=user_id,
                           is_leader=leader)
         session.add(row)
-    else:
+    elif row.is_leader != leader:
         row.is_leader = leader
+        change = "duty_group_leader_changed"
+    else:
+        return row  # nothing changes: nothing to record or tell
     session.flush()
     audit.record(session, actor=actor.user, role=actor.role, action="group.member_set",
-                 record=group, user_id=user_id, leader=leader)
+                 record=group, user_id=user_id, leader=leader, kind=group.kind, **_by(plugin))
+    if duty:
+        _tell_team(session, actor, group, change, user_id)
     return row
 
 
-def remove_group_member(session: so.Session, actor: Actor, group_id: int, user_id: int) -> None:
+def remove_group_member(session: so.Session, actor: Actor, group_id: int, user_id: int, *,
+                        plugin: str | None = None) -> None:
     actor.require("officer", "admin")
     group = get_group(session, actor, group_id)
+    duty = _require_duty_right(session, actor, [group.kind], plugin)
+    if duty:  # the person leaving the team is told as well
+        _tell_team(session, actor, group, "duty_group_member_removed", user_id)
     deleted = session.execute(sa.delete(GroupMember).where(
         GroupMember.group_id == group.id, GroupMember.user_id == user_id)).rowcount  # type: ignore[attr-defined]
     if not deleted:
         raise NotFound("member_not_found")
     audit.record(session, actor=actor.user, role=actor.role, action="group.member_removed",
-                 record=group, user_id=user_id)
+                 record=group, user_id=user_id, kind=group.kind, **_by(plugin))
+
+
+def duty_owner(session: so.Session, kind: str) -> str | None:
+    """The plugin whose duty a group of ``kind`` grants (``PluginInfo.group_kinds``), if any."""
+    found = session.info.get("deployment")
+    return found.group_kinds.get(kind) if found is not None else None
+
+
+def _require_duty_right(session: so.Session, actor: Actor, kinds: list[str],
+                        plugin: str | None) -> bool:
+    """Groups that grant a duty (a care team, a shop's staff...) change only by an admin's hand
+    or through the service of the plugin owning the kind; True when one of ``kinds`` does."""
+    duty = False
+    for kind in kinds:
+        owner = duty_owner(session, kind)
+        if owner is None:
+            continue
+        duty = True
+        if plugin is not None:
+            if plugin != owner:
+                raise PermissionDenied("duty_group_admins_only", kind=kind)
+        elif not actor.has_any("admin"):
+            raise PermissionDenied("duty_group_admins_only", kind=kind)
+    return duty
+
+
+def _in_group(session: so.Session, group_id: int, user_id: int) -> bool:
+    return session.scalar(sa.select(GroupMember.id).where(
+        GroupMember.group_id == group_id, GroupMember.user_id == user_id)) is not None
+
+
+def _by(plugin: str | None) -> dict[str, Any]:
+    return {"plugin": plugin} if plugin else {}
+
+
+def _tell_team(session: so.Session, actor: Actor, group: Group, code: str,
+               user_id: int | None = None) -> None:
+    """Tell a duty group's officers, admins and leaders (and the person concerned) of a change."""
+    rows = session.execute(
+        sa.select(GroupMember.user_id, GroupMember.is_leader, Membership.roles)
+        .join(Membership, sa.and_(Membership.station_id == GroupMember.station_id,
+                                  Membership.user_id == GroupMember.user_id))
+        .where(GroupMember.group_id == group.id)
+    ).all()
+    told = {uid for uid, leader, roles in rows
+            if leader or any(role in roles for role in ("officer", "admin"))}
+    if user_id is not None:
+        told.add(user_id)
+    told.discard(actor.user.id)
+    for uid in sorted(told):
+        notifications.notify(session, uid, code, station_id=group.station_id, group=group.name,
+                             group_id=group.id, kind=group.kind, person_id=user_id)
 
 
 def in_group_of_kind(session: so.Session, station_id: int, user_id: int, kind: str,

@@ -212,3 +212,40 @@ def test_old_check_in_positions_are_cleared_and_the_check_ins_kept(world, sessio
     assert kept == {"old": None, "new": 31.2}  # both check-ins stay; only the old position goes
     distance = session.scalar(sa.select(Checkin.distance_m).where(Checkin.client_id == "old"))
     assert distance == 3
+
+
+def test_retention_clears_in_batches_and_each_run_starts_where_the_last_stopped(
+        world, session, deployment, monkeypatch):
+    from core import retention
+    from core.models import Checkin, RetentionMark
+
+    monkeypatch.setattr(retention, "BATCH", 2)
+    monkeypatch.setattr(retention, "MAX_BATCHES", 1)
+    east = world.station("east")
+    east.settings = {"tasks": {"position_retention_days": 30}}
+    person = world.person("v", station=east, roles=["volunteer"])
+    task = _task(session, east, dt.timedelta(days=60))
+    row = _assign(session, task, person, AssignmentStatus.COMPLETED)
+    for day in range(5):
+        at = NOON - dt.timedelta(days=50 - day)
+        session.add(Checkin(station_id=east.id, task_id=task.id, assignment_id=row.id,
+                            user_id=person.id, kind="in", lat=31.2, lon=121.4, accuracy_m=8,
+                            distance_m=3, device_time=at, server_time=at, client_id=f"c{day}"))
+    session.commit()
+
+    def still_placed():
+        session.expire_all()
+        return sorted(session.scalars(sa.select(Checkin.client_id).where(
+            Checkin.station_id == east.id, Checkin.lat.is_not(None))))
+
+    mark = sa.select(RetentionMark.cleared_until).where(RetentionMark.station_id == east.id,
+                                                        RetentionMark.table_name == "checkin")
+    run_due_jobs(deployment, NOON)
+    assert still_placed() == ["c2", "c3", "c4"]  # one batch of two, the oldest first
+    assert session.scalar(mark) == NOON - dt.timedelta(days=49)  # where it stopped
+    run_due_jobs(deployment, NOON + dt.timedelta(days=1))
+    assert still_placed() == ["c4"]
+    run_due_jobs(deployment, NOON + dt.timedelta(days=2))
+    assert still_placed() == []
+    # Done up to the cutoff: the next run starts there, not at the beginning of the history.
+    assert session.scalar(mark) == NOON + dt.timedelta(days=2) - dt.timedelta(days=30)

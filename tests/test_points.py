@@ -305,7 +305,7 @@ def test_leaderboard_of_a_group(client, world, east, session):
     award(session, east, a, 5, "a")
     award(session, east, b, 9, "b")
     who = load_actor(session, "east", officer.user)
-    team = stations.create_group(session, who, kind="patrol_team", name="Team A")
+    team = stations.create_group(session, who, kind="grid", name="Team A")
     stations.put_group_member(session, who, team.id, a.id, leader=False)
     session.commit()
     answer = client.get(url(east, f"/points/leaderboard?period=all&group={team.id}"),

@@ -78,7 +78,7 @@ def test_the_whole_station_set_up_through_http(client, world, session, caplog):
 
     # groups with leaders
     group = client.post("/api/v1/stations/xinhua/groups", headers=officer_headers, json={
-        "kind": "patrol_team", "name": "Night patrol"})
+        "kind": "grid", "name": "Night patrol"})
     assert group.status_code == 201
     gid = group.json["id"]
     put = client.put(f"/api/v1/stations/xinhua/groups/{gid}/members/{volunteer.id}",
@@ -89,7 +89,7 @@ def test_the_whole_station_set_up_through_http(client, world, session, caplog):
     seen = client.get(f"/api/v1/stations/xinhua/groups/{gid}", headers=volunteer.headers)
     assert seen.status_code == 200 and seen.json["members"][0]["is_leader"] is True
     dup = client.post("/api/v1/stations/xinhua/groups", headers=officer_headers, json={
-        "kind": "patrol_team", "name": "Night patrol"})
+        "kind": "grid", "name": "Night patrol"})
     assert dup.status_code == 409 and dup.json["code"] == "group_name_taken"
 
     # the audit log tells the story, newest first

@@ -2,7 +2,7 @@
 
 from core.models.accounts import AuthSession, Device, IdempotencyKey, User
 from core.models.audit import AuditEvent
-from core.models.jobs import JobRun
+from core.models.jobs import JobRun, RetentionMark
 from core.models.notifications import Notification
 from core.models.points import PointsBalance, PointsEntry, PointsRule
 from core.models.stations import Group, GroupMember, Membership, Role, Station, StationPlugin
@@ -24,6 +24,7 @@ __all__ = [
     "PointsBalance",
     "PointsEntry",
     "PointsRule",
+    "RetentionMark",
     "Role",
     "Station",
     "StationPlugin",

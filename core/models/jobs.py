@@ -1,4 +1,4 @@
-"""Claimed job slots: one row per (job, station, time slot), so a slot runs once."""
+"""Claimed job slots (one row per job, station and time slot) and where retention stopped."""
 
 from __future__ import annotations
 
@@ -23,3 +23,16 @@ class JobRun(Base):
     started_at: so.Mapped[dt.datetime]
     finished_at: so.Mapped[dt.datetime | None]
     error: so.Mapped[str | None] = so.mapped_column(sa.Text)
+
+
+class RetentionMark(Base):
+    """How far the retention job has cleared one table's positions for one station: the next
+    run starts there instead of walking the whole history again."""
+
+    __tablename__ = "retention_mark"
+    __table_args__ = (sa.UniqueConstraint("station_id", "table_name"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    station_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("station.id"))
+    table_name: so.Mapped[str] = so.mapped_column(sa.String(64))
+    cleared_until: so.Mapped[dt.datetime]

@@ -93,7 +93,11 @@ class Checkin(Base):
     """A check-in or check-out as the phone reported it; append-only."""
 
     __tablename__ = "checkin"
-    __table_args__ = (sa.UniqueConstraint("station_id", "client_id"),)
+    __table_args__ = (
+        sa.UniqueConstraint("station_id", "client_id"),
+        # The retention job walks a station's check-ins by time.
+        sa.Index("ix_checkin_station_time", "station_id", "server_time"),
+    )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     station_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("station.id"))

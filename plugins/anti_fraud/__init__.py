@@ -41,6 +41,7 @@ def wardens_describe_plugin() -> PluginInfo:
         description="Anti-fraud quizzes, alliance shops and coupons",
         settings_schema=AntiFraudSettings,
         points_rules={"anti_fraud.quiz_passed": 20},
+        group_kinds=("shop",),
         messages=MESSAGES,
     )
 

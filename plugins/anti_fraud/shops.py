@@ -15,6 +15,7 @@ from core.models import GroupMember, Membership, User
 from plugins.anti_fraud.models import DiscountKind, Offer, Shop
 
 SHOP_GROUP_KIND = "shop"
+PLUGIN = "anti_fraud"  # shop groups are this plugin's: its services change them
 
 
 # Shops ----------------------------------------------------------------------------------------
@@ -39,7 +40,7 @@ def create_shop(session: so.Session, who: Actor, data: dict[str, Any]) -> Shop:
         raise Conflict("shop_name_taken", field="name", name=data["name"])
     if group_id is None:
         group = stations.create_group(session, who, kind=SHOP_GROUP_KIND, name=data["name"],
-                                      description=data.get("address", ""))
+                                      description=data.get("address", ""), plugin=PLUGIN)
     else:
         group = stations.get_group(session, who, group_id)
         if group.kind != SHOP_GROUP_KIND:
@@ -122,13 +123,13 @@ def put_staff(session: so.Session, who: Actor, shop_id: int, user_id: int, leade
         raise Invalid("not_a_member", field="user_id")
     if "merchant" not in roles:
         raise Invalid("not_a_merchant", field="user_id")
-    stations.put_group_member(session, who, shop.group_id, user_id, leader)
+    stations.put_group_member(session, who, shop.group_id, user_id, leader, plugin=PLUGIN)
 
 
 def remove_staff(session: so.Session, who: Actor, shop_id: int, user_id: int) -> None:
     who.require("officer", "admin")
     shop = get_shop(session, who, shop_id)
-    stations.remove_group_member(session, who, shop.group_id, user_id)
+    stations.remove_group_member(session, who, shop.group_id, user_id, plugin=PLUGIN)
 
 
 # Offers ---------------------------------------------------------------------------------------

@@ -7,12 +7,12 @@ from typing import Any
 
 from sqlalchemy import orm as so
 
-from core.hookspecs import PluginInfo, TaskKind
+from core.hookspecs import PluginInfo, RetainedPositions, TaskKind
 from core.jobs import Job
 from core.models import Assignment, Station, Task, User
 from core.plugins import hookimpl
 from plugins.care_visits import demo, reports, rights, visits
-from plugins.care_visits.access import TASK_KIND
+from plugins.care_visits.access import CARE_TEAM, TASK_KIND
 from plugins.care_visits.alerts import alert_station
 from plugins.care_visits.api import blp
 from plugins.care_visits.messages import MESSAGES
@@ -35,8 +35,12 @@ def wardens_describe_plugin() -> PluginInfo:
                              generic_withdraw=False, generic_edit=False, generic_cancel=False,
                              generic_assign=False, needs_acceptance=True,
                              pays="care_visits.visit_completed"),),
+        group_kinds=(CARE_TEAM,),
         messages=MESSAGES,
         package="plugins.care_visits",
+        # Where the first visitor checked in; the check-ins' own positions are the core's.
+        retained_positions=(RetainedPositions("care_visits_visit", "began_at",
+                                              cleared_at_column="positions_cleared_at"),),
     )
 
 
@@ -47,8 +51,7 @@ def wardens_register_blueprints() -> list[Any]:
 
 @hookimpl
 def wardens_scheduled_jobs() -> list[Job]:
-    return [Job("plan_visits", DAILY, plan_station), Job("alerts", DAILY, alert_station),
-            Job("gps_retention", DAILY, rights.clear_old_positions)]
+    return [Job("plan_visits", DAILY, plan_station), Job("alerts", DAILY, alert_station)]
 
 
 @hookimpl

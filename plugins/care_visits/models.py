@@ -194,6 +194,8 @@ class Visit(Base):
         sa.UniqueConstraint("station_id", "campaign_id", "recipient_id"),
         sa.Index("ix_care_visits_visit_recipient_year", "station_id", "recipient_id", "year"),
         sa.Index("ix_care_visits_visit_status", "station_id", "status", "ends_at"),
+        # The retention job walks a station's visits by the time they began.
+        sa.Index("ix_care_visits_visit_began", "station_id", "began_at"),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
@@ -214,7 +216,8 @@ class Visit(Base):
         sa.ForeignKey("station_group.id", ondelete="SET NULL"))
     began_at: so.Mapped[dt.datetime | None]
     ended_at: so.Mapped[dt.datetime | None]
-    # Where the first visitor checked in; cleared by the retention job after N days.
+    # Where the first visitor checked in; cleared by the core's retention job after the
+    # station's tasks.position_retention_days.
     lat: so.Mapped[float | None]
     lon: so.Mapped[float | None]
     distance_m: so.Mapped[float | None]

@@ -40,8 +40,6 @@ class SettingsSchema(ma.Schema):
     #: A visit shorter than this is flagged for an officer's review.
     min_visit_minutes = ma.fields.Integer(load_default=15, validate=ma.validate.Range(0, 480))
     visitors_per_visit = ma.fields.Integer(load_default=2, validate=ma.validate.Range(1, 10))
-    #: Visit GPS points older than this are removed by the retention job.
-    gps_retention_days = ma.fields.Integer(load_default=180, validate=ma.validate.Range(1, 3650))
     #: A follow-up open longer than this is reported to the care team's officers.
     follow_up_alert_days = ma.fields.Integer(load_default=14, validate=ma.validate.Range(1, 365))
     ack_code_minutes = ma.fields.Integer(load_default=30, validate=ma.validate.Range(5, 1440))

@@ -1,9 +1,8 @@
-"""A recipient's rights: export all held on them, erasure that keeps counts, GPS retention."""
+"""A recipient's rights: export all held on them, erasure that keeps counts."""
 
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import json
 from collections.abc import Iterable
 from typing import Any
@@ -20,15 +19,12 @@ from core.models import (
     IdempotencyKey,
     Membership,
     Notification,
-    Station,
     Task,
     User,
 )
-from plugins.care_visits import policy
 from plugins.care_visits.access import (
     OFFICER_FIELDS,
     SENSITIVE_FIELDS,
-    TASK_KIND,
     View,
     get_recipient,
 )
@@ -248,25 +244,3 @@ def on_user_erased(session: so.Session, user: User) -> None:
     for recipient in session.scalars(sa.select(Recipient).where(
             Recipient.user_id == user.id, Recipient.erased_at.is_(None))).all():
         erase_recipient(session, recipient, actor=user, role="self")
-
-
-# Retention ------------------------------------------------------------------------------------
-
-def clear_old_positions(session: so.Session, station: Station | None, now: dt.datetime) -> int:
-    """The retention job: visit GPS points older than the station's setting are removed."""
-    if station is None:
-        return 0
-    days = policy.settings(session, station.id)["gps_retention_days"]
-    cutoff = now - dt.timedelta(days=days)
-    cleared = session.execute(
-        sa.update(Visit).where(Visit.station_id == station.id, Visit.began_at < cutoff,
-                               sa.or_(Visit.lat.is_not(None), Visit.lon.is_not(None)))
-        .values(lat=None, lon=None, positions_cleared_at=now)
-        .execution_options(synchronize_session=False)).rowcount
-    care_tasks = sa.select(Task.id).where(Task.station_id == station.id, Task.kind == TASK_KIND)
-    cleared += session.execute(
-        sa.update(Checkin).where(Checkin.station_id == station.id,
-                                 Checkin.task_id.in_(care_tasks), Checkin.server_time < cutoff,
-                                 sa.or_(Checkin.lat.is_not(None), Checkin.lon.is_not(None)))
-        .values(lat=None, lon=None).execution_options(synchronize_session=False)).rowcount
-    return cleared

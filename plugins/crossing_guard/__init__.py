@@ -31,7 +31,7 @@ def wardens_describe_plugin() -> PluginInfo:
             generic_edit=False, generic_cancel=False, generic_assign=False,
             complete_not_before_start=True, pays=SHIFT_COMPLETED, no_show_from="start",
             no_show_grace_setting="no_show_grace_minutes"),),
-        points_rules={SHIFT_COMPLETED: 5}, messages=MESSAGES)
+        points_rules={SHIFT_COMPLETED: 5}, messages=MESSAGES, group_kinds=("crossing_team",))
 
 
 @hookimpl

@@ -12,7 +12,7 @@ from sqlalchemy import orm as so
 from core import audit, clock, notifications, tasks
 from core.access import Actor
 from core.errors import Conflict, Invalid, NotFound, PermissionDenied, WardensError
-from core.models import Assignment, AssignmentStatus, Task, TaskStatus, User
+from core.models import Assignment, AssignmentStatus, Membership, Task, TaskStatus, User
 from plugins.crossing_guard import schedule, settings
 from plugins.crossing_guard.models import CancelReason, Post, School, Shift, Template
 from plugins.crossing_guard.team import is_coordinator, is_guard, require_coordinator
@@ -59,7 +59,14 @@ def require_open(view: ShiftView) -> None:
 
 
 def overlapping(session: so.Session, station_id: int, user_id: int, task: Task) -> bool:
-    """Whether the person holds or waits for another crossing shift at the same time."""
+    """Whether the person holds or waits for another crossing shift at the same time.
+
+    It first locks the person's membership row until the transaction ends, so that two
+    requests for overlapping shifts of one person take turns: the second sees the first's
+    place (on SQLite the write lock taken at BEGIN already serialises them).
+    """
+    session.execute(sa.select(Membership.id).where(
+        Membership.station_id == station_id, Membership.user_id == user_id).with_for_update())
     other = session.scalar(
         sa.select(Task.id).join(Assignment, Assignment.task_id == Task.id)
         .where(Assignment.station_id == station_id, Assignment.user_id == user_id,

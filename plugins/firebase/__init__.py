@@ -67,7 +67,8 @@ def wardens_describe_plugin() -> PluginInfo:
     return PluginInfo(
         name=settings.NAME, version="1.0",
         description="Firebase phone sign-in and push notifications (FCM)",
-        settings_schema=settings.FirebaseSettings, messages=MESSAGES, package=__name__)
+        settings_schema=settings.FirebaseSettings, messages=MESSAGES, package=__name__,
+        check_deployment=settings.check_credentials_file)
 
 
 @hookimpl

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import orm as so
 
-from core.hookspecs import PluginInfo, TaskKind
+from core.hookspecs import PluginInfo, RetainedPositions, TaskKind
 from core.jobs import Job
 from core.models import Station, User
 from core.plugins import hookimpl
@@ -29,7 +29,13 @@ def wardens_describe_plugin() -> PluginInfo:
         # A patrol pays through its own rules (checkpoints, completion) at finish, scheduled or
         # ad hoc: the core books nothing more for the patrol task.
         task_kinds=(TaskKind("patrol", pays=None),),
+        group_kinds=("patrol_team",),
         messages=all_messages(),
+        # Where a patroller stood at each scan; a resolved incident's report position.
+        retained_positions=(
+            RetainedPositions("patrol_scan", "server_time"),
+            RetainedPositions("patrol_incident", "resolved_at", only_when={"status": "resolved"}),
+        ),
     )
 
 
@@ -42,7 +48,7 @@ def wardens_register_blueprints() -> list[Any]:
 
 @hookimpl
 def wardens_scheduled_jobs() -> list[Job]:
-    from plugins.patrol import coverage, privacy, service
+    from plugins.patrol import coverage, service
 
     def close_stale(session: so.Session, station: Station | None, now: dt.datetime) -> int:
         return service.finish_stale(session, station.id, now) if station else 0
@@ -50,7 +56,6 @@ def wardens_scheduled_jobs() -> list[Job]:
     return [
         Job("coverage_gaps", dt.timedelta(minutes=10), coverage.alert_gaps),
         Job("close_stale_patrols", dt.timedelta(hours=1), close_stale),
-        Job("clear_old_positions", dt.timedelta(days=1), privacy.clear_old_positions),
     ]
 
 

@@ -192,6 +192,8 @@ class Incident(Base):
         sa.UniqueConstraint("station_id", "client_id"),
         sa.Index("ix_patrol_incident_station_time", "station_id", "created_at"),
         sa.Index("ix_patrol_incident_reporter", "station_id", "reporter_id"),
+        # The retention job walks a station's resolved incidents by time.
+        sa.Index("ix_patrol_incident_resolved", "station_id", "resolved_at"),
         sa.CheckConstraint("photo_count >= 0 AND photo_count <= 3", name="photo_count_range"),
     )
 

@@ -1,26 +1,23 @@
-"""Retention and erasure: old positions cleared, an erased person's traces anonymised, counts kept."""
+"""Erasure: an erased person's traces anonymised, counts kept (retention is the core's job)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
-from core.models import Notification, Station, User
+from core.models import Notification, User
 from core.storage import Storage, default_storage
 from plugins.patrol.models import (
     DutyShift,
     GuessLock,
     Incident,
     IncidentPhoto,
-    IncidentStatus,
     Patrol,
     Scan,
 )
-from plugins.patrol.settings import for_station
 
 # Notifications the plugin wrote with a person's display name in them, and the parameter.
 NAMED_IN = {"patrol.incident_reported": "reporter", "patrol.incident_acknowledged": "officer",
@@ -29,29 +26,6 @@ NAMED_IN = {"patrol.incident_reported": "reporter", "patrol.incident_acknowledge
 
 def _rows(result: sa.Result[Any]) -> int:
     return cast(sa.CursorResult[Any], result).rowcount
-
-
-def clear_old_positions(session: so.Session, station: Station | None, now: dt.datetime) -> int:
-    """Retention (daily job): positions older than the station's ``position_retention_days``.
-
-    Scans keep everything else (checkpoint, times, verdict, flags, accuracy, distance to the
-    checkpoint), so counts, summaries and coverage history are unchanged. A resolved incident
-    loses its position too (it shows where the reporter stood); an open one keeps it, since
-    the station still has to act on it.
-    """
-    if station is None:
-        return 0
-    cutoff = now - dt.timedelta(days=for_station(session, station.id).position_retention_days)
-    cleared = _rows(session.execute(
-        sa.update(Scan)
-        .where(Scan.station_id == station.id, Scan.server_time < cutoff, Scan.lat.is_not(None))
-        .values(lat=None, lon=None).execution_options(synchronize_session=False)))
-    cleared += _rows(session.execute(
-        sa.update(Incident)
-        .where(Incident.station_id == station.id, Incident.created_at < cutoff,
-               Incident.status == IncidentStatus.RESOLVED, Incident.lat.is_not(None))
-        .values(lat=None, lon=None).execution_options(synchronize_session=False)))
-    return cleared
 
 
 def erase_person(session: so.Session, user: User, storage: Storage | None = None) -> None:

@@ -43,9 +43,6 @@ class PatrolSettingsSchema(ma.Schema):
     photo_max_bytes = ma.fields.Integer(load_default=5 * 1024 * 1024,
                                         validate=V.Range(10 * 1024, 20 * 1024 * 1024))
     task_lead_minutes = ma.fields.Integer(load_default=15, validate=V.Range(0, 240))
-    position_retention_days = ma.fields.Integer(load_default=180, validate=V.Range(1, 3650),
-                                                metadata={"description": (
-        "Scan positions (and resolved incidents' positions) older than this are cleared")})
 
 
 @dataclass(frozen=True)
@@ -67,7 +64,6 @@ class PatrolSettings:
     checkpoint_points_period_hours: int
     photo_max_bytes: int
     task_lead_minutes: int
-    position_retention_days: int
 
 
 _NAMES = {f.name for f in fields(PatrolSettings)}

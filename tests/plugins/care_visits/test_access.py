@@ -167,6 +167,115 @@ def test_the_general_task_list_shows_no_care_visit_to_anyone_outside(care, scene
     assert scene["name"] not in str(mine) and scene["address"] not in str(mine)
 
 
+# Duty comes only from an admin's hand (H1) --------------------------------------------------
+
+def groups_url(care, path=""):
+    return f"/api/v1/stations/{care.station.code}/groups{path}"
+
+
+def team_members(session, care):
+    from core.models import GroupMember
+
+    session.expire_all()
+    return set(session.scalars(sa.select(GroupMember.user_id).where(
+        GroupMember.group_id == care.team.id)))
+
+
+def group_calls(care, who, admin=False):
+    """Every core groups call that would hand ``who`` (or a resident) care duty.
+
+    An admin manages the team (adds others, removes, deletes): only what grants themselves.
+    """
+    client, headers = care.client, who.headers
+    yield "put self", client.put(groups_url(care, f"/{care.team.id}/members/{who.id}"),
+                                 json={"leader": False}, headers=headers)
+    if admin:
+        made = client.post(groups_url(care), json={"kind": "care_team", "name": "Mine"},
+                           headers=headers)
+        assert made.status_code == 201
+        yield "put self in new", client.put(groups_url(care, f"/{made.json['id']}/members/"
+                                                             f"{who.id}"),
+                                            json={"leader": True}, headers=headers)
+        return
+    yield "put resident", client.put(groups_url(care, f"/{care.team.id}/members/"
+                                                      f"{care.resident.id}"),
+                                     json={"leader": False}, headers=headers)
+    yield "lead", client.put(groups_url(care, f"/{care.team.id}/members/"
+                                              f"{care.volunteer_team.id}"),
+                             json={"leader": True}, headers=headers)
+    yield "remove", client.delete(groups_url(care, f"/{care.team.id}/members/"
+                                                   f"{care.officer_care.id}"), headers=headers)
+    yield "create", client.post(groups_url(care), json={"kind": "care_team", "name": "Mine"},
+                                headers=headers)
+    yield "delete", client.delete(groups_url(care, f"/{care.team.id}"), headers=headers)
+
+
+REFUSED = {"admin": "duty_self_grant", "officer": "duty_group_admins_only",
+           "volunteer": "role_required", "resident": "role_required",
+           "merchant": "role_required", "partner": "role_required"}
+
+
+@pytest.mark.parametrize("role", sorted(REFUSED))
+def test_no_group_call_hands_someone_care_duty_they_lack(care, scene, session, role):
+    who = getattr(care, role)
+    before = team_members(session, care)
+    for call, answer in group_calls(care, who, admin=role == "admin"):
+        assert answer.status_code == 403, (call, answer.json)
+        assert answer.json["code"] == REFUSED[role], (call, answer.json)
+    assert team_members(session, care) == before
+    answer = care.get(f"/recipients/{scene['id']}", who)
+    assert answer.status_code == 404 and answer.json["code"] == "recipient_not_found"
+    assert care.get("/recipients", who).json == []
+
+
+def test_an_admin_grants_care_duty_audited_and_the_care_officers_are_told(care, scene, session):
+    put = care.client.put(groups_url(care, f"/{care.team.id}/members/{care.officer.id}"),
+                          json={"leader": False}, headers=care.admin.headers)
+    assert put.status_code == 200, put.json
+    assert care.get(f"/recipients/{scene['id']}", care.officer).status_code == 200
+    audit = care.client.get(f"/api/v1/stations/{care.station.code}/audit?action=group.member_set",
+                            headers=care.admin.headers).json
+    assert [(e["actor_id"], e["details"]["user_id"], e["details"]["kind"]) for e in audit] == [
+        (care.admin.id, care.officer.id, "care_team")]
+
+    def told(who):
+        inbox = care.client.get("/api/v1/me/notifications", headers=who.headers).json
+        return [n["code"] for n in inbox if n["code"].startswith("duty_group_")]
+
+    # the team's officers and admins, its leader and the person concerned; not the volunteer
+    for person in (care.officer_care, care.admin_care, care.officer):
+        assert told(person) == ["duty_group_member_added"]
+    assert told(care.volunteer_team) == [] and told(care.admin) == []
+
+    gone = care.client.delete(groups_url(care, f"/{care.team.id}/members/{care.officer.id}"),
+                              headers=care.admin.headers)
+    assert gone.status_code == 204
+    assert care.get(f"/recipients/{scene['id']}", care.officer).status_code == 404
+    assert told(care.officer_care) == ["duty_group_member_removed", "duty_group_member_added"]
+    assert told(care.officer)[0] == "duty_group_member_removed"
+
+
+def test_shop_staff_stay_the_anti_fraud_plugins_to_manage(care, session, deployment):
+    """A shop's group is owned by anti_fraud: its own service changes it, the core API not."""
+    from core.access import load_actor
+    from core.stations import create_group, put_group_member
+
+    assert deployment.group_kinds == {"care_team": "care_visits", "patrol_team": "patrol",
+                                      "crossing_team": "crossing_guard", "shop": "anti_fraud"}
+    who = load_actor(session, care.station.code, care.officer.user)
+    shop = create_group(session, who, kind="shop", name="Bakery", plugin="anti_fraud")
+    put_group_member(session, who, shop.id, care.merchant.id, False, plugin="anti_fraud")
+    from core.errors import PermissionDenied
+
+    with pytest.raises(PermissionDenied) as refused:
+        put_group_member(session, who, care.team.id, care.officer.id, False, plugin="anti_fraud")
+    assert refused.value.code == "duty_group_admins_only"
+    answer = care.client.put(groups_url(care, f"/{shop.id}/members/{care.merchant.id}"),
+                             json={"leader": True}, headers=care.officer.headers)
+    session.commit()
+    assert answer.status_code == 403 and answer.json["code"] == "duty_group_admins_only"
+
+
 def test_an_officer_on_one_visit_changes_it_only_through_the_plugin(care):
     """The core's generic task endpoints are closed for a visit: no moved fence, no more
     places, no resident added (who would then see the recipient), no cancellation."""

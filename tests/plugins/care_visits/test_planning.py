@@ -238,9 +238,9 @@ def test_the_retention_job_removes_old_visit_positions(care, session, deployment
 
 
 def test_a_station_may_keep_positions_for_less(care, session, deployment):
-    session.execute(sa.update(StationPlugin).where(StationPlugin.station_id == care.station.id)
-                    .values(settings={"gps_retention_days": 30}))
-    session.commit()
+    answer = care.client.put(f"/api/v1/stations/{care.station.code}/task-settings",
+                             json={"position_retention_days": 30}, headers=care.admin.headers)
+    assert answer.status_code == 200, answer.json
     rid = care.recipient(named_visitor_ids=[care.volunteer_named.id])["id"]
     care.post("/plan", care.officer_care)
     visit = visits_of(session, rid)[0]

@@ -35,7 +35,7 @@ def test_a_recipient_is_validated(care):
     # a group of another kind is not a care team
     patrol = care.client.post(f"/api/v1/stations/{care.station.code}/groups",
                               headers=care.officer_care.headers,
-                              json={"kind": "patrol_team", "name": "Night patrol"}).json
+                              json={"kind": "grid", "name": "Night patrol"}).json
     answer = care.post("/recipients", care.officer_care, json={**base,
                                                                "care_group_id": patrol["id"]})
     assert answer.json["code"] == "care_group_invalid"
@@ -220,7 +220,7 @@ def test_reading_the_consent_history_is_audited(care, session):
 def test_an_admin_sets_the_care_settings_and_a_bad_one_is_refused(care):
     path = f"/api/v1/stations/{care.station.code}/plugins/care_visits"
     bad = care.client.put(path, headers=care.admin.headers, json={
-        "enabled": True, "settings": {"gps_retention_days": 0}})
+        "enabled": True, "settings": {"min_visit_minutes": -1}})
     assert bad.status_code == 422, bad.json
     good = care.client.put(path, headers=care.admin.headers, json={
         "enabled": True, "settings": {"visits_per_year": {"hardship": 24},

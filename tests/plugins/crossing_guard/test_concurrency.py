@@ -105,3 +105,23 @@ def test_two_generations_at_once_make_each_shift_once(app, live_world):
         tasks = session.scalar(sa.select(sa.func.count()).select_from(Task).where(
             Task.station_id == crossing.station.id))
         assert live == tasks == 8
+
+
+@pytest.mark.postgres_only
+def test_one_guard_asking_for_two_shifts_at_the_same_time_at_once_gets_one(app, live_world):
+    clock.freeze(FROZEN)
+    crossing = build(live_world)
+    made = crossing.school(posts=[{"name": "North gate"}, {"name": "South gate"}],
+                           term=("2026-03-02", "2026-03-02"))
+    crossing.generate(made["term"])
+    same_time = [s for s in crossing.shifts() if s["date"] == "2026-03-02"]
+    assert len(same_time) == 2
+    guard = crossing.guard("Guard A")
+    answers = _at_once(app, 8, lambda client, i: client.post(
+        crossing.url(f"/shifts/{same_time[i % 2]['id']}/signup"), headers=guard.headers,
+        json={}))
+    assert Counter(a.status_code for a in answers) == {201: 1, 409: 7}
+    with crossing.world.session as session:
+        held = session.scalars(sa.select(Assignment.task_id).where(
+            Assignment.user_id == guard.id, Assignment.status == AssignmentStatus.SIGNED_UP)).all()
+        assert len(held) == 1

@@ -62,7 +62,7 @@ def test_the_job_clears_positions_past_the_retention_and_keeps_scans_counts_and_
 
     clock.freeze(T0 + 181 * DAY)
     ran = run_due_jobs(deployment, clock.now())
-    assert ("patrol.clear_old_positions", scene.station.id) in ran
+    assert ("core.clear_old_positions", scene.station.id) in ran
     scene.session.expire_all()
     old = positions(scene, old_id)
     assert [(lat, lon) for lat, lon, _ in old] == [(None, None)] * 3  # the positions went
@@ -80,11 +80,17 @@ def test_the_job_clears_positions_past_the_retention_and_keeps_scans_counts_and_
     assert incidents[still_open["id"]].lat == still_open["lat"]  # still to act on: kept
 
 
-def test_the_retention_follows_the_station_setting(scene, deployment):
-    from tests.plugins.patrol.test_scan_rules import settings
+def retention_days(scene, days):
+    """The station's one retention setting, as its admin sets it."""
+    admin = scene.world.person("Admin Wu", station=scene.station, roles=["admin"])
+    answer = scene.client.put(f"/api/v1/stations/{scene.station.code}/task-settings",
+                              json={"position_retention_days": days}, headers=admin.headers)
+    assert answer.status_code == 200, answer.json
 
+
+def test_the_retention_follows_the_station_setting(scene, deployment):
     old_id, _ = walk(scene, T0)
-    settings(scene, position_retention_days=30)
+    retention_days(scene, 30)
     clock.freeze(T0 + 29 * DAY)
     run_due_jobs(deployment, clock.now())
     assert all(lat is not None for lat, _, _ in positions(scene, old_id))
@@ -93,6 +99,24 @@ def test_the_retention_follows_the_station_setting(scene, deployment):
     scene.session.expire_all()
     assert [lat for lat, _, _ in positions(scene, old_id)] == [None] * 3
     assert scene.session.scalar(sa.select(sa.func.count()).select_from(Scan)) == 3
+
+
+def test_positions_expire_while_the_plugin_is_switched_off(scene, deployment):
+    old_id, _ = walk(scene, T0)
+    resolved = report(scene, scene.officer).json
+    assert scene.post(f"/incidents/{resolved['id']}/resolve", scene.officer,
+                      json={"note": "done"}).status_code == 200
+    admin = scene.world.person("Admin Wu", station=scene.station, roles=["admin"])
+    off = scene.client.put(f"/api/v1/stations/{scene.station.code}/plugins/patrol",
+                           json={"enabled": False}, headers=admin.headers)
+    assert off.status_code == 200 and off.json["enabled"] is False
+    clock.freeze(T0 + 181 * DAY)
+    ran = run_due_jobs(deployment, clock.now())
+    assert not any(job.startswith("patrol.") for job, _ in ran)  # its own jobs are off
+    scene.session.expire_all()
+    assert [(lat, lon) for lat, lon, _ in positions(scene, old_id)] == [(None, None)] * 3
+    incident = scene.session.get(Incident, resolved["id"])
+    assert (incident.lat, incident.lon) == (None, None)
 
 
 def patrol_rows(session):
