@@ -108,7 +108,7 @@ def test_deleting_a_group_something_still_uses_is_a_409(world, session):
     from plugins.anti_fraud.models import Shop
 
     station = world.station("east", plugins=("anti_fraud",))
-    officer = world.person("officer", station=station, roles=["officer"])
+    officer = world.person("officer", station=station, roles=["officer", "admin"])
     shop = world.client.post("/api/v1/stations/east/anti-fraud/shops", headers=officer.headers,
                              json={"name": "Corner", "address": "12 Demo Road", "lat": 30.27,
                                    "lon": 120.15})
