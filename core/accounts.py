@@ -11,10 +11,18 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
-from core import audit, clock, events, passwords, phones
+from core import audit, clock, events, passwords, phones, stations
 from core.errors import Conflict, Invalid, NotFound, Unauthenticated
 from core.hookspecs import Identity
-from core.models import AuthSession, Device, GroupMember, IdempotencyKey, Membership, User
+from core.models import (
+    AuthSession,
+    Checkin,
+    Device,
+    GroupMember,
+    IdempotencyKey,
+    Membership,
+    User,
+)
 
 # A phone that retries the same refresh this soon gets the same new pair, not a logout.
 REFRESH_GRACE = dt.timedelta(seconds=30)
@@ -202,7 +210,13 @@ def erase_user(session: so.Session, user: User) -> None:
     """Account deletion: personal data anonymised, sessions revoked; counts and ledgers kept."""
     if user.erased_at is not None:
         raise NotFound("account_erased")
+    for station_id in session.scalars(sa.select(Membership.station_id).where(
+            Membership.user_id == user.id)).all():
+        stations.withdraw_future_sign_ups(session, station_id, user.id)
     events.user_erased(session, user)
+    # Where they stood is theirs: their check-ins stay (completions, counts), positions go.
+    session.execute(sa.update(Checkin).where(Checkin.user_id == user.id)
+                    .values(lat=None, lon=None).execution_options(synchronize_session=False))
     user.phone = None
     user.display_name = f"erased-{user.id}"
     user.password_hash = None

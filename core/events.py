@@ -36,6 +36,17 @@ def membership_created(session: so.Session, membership: Membership) -> None:
         )
 
 
+def membership_removed(session: so.Session, membership: Membership) -> None:
+    """Tell every installed plugin (switched on or not) that a person leaves a station."""
+    from core.models import User
+
+    found = session.info.get("deployment")
+    if found is not None and membership.user_id is not None:
+        found.pm.hook.wardens_membership_removed(
+            session=session, station=_station(session, membership.station_id),
+            user=session.get(User, membership.user_id))
+
+
 def plugin_switched(session: so.Session, station_id: int, plugin: str, enabled: bool) -> None:
     """Tell every installed plugin that a station switched ``plugin`` on or off."""
     found = session.info.get("deployment")

@@ -212,6 +212,22 @@ def wardens_membership_created(session: so.Session, station: Station, membership
 
 
 @hookspec
+def wardens_membership_removed(session: so.Session, station: Station, user: User) -> None:
+    """Drop what ``user`` held in ``station`` through the plugin, as they leave it.
+
+    Called for every installed plugin, switched on or not, when an admin removes a member or
+    the member leaves: after the core withdrew their future sign-ups and took them out of the
+    station's groups, before the membership is deleted. Whatever gave them sight or standing
+    in the station (a named visitor, a calendar address, an open offer) must go: re-joining
+    later must not bring it back.
+
+    :param session: the open unit of work; do not commit.
+    :param station: the station they leave.
+    :param user: the person (not erased: they keep their account).
+    """
+
+
+@hookspec
 def wardens_plugin_switched(session: so.Session, station: Station, plugin: str, enabled: bool) -> None:
     """React to a station switching an installed plugin on or off, in the same transaction.
 
@@ -222,6 +238,21 @@ def wardens_plugin_switched(session: so.Session, station: Station, plugin: str, 
     :param station: the station that switched.
     :param plugin: the name of the plugin switched.
     :param enabled: True when switched on, False when switched off.
+    """
+
+
+@hookspec
+def wardens_export_user(session: so.Session, user: User) -> dict[str, Any]:
+    """Return what the plugin holds about ``user``, for their copy (``GET /api/v1/me/export``).
+
+    Called for every installed plugin, switched on or not: the data exists either way. Give
+    the person's own records (``core.export.rows`` dumps a model's rows, credentials left
+    out); leave out what is about other people (a recipient's health notes, answers to
+    quiz questions still open).
+
+    :param session: the request's unit of work; read only.
+    :param user: the person asking.
+    :return: a dict of section name -> JSON-ready data (lists of records); empty for nothing.
     """
 
 

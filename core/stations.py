@@ -8,10 +8,21 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
-from core import audit, events, notifications, phones
+from core import audit, clock, events, notifications, phones, tasks
 from core.access import Actor
 from core.errors import Conflict, Invalid, NotFound, PermissionDenied
-from core.models import Group, GroupMember, Membership, Role, Station, User
+from core.models import (
+    Assignment,
+    AssignmentStatus,
+    Group,
+    GroupMember,
+    Membership,
+    Role,
+    Station,
+    Task,
+    TaskStatus,
+    User,
+)
 
 ROLES = {r.value for r in Role}
 
@@ -112,9 +123,9 @@ def leave(session: so.Session, actor: Actor) -> None:
     actor.require_member()
     assert actor.membership is not None
     _guard_last_admin(session, actor.membership, remaining_roles=[])
-    _remove(session, actor.membership)
+    withdrawn = _remove(session, actor, actor.membership)
     audit.record(session, actor=actor.user, role=actor.role, action="member.left",
-                 station_id=actor.station.id, record_type="membership")
+                 station_id=actor.station.id, record_type="membership", withdrawn=withdrawn)
 
 
 def members_query(actor: Actor, *, role: str | None = None,
@@ -195,17 +206,46 @@ def remove_member(session: so.Session, actor: Actor, membership_id: int) -> None
     membership = get_member(session, actor, membership_id)
     _guard_last_admin(session, membership, remaining_roles=[])
     audit.record(session, actor=actor.user, role=actor.role, action="member.removed",
-                 record=membership, user_id=membership.user_id)
-    _remove(session, membership)
+                 record=membership, user_id=membership.user_id,
+                 withdrawn=_remove(session, actor, membership))
 
 
-def _remove(session: so.Session, membership: Membership) -> None:
-    if membership.user_id is not None:
+def _remove(session: so.Session, actor: Actor, membership: Membership) -> list[int]:
+    """A person leaving a station leaves nothing behind that gave them sight or standing there:
+    their future sign-ups are withdrawn (waitlists move up), they leave its groups (duty teams
+    are told) and every plugin drops what they held (``wardens_membership_removed``).
+
+    :return: the ids of the tasks they were withdrawn from.
+    """
+    user_id, station_id = membership.user_id, membership.station_id
+    withdrawn: list[int] = []
+    if user_id is not None:
+        withdrawn = withdraw_future_sign_ups(session, station_id, user_id)
+        for group in session.scalars(
+                sa.select(Group).join(GroupMember, GroupMember.group_id == Group.id)
+                .where(GroupMember.station_id == station_id, GroupMember.user_id == user_id)
+                .order_by(Group.id)).all():
+            if duty_owner(session, group.kind):
+                _tell_team(session, actor, group, "duty_group_member_removed", skip=user_id)
         session.execute(sa.delete(GroupMember).where(
-            GroupMember.station_id == membership.station_id,
-            GroupMember.user_id == membership.user_id))
+            GroupMember.station_id == station_id, GroupMember.user_id == user_id))
+        events.membership_removed(session, membership)
     session.delete(membership)
     session.flush()
+    return withdrawn
+
+
+def withdraw_future_sign_ups(session: so.Session, station_id: int, user_id: int) -> list[int]:
+    """Places and waitlist spots on the station's tasks not yet over, given back."""
+    held = session.scalars(
+        sa.select(Task).join(Assignment, Assignment.task_id == Task.id)
+        .where(Assignment.station_id == station_id, Assignment.user_id == user_id,
+               Assignment.status.in_((AssignmentStatus.SIGNED_UP, AssignmentStatus.WAITLISTED)),
+               Task.status == TaskStatus.OPEN, Task.ends_at > clock.now())
+        .order_by(Task.starts_at, Task.id)).all()
+    for task in held:
+        tasks.withdraw(session, task, user_id)
+    return [task.id for task in held]
 
 
 def _guard_last_admin(session: so.Session, membership: Membership,
@@ -394,7 +434,7 @@ def _by(plugin: str | None) -> dict[str, Any]:
 
 
 def _tell_team(session: so.Session, actor: Actor, group: Group, code: str,
-               user_id: int | None = None) -> None:
+               user_id: int | None = None, *, skip: int | None = None) -> None:
     """Tell a duty group's officers, admins and leaders (and the person concerned) of a change."""
     rows = session.execute(
         sa.select(GroupMember.user_id, GroupMember.is_leader, Membership.roles)
@@ -407,6 +447,7 @@ def _tell_team(session: so.Session, actor: Actor, group: Group, code: str,
     if user_id is not None:
         told.add(user_id)
     told.discard(actor.user.id)
+    told.discard(skip)
     for uid in sorted(told):
         notifications.notify(session, uid, code, station_id=group.station_id, group=group.name,
                              group_id=group.id, kind=group.kind, person_id=user_id)

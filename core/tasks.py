@@ -25,6 +25,7 @@ from core.models import (
     Assignment,
     AssignmentStatus,
     Checkin,
+    Membership,
     Station,
     StationPlugin,
     Task,
@@ -741,5 +742,13 @@ def my_assignments(session: so.Session, user_id: int) -> sa.Select[Assignment, T
     return (sa.select(Assignment, Task, Station)
             .join(Task, Task.id == Assignment.task_id)
             .join(Station, Station.id == Assignment.station_id)
-            .where(Assignment.user_id == user_id, kind_switched_on(session))
+            # Tasks of a station the person left (their places there withdrawn) are not
+            # theirs to see any more: a care visit's task carries a home's position.
+            .join(Membership, sa.and_(Membership.station_id == Assignment.station_id,
+                                      Membership.user_id == Assignment.user_id))
+            .where(Assignment.user_id == user_id, kind_switched_on(session),
+                   # as can_see: a withdrawn place on a private task (a home's position) is
+                   # no longer the person's to see
+                   sa.or_(Assignment.status != S.WITHDRAWN,
+                          Task.kind.not_in(sorted(private_kinds(session)))))
             .order_by(Task.starts_at, Task.id))

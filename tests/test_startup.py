@@ -195,3 +195,13 @@ def test_a_built_in_name_offered_by_a_distribution_too_is_refused(site, tmp_path
     with pytest.raises(StartupError, match="plugin beacon is built in and also offered by"
                                            " dist_wardens_beacon_plugin"):
         start("[plugins]\ninstalled = []")
+
+
+def test_a_group_kind_is_owned_by_one_plugin(site):
+    owner = PLUGIN.replace('version="0.1"', 'version="0.1", group_kinds=("night_team",)')
+    offer(site, "watch_one", source=owner)
+    offer(site, "watch_two", source=owner)
+    assert start('[plugins]\ninstalled = ["watch_one"]').group_kinds == {"night_team": "watch_one"}
+    with pytest.raises(StartupError, match="plugin watch_two: group kind night_team is already"
+                                           " owned by watch_one"):
+        start('[plugins]\ninstalled = ["watch_one", "watch_two"]')

@@ -14,8 +14,8 @@ from api.fields import Name, StationRefSchema
 from api.pagination import QueryPage
 from api.resources.auth import UserSchema
 from api.smorest import Blueprint, Schema
-from api.unit_of_work import db
-from core import accounts, audit, messages, stations
+from api.unit_of_work import db, writes
+from core import accounts, audit, export, messages, stations
 from core.errors import Invalid
 from core.models import Station, User
 
@@ -60,6 +60,34 @@ def me_update(changes: dict[str, Any]) -> User:
 def me_delete() -> None:
     """Delete the account: personal data anonymised, sessions ended; records kept anonymously."""
     accounts.erase_user(db(), current_user())
+
+
+class ExportSchema(Schema):
+    """Everything the deployment holds about me; each record with all its columns."""
+
+    exported_at = ma.fields.String(metadata={"description": "ISO 8601, UTC"})
+    account = ma.fields.Dict(metadata={"description": "My account (no password hash)"})
+    memberships = ma.fields.List(ma.fields.Dict())
+    stations = ma.fields.List(ma.fields.Dict(), metadata={"description": "Stations I belong to"})
+    groups = ma.fields.List(ma.fields.Dict(), metadata={"description": "Groups I am in"})
+    sessions = ma.fields.List(ma.fields.Dict(), metadata={"description": "Sign-ins (no tokens)"})
+    devices = ma.fields.List(ma.fields.Dict(), metadata={"description": "Push devices (no tokens)"})
+    assignments = ma.fields.List(ma.fields.Dict())
+    checkins = ma.fields.List(ma.fields.Dict(), metadata={"description": "With positions"})
+    points = ma.fields.List(ma.fields.Dict(), metadata={"description": "Ledger entries"})
+    notifications = ma.fields.List(ma.fields.Dict())
+    audit_events = ma.fields.List(ma.fields.Dict(), metadata={"description": "What I did"})
+    plugins = ma.fields.Dict(metadata={"description": "Each installed plugin's part, by name"})
+
+
+@blp.route("/export", methods=["GET"])
+@blp.response(200, ExportSchema)
+@blp.alt_response(429, response="TOO_MANY_REQUESTS",
+                  description="rate_limited: three exports a day; Retry-After says when")
+@writes
+def me_export() -> dict[str, Any]:
+    """Download everything the deployment holds about me, as JSON (PIPL); audited."""
+    return export.export_user(db(), current_user())
 
 
 @blp.route("/memberships", methods=["GET"])

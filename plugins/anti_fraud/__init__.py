@@ -75,6 +75,13 @@ def wardens_plugin_switched(session: so.Session, station: Station, plugin: str,
 
 
 @hookimpl
+def wardens_export_user(session: so.Session, user: User) -> dict[str, Any]:
+    from plugins.anti_fraud import privacy
+
+    return privacy.export_person(session, user)
+
+
+@hookimpl
 def wardens_seed_demo(session: so.Session, station: Station, people: dict[str, User]) -> None:
     from plugins.anti_fraud import demo
 

@@ -69,6 +69,16 @@ def wardens_task_completed(session: so.Session, station: Station, task: Task,
 
 
 @hookimpl
+def wardens_membership_removed(session: so.Session, station: Station, user: User) -> None:
+    rights.on_membership_removed(session, station, user)
+
+
+@hookimpl
+def wardens_export_user(session: so.Session, user: User) -> dict[str, Any]:
+    return rights.export_person(session, user)
+
+
+@hookimpl
 def wardens_user_erased(session: so.Session, user: User) -> None:
     rights.on_user_erased(session, user)
 

@@ -133,20 +133,25 @@ def care_recipients_erase(station: str, recipient_id: int) -> dict[str, Any]:
 
 # Visits ---------------------------------------------------------------------------------------
 
-def _visit_page(query: sa.Select[Any], page: PaginationParameters, station: Any) -> list[Any]:
+def _visit_page(query: sa.Select[Any], page: PaginationParameters, who: Any) -> list[Any]:
     page.item_count = int(db().scalar(sa.select(sa.func.count()).select_from(
         query.order_by(None).subquery())) or 0)
     rows = db().scalars(query.limit(page.page_size).offset(page.first_item)).all()
-    return visits.present(db(), rows, station)
+    visits.record_reads(db(), who, rows)
+    return visits.present(db(), rows, who.station)
 
 
 @blp.route("/visits", methods=["GET"])
 @blp.arguments(schemas.VisitQueryArgsSchema, location="query")
 @blp.response(200, schemas.VisitSchema(many=True))
 @blp.paginate()
+@writes
 def care_visits_list(args: dict[str, Any], station: str,
                      pagination_parameters: PaginationParameters) -> list[Any]:
-    """Visits: care officers all, visitors their own. Filter by recipient, status, time."""
+    """Visits: care officers all, visitors those they hold (and made, for a day after).
+
+    Filter by recipient, status, time. Every visit returned writes one audit event.
+    """
     who = actor(station)
     query = visits.visible_visits(db(), who)
     for key in ("recipient_id", "campaign_id", "status", "year"):
@@ -157,7 +162,7 @@ def care_visits_list(args: dict[str, Any], station: str,
     if "until" in args:
         query = query.where(Visit.starts_at < args["until"])
     return _visit_page(query.order_by(Visit.starts_at, Visit.id), pagination_parameters,
-                       who.station)
+                       who)
 
 
 @blp.route("/visits", methods=["POST"])
@@ -172,10 +177,16 @@ def care_visits_create(body: dict[str, Any], station: str) -> Any:
 
 @blp.route("/visits/<int:visit_id>", methods=["GET"])
 @blp.response(200, schemas.VisitSchema)
+@writes
 def care_visits_get(station: str, visit_id: int) -> Any:
-    """A visit record: the six verification facts, supplies, follow-ups, acknowledgement."""
+    """A visit record: the six verification facts, supplies, follow-ups, acknowledgement.
+
+    The read is audited.
+    """
     who = actor(station)
-    return visits.present(db(), [visits.get_visit(db(), who, visit_id)], who.station)[0]
+    visit = visits.get_visit(db(), who, visit_id)
+    visits.record_reads(db(), who, [visit])
+    return visits.present(db(), [visit], who.station)[0]
 
 
 @blp.route("/visits/<int:visit_id>", methods=["PATCH"])

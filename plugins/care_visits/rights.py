@@ -13,12 +13,15 @@ from sqlalchemy import orm as so
 from core import audit, clock
 from core.access import Actor
 from core.errors import Conflict
+from core.export import plain, rows
 from core.models import (
+    Assignment,
     AuditEvent,
     Checkin,
     IdempotencyKey,
     Membership,
     Notification,
+    Station,
     Task,
     User,
 )
@@ -236,6 +239,30 @@ def scrub_copies(session: so.Session, station_id: int, identifying: list[str],
         session.execute(sa.update(AuditEvent).where(AuditEvent.id == event_id)
                         .values(details=_scrub_json(details, values)))
     session.flush()
+
+
+def on_membership_removed(session: so.Session, station: Station, user: User) -> None:
+    """A person leaving the station is nobody's named visitor there any more (re-joining later
+    does not make them one again)."""
+    session.execute(sa.delete(NamedVisitor).where(NamedVisitor.station_id == station.id,
+                                                  NamedVisitor.user_id == user.id))
+
+
+def export_person(session: so.Session, user: User) -> dict[str, Any]:
+    """The person's care records: their own recipient record if they are one; as a visitor,
+    whom they are named for and the visits they held, without what concerns the recipient
+    (the home's position, the health observations)."""
+    held = sa.select(Assignment.task_id).where(Assignment.user_id == user.id)
+    visits = session.scalars(sa.select(Visit).where(Visit.task_id.in_(held))
+                             .order_by(Visit.id)).all()
+    return {
+        "recipient_records": rows(session, Recipient, Recipient.user_id == user.id),
+        "named_visitor_of": rows(session, NamedVisitor, NamedVisitor.user_id == user.id),
+        "visits": [{"id": v.id, "station_id": v.station_id, "task_id": v.task_id,
+                    "status": plain(v.status), "starts_at": plain(v.starts_at),
+                    "began_at": plain(v.began_at), "ended_at": plain(v.ended_at)}
+                   for v in visits],
+    }
 
 
 def on_user_erased(session: so.Session, user: User) -> None:

@@ -34,6 +34,7 @@ from core.tasks import (
 )
 from plugins.care_visits import policy
 from plugins.care_visits.access import (
+    ACTIVE_ASSIGNMENT,
     CARE_TEAM,
     TASK_KIND,
     get_recipient,
@@ -60,6 +61,8 @@ from plugins.care_visits.service import check_members, require_consent
 POINTS_EVENT = "care_visits.visit_completed"
 POINTS_SOURCE = "care_visits.visit"
 HOLDING = (AssignmentStatus.SIGNED_UP, AssignmentStatus.CHECKED_IN, AssignmentStatus.COMPLETED)
+# A visitor reads the record of a visit they made this long after it ended (to finish it).
+RECORD_WINDOW = dt.timedelta(hours=24)
 # A visit still checked in this long after its window is closed with what was recorded.
 STALE_AFTER = dt.timedelta(hours=12)
 
@@ -178,15 +181,30 @@ def _iso(value: dt.datetime) -> str:
 # Who sees a visit -----------------------------------------------------------------------------
 
 def visible_visits(session: so.Session, who: Actor) -> sa.Select[tuple[Visit]]:
-    """Care officers see every visit; anyone else the visits they are assigned to."""
+    """Care officers see every visit; a visitor the visits they hold (signed up or checked
+    in), and one they made until :data:`RECORD_WINDOW` after it ended, to finish its record.
+
+    A visit record carries health observations: a past visitor does not keep reading them.
+    """
     who.require_member()
     query = sa.select(Visit).where(Visit.station_id == who.station.id)
     if not is_care_officer(session, who):
         mine = sa.select(Assignment.task_id).where(
-            Assignment.station_id == who.station.id, Assignment.user_id == who.user.id,
-            Assignment.status != AssignmentStatus.WITHDRAWN)
-        query = query.where(Visit.task_id.in_(mine))
+            Assignment.station_id == who.station.id, Assignment.user_id == who.user.id)
+        holding = mine.where(Assignment.status.in_(ACTIVE_ASSIGNMENT))
+        made = mine.where(Assignment.status == AssignmentStatus.COMPLETED)
+        ended = sa.func.coalesce(Visit.ended_at, Visit.ends_at)
+        query = query.where(sa.or_(
+            Visit.task_id.in_(holding),
+            sa.and_(Visit.task_id.in_(made), ended > clock.now() - RECORD_WINDOW)))
     return query
+
+
+def record_reads(session: so.Session, who: Actor, shown: Sequence[Visit]) -> None:
+    """Every visit record read writes one audit event (it holds health observations)."""
+    for visit in shown:
+        audit.record(session, actor=who.user, role=who.role, action="care_visits.visit_read",
+                     record=visit, recipient_id=visit.recipient_id)
 
 
 def get_visit(session: so.Session, who: Actor, visit_id: int) -> Visit:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy import orm as so
 
 from core.hookspecs import PluginInfo, TaskKind
@@ -51,11 +50,25 @@ def wardens_scheduled_jobs() -> list[Any]:
 @hookimpl
 def wardens_user_erased(session: so.Session, user: Any) -> None:
     """The person's calendar address goes; their shifts stay, anonymous, for the records."""
-    from plugins.crossing_guard.models import Feed, SwapOffer
+    from plugins.crossing_guard import privacy
 
-    session.execute(sa.delete(Feed).where(Feed.user_id == user.id))
-    session.execute(sa.update(SwapOffer).where(SwapOffer.offered_by == user.id)
-                    .values(note=""))
+    privacy.erase_person(session, user)
+
+
+@hookimpl
+def wardens_membership_removed(session: so.Session, station: Any, user: Any) -> None:
+    """A guard leaving the station: their calendar address stops working, their offers close."""
+    from plugins.crossing_guard import feed, swaps
+
+    feed.forget(session, station.id, user.id)
+    swaps.void_person(session, station.id, user.id)
+
+
+@hookimpl
+def wardens_export_user(session: so.Session, user: Any) -> dict[str, Any]:
+    from plugins.crossing_guard import privacy
+
+    return privacy.export_person(session, user)
 
 
 @hookimpl

@@ -57,6 +57,12 @@ def remove(session: so.Session, who: Actor) -> None:
     session.flush()
 
 
+def forget(session: so.Session, station_id: int, user_id: int) -> None:
+    """The person's calendar address of the station stops working (they left it)."""
+    session.execute(sa.delete(Feed).where(Feed.station_id == station_id,
+                                          Feed.user_id == user_id))
+
+
 def owner(session: so.Session, station: Station, token: str) -> int:
     """The person a secret belongs to; 404 ``feed_not_found`` for an unknown or reset one."""
     user_id = session.scalar(sa.select(Feed.user_id).where(

@@ -130,6 +130,17 @@ def void_offers(session: so.Session, shift: Shift, user_id: int) -> None:
         .execution_options(synchronize_session=False))
 
 
+def void_person(session: so.Session, station_id: int, user_id: int) -> None:
+    """A person leaving the station: the open offers they made, or that name them, close."""
+    session.execute(
+        sa.update(SwapOffer).where(SwapOffer.station_id == station_id,
+                                   sa.or_(SwapOffer.offered_by == user_id,
+                                          SwapOffer.offered_to == user_id),
+                                   SwapOffer.status == SwapStatus.OPEN)
+        .values(status=SwapStatus.CANCELLED, closed_at=clock.now())
+        .execution_options(synchronize_session=False))
+
+
 def offers_query(who: Actor, *, status: str | None = None,
                  shift_id: int | None = None) -> sa.Select[Any]:
     """Offers of the station (open ones to take, or my own), newest first."""

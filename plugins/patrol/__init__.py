@@ -60,6 +60,13 @@ def wardens_scheduled_jobs() -> list[Job]:
 
 
 @hookimpl
+def wardens_export_user(session: so.Session, user: User) -> dict[str, Any]:
+    from plugins.patrol import privacy
+
+    return privacy.export_person(session, user)
+
+
+@hookimpl
 def wardens_user_erased(session: so.Session, user: User) -> None:
     """Scan positions, the reporter's words, position and photos go; every count stays
     (see :func:`plugins.patrol.privacy.erase_person`)."""

@@ -76,6 +76,19 @@ def erase_person(session: so.Session, user: User, storage: Storage | None = None
                                    storage or default_storage())
 
 
+def export_person(session: so.Session, user: User) -> dict[str, Any]:
+    """The person's patrols, scans, reported incidents, duty shifts and guess lock."""
+    from core.export import rows
+
+    return {
+        "patrols": rows(session, Patrol, Patrol.user_id == user.id),
+        "scans": rows(session, Scan, Scan.user_id == user.id),
+        "incidents_reported": rows(session, Incident, Incident.reporter_id == user.id),
+        "duty_shifts": rows(session, DutyShift, DutyShift.officer_id == user.id),
+        "guess_locks": rows(session, GuessLock, GuessLock.user_id == user.id),
+    }
+
+
 def _unname_notifications(session: so.Session, user: User) -> None:
     name = user.display_name
     if not name:

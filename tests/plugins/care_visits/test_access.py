@@ -300,3 +300,23 @@ def test_an_officer_on_one_visit_changes_it_only_through_the_plugin(care):
     assert after == before.json
     assert care.client.get("/api/v1/me/assignments",
                            headers=care.resident.headers).json == []
+
+
+def test_a_group_turned_into_a_care_team_is_a_duty_change(care, session):
+    """No API takes a kind change today; the core refuses it all the same (a plugin might)."""
+    from core.access import load_actor
+    from core.errors import PermissionDenied
+    from core.stations import create_group, put_group_member, update_group
+
+    admin = load_actor(session, care.station.code, care.admin.user)
+    officer = load_actor(session, care.station.code, care.officer.user)
+    grid = create_group(session, officer, kind="grid", name="North")
+    put_group_member(session, officer, grid.id, care.officer.id, False)
+    for who, code in ((officer, "duty_group_admins_only"), (admin, "duty_self_grant")):
+        if who is admin:
+            put_group_member(session, admin, grid.id, care.admin.id, False)
+        with pytest.raises(PermissionDenied) as refused:
+            update_group(session, who, grid.id, {"kind": "care_team"})
+        assert refused.value.code == code
+    session.commit()
+    assert care.get("/recipients", care.officer).json == []
