@@ -57,7 +57,7 @@ def seed(session: so.Session) -> dict[str, User]:
         for name in deployment.plugins:
             session.add(StationPlugin(station_id=station.id, name=name, enabled=True))
         session.flush()
-        session.info.pop("enabled_plugins", None)
+        deployment.forget_switches(session)
         deployment.hooks_for(session, station.id).wardens_seed_demo(
             session=session, station=station, people=people)
     return people

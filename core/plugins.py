@@ -26,6 +26,22 @@ from core.models import StationPlugin
 hookimpl = pluggy.HookimplMarker("wardens")
 
 ENTRY_POINT_GROUP = "wardens.plugins"
+# Session caches: the station's plugin rows (switches + overrides), and each plugin's typed
+# settings (core.station_plugins.settings_of); both dropped by Deployment.forget_switches.
+ROWS_CACHE = "station_plugin_rows"
+SETTINGS_CACHE = "plugin_settings"
+
+
+@sa.event.listens_for(so.Session, "after_transaction_end")
+def _forget_at_transaction_end(session: so.Session, transaction: so.SessionTransaction) -> None:
+    # Kept for one transaction (a request's, a job's): the next one reads them again. A
+    # savepoint ending inside it changes nothing.
+    if transaction.parent is not None:
+        return
+    session.info.pop(ROWS_CACHE, None)
+    session.info.pop(SETTINGS_CACHE, None)
+
+
 CORE_PLUGIN = "core.defaults"  # the core's own hook implementations: always on, never switchable
 PLUGIN_NAME = re.compile(r"^[a-z][a-z0-9_]{1,31}$")
 ROOT = Path(__file__).resolve().parent.parent
@@ -357,22 +373,27 @@ class Deployment:
 
     # Per-station switching: read per request (one cheap query, cached in the session only), so
     # a switch made through another server process applies at once.
+    def station_rows(self, session: so.Session, station_id: int) -> dict[str, tuple[bool, dict[str, Any]]]:
+        """Each installed plugin's switch and settings overrides for the station: one query,
+        kept on the session (one per request) until a switch or a setting changes."""
+        cache = session.info.setdefault(ROWS_CACHE, {})
+        if station_id not in cache:
+            rows = session.execute(
+                sa.select(StationPlugin.name, StationPlugin.enabled, StationPlugin.settings)
+                .where(StationPlugin.station_id == station_id))
+            cache[station_id] = {name: (bool(enabled), dict(settings or {}))
+                                 for name, enabled, settings in rows if name in self.plugins}
+        return cache[station_id]
+
     def enabled_for(self, session: so.Session, station_id: int) -> set[str]:
         """The installed plugins the station has switched on."""
-        cache = session.info.setdefault("enabled_plugins", {})
-        if station_id not in cache:
-            rows = session.scalars(
-                sa.select(StationPlugin.name).where(
-                    StationPlugin.station_id == station_id, StationPlugin.enabled.is_(True)
-                )
-            )
-            cache[station_id] = {name for name in rows if name in self.plugins}
-        return cache[station_id]
+        return {name for name, (on, _) in self.station_rows(session, station_id).items() if on}
 
     @staticmethod
     def forget_switches(session: so.Session) -> None:
-        """Drop the session's cached switches after changing one."""
-        session.info.pop("enabled_plugins", None)
+        """Drop the session's cached switches and settings after changing one."""
+        session.info.pop(ROWS_CACHE, None)
+        session.info.pop(SETTINGS_CACHE, None)
 
     def is_enabled(self, session: so.Session, station_id: int, name: str) -> bool:
         return name in self.enabled_for(session, station_id)
@@ -423,9 +444,8 @@ class Deployment:
                 if owner is not None and owner not in enabled}
 
     def station_overrides(self, session: so.Session, station_id: int, name: str) -> dict[str, Any]:
-        row = session.scalar(sa.select(StationPlugin.settings).where(
-            StationPlugin.station_id == station_id, StationPlugin.name == name))
-        return dict(row or {})
+        """The station's own settings of a plugin (read with the switches, no query more)."""
+        return dict(self.station_rows(session, station_id).get(name, (False, {}))[1])
 
     def station_settings(self, session: so.Session, station_id: int, name: str) -> dict[str, Any]:
         """A plugin's settings for a station: plugins.toml values with the station's overrides,

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
 
 import marshmallow as ma
 import sqlalchemy as sa
@@ -13,12 +14,31 @@ from core.access import Actor
 from core.errors import Invalid, NotFound
 from core.models import StationPlugin
 from core.plugins import (
+    SETTINGS_CACHE,
     InstalledPlugin,
     deployment_settings,
     load_settings,
     secret_settings,
     station_overrides_only,
 )
+
+S = TypeVar("S")
+
+
+def settings_of(session: so.Session, station_id: int, name: str,
+                typed: Callable[[dict[str, Any]], S]) -> S:
+    """A plugin's settings for a station in the plugin's typed form (``typed`` builds it from
+    the loaded values): each plugin reads its settings through one such accessor.
+
+    The values come with the station's plugin switches (one query per request) and the typed
+    form is kept on the request's session, so asking again costs nothing; switching a plugin
+    or changing its settings forgets it.
+    """
+    cache = session.info.setdefault(SETTINGS_CACHE, {})
+    key = (station_id, name)
+    if key not in cache:
+        cache[key] = typed(events.deployment(session).station_settings(session, station_id, name))
+    return cast(S, cache[key])
 
 
 def list_for_station(session: so.Session, actor: Actor) -> list[dict[str, Any]]:

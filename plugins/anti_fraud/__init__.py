@@ -7,39 +7,25 @@ from collections.abc import Callable
 from typing import Any
 
 import click
-import marshmallow as ma
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
-from core import events
 from core.hookspecs import PluginInfo
-from core.messages import LOCALES
 from core.models import PointsEntry, Station, User
 from core.plugins import hookimpl
 
 NAME = "anti_fraud"
 
 
-class AntiFraudSettings(ma.Schema):
-    """plugins.toml [plugins.anti_fraud], overridable per station."""
-
-    #: how long a coupon's QR payload is good for: a screenshot dies with it.
-    qr_ttl_seconds = ma.fields.Integer(load_default=60, validate=ma.validate.Range(15, 600))
-    #: a submission this late past the deadline still counts (the phone's network).
-    submit_grace_seconds = ma.fields.Integer(load_default=10, validate=ma.validate.Range(0, 120))
-    #: starter questions loaded when a station switches the plugin on; empty: none.
-    starter_bank_locales = ma.fields.List(ma.fields.String(validate=ma.validate.OneOf(LOCALES)),
-                                          load_default=list(LOCALES))
-
-
 @hookimpl
 def wardens_describe_plugin() -> PluginInfo:
     from plugins.anti_fraud.messages import MESSAGES
+    from plugins.anti_fraud.settings import AntiFraudSettingsSchema
 
     return PluginInfo(
         name=NAME, version="1.0", package=__name__,
         description="Anti-fraud quizzes, alliance shops and coupons",
-        settings_schema=AntiFraudSettings,
+        settings_schema=AntiFraudSettingsSchema,
         points_rules={"anti_fraud.quiz_passed": 20},
         group_kinds=("shop",),
         messages=MESSAGES,
@@ -66,10 +52,9 @@ def wardens_plugin_switched(session: so.Session, station: Station, plugin: str,
     """A station switching the plugin on gets the starter bank (questions it lacks only)."""
     if plugin != NAME or not enabled:
         return
-    from plugins.anti_fraud import bank
+    from plugins.anti_fraud import bank, settings
 
-    locales = events.deployment(session).station_settings(session, station.id, NAME)[
-        "starter_bank_locales"]
+    locales = list(settings.for_station(session, station.id).starter_bank_locales)
     if locales:
         bank.load_starter_bank(session, station.id, locales, role="system")
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from flask import Response, current_app, request
@@ -12,10 +11,9 @@ from api.errors import request_locale
 from api.pagination import QueryPage
 from api.smorest import Blueprint
 from api.unit_of_work import db, upload_limit
-from core import events
 from core.access import Actor
 from core.errors import Invalid, PermissionDenied
-from plugins.anti_fraud import bank, coupons, questions, quizzes, reports, shops
+from plugins.anti_fraud import bank, coupons, questions, quizzes, reports, settings, shops
 from plugins.anti_fraud import schemas as s
 from plugins.anti_fraud.models import Attempt, Question, Redemption
 
@@ -36,10 +34,6 @@ FILE_BODY = {"required": True, "content": {
 def csv_or_json(schema: Any) -> dict[str, Any]:
     return {"200": {"description": "JSON, or CSV with ?format=csv", "content": {
         "application/json": {"schema": schema}, "text/csv": {"schema": {"type": "string"}}}}}
-
-
-def _settings(who: Actor) -> dict[str, Any]:
-    return events.deployment(db()).station_settings(db(), who.station.id, "anti_fraud")
 
 
 def _secret() -> str:
@@ -239,7 +233,7 @@ def anti_fraud_attempts_get(station: str, attempt_id: int) -> dict[str, Any]:
 def anti_fraud_attempts_submit(body: dict[str, Any], station: str, attempt_id: int) -> dict[str, Any]:
     """Submit my answers, once, before the deadline; see the score, answers and explanations."""
     who = actor(station)
-    grace = dt.timedelta(seconds=_settings(who)["submit_grace_seconds"])
+    grace = settings.for_station(db(), who.station.id).submit_grace
     graded = quizzes.submit(db(), who, attempt_id, body["answers"], grace=grace)
     view = _attempt_view(graded.attempt, graded.rows)
     view["coupon_refused"] = graded.coupon_refused
@@ -413,7 +407,7 @@ def anti_fraud_coupons_get(station: str, coupon_id: int) -> Any:
 def anti_fraud_coupons_qr(station: str, coupon_id: int) -> dict[str, Any]:
     """A fresh signed payload to show as a QR code at the till; it dies after a minute."""
     who = actor(station)
-    ttl = dt.timedelta(seconds=_settings(who)["qr_ttl_seconds"])
+    ttl = settings.for_station(db(), who.station.id).qr_ttl
     code = coupons.qr_code(db(), who, coupon_id, secret=_secret(), ttl=ttl)
     return {"coupon_id": coupon_id, "payload": code.payload, "expires_at": code.expires_at,
             "ttl_seconds": int(ttl.total_seconds())}

@@ -46,12 +46,12 @@ def send_code(session: so.Session, who: Actor, visit_id: int, to: str) -> Visit:
     if not phone:
         raise Invalid("ack_phone_missing", field="to", to=to)
     rules = policy.settings(session, visit.station_id)
-    _take_visit_send(session, visit, rules["ack_code_sends_per_visit"])
-    _take_phone_text(session, who, phone, rules["ack_code_texts_per_phone_per_day"])
+    _take_visit_send(session, visit, rules.ack_code_sends_per_visit)
+    _take_phone_text(session, who, phone, rules.ack_code_texts_per_phone_per_day)
     code = f"{secrets.randbelow(10**6):06d}"
     # The recipient's language is not known; the station's people read Chinese.
     if not notifications.send_text(session, phone, TEXT_CODE, "zh-CN", pin=code,
-                                   minutes=rules["ack_code_minutes"]):
+                                   minutes=rules.ack_code_minutes):
         raise Conflict("text_not_sent")
     visit.ack_code_hash = _digest(visit, code)
     visit.ack_sent_to = to
@@ -105,7 +105,7 @@ def confirm_code(session: so.Session, who: Actor, visit_id: int, code: str) -> V
         raise Conflict("visit_acknowledged")
     if visit.ack_code_hash is None or visit.ack_sent_at is None:
         raise Conflict("ack_code_not_sent")
-    minutes = policy.settings(session, visit.station_id)["ack_code_minutes"]
+    minutes = policy.settings(session, visit.station_id).ack_code_minutes
     if clock.now() > visit.ack_sent_at + dt.timedelta(minutes=minutes):
         raise Invalid("ack_code_expired")
     tries = session.execute(

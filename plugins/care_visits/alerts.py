@@ -77,7 +77,7 @@ def alert_station(session: so.Session, station: Station | None, now: dt.datetime
                                     recipient_id=visit.recipient_id, due_at=_iso(visit.due_at),
                                     ends_at=_iso(visit.ends_at))
     sent["behind_plan"] = _behind_plan(session, station, now, settings)
-    cutoff = now - dt.timedelta(days=settings["follow_up_alert_days"])
+    cutoff = now - dt.timedelta(days=settings.follow_up_alert_days)
     old = _unsent(sa.select(FollowUp, Recipient.care_group_id)
                   .join(Recipient, Recipient.id == FollowUp.recipient_id)
                   .where(FollowUp.station_id == station.id,
@@ -91,7 +91,7 @@ def alert_station(session: so.Session, station: Station | None, now: dt.datetime
 
 
 def behind_plan(session: so.Session, station: Station, now: dt.datetime,
-                settings: dict[str, Any]) -> dict[int, tuple[int, int]]:
+                settings: policy.CareSettings) -> dict[int, tuple[int, int]]:
     """Recipients whose visits made so far this year trail the policy pro rata.
 
     :return: recipient id -> (made, expected by now).
@@ -115,7 +115,7 @@ def behind_plan(session: so.Session, station: Station, now: dt.datetime,
 
 
 def _behind_plan(session: so.Session, station: Station, now: dt.datetime,
-                 settings: dict[str, Any]) -> int:
+                 settings: policy.CareSettings) -> int:
     period = now.astimezone(zoneinfo.ZoneInfo(station.timezone)).strftime("%Y-%m")
     sent = 0
     behind = behind_plan(session, station, now, settings)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, fields
 from typing import Any
 
 import marshmallow as ma
 from sqlalchemy import orm as so
 
-from core import events
+from core.station_plugins import settings_of
 from plugins.care_visits.models import Category, Recipient
 
 NAME = "care_visits"
@@ -51,14 +52,37 @@ class SettingsSchema(ma.Schema):
                                                          validate=ma.validate.Range(1, 50))
 
 
-def settings(session: so.Session, station_id: int) -> dict[str, Any]:
-    return events.deployment(session).station_settings(session, station_id, NAME)
+@dataclass(frozen=True)
+class CareSettings:
+    """A station's care settings, typed; the defaults live in the schema alone."""
+
+    visits_per_year: dict[str, int]
+    geofence_radius_m: int
+    min_visit_minutes: int
+    visitors_per_visit: int
+    follow_up_alert_days: int
+    ack_code_minutes: int
+    ack_code_sends_per_visit: int
+    ack_code_texts_per_phone_per_day: int
 
 
-def required_visits(recipient: Recipient, station_settings: dict[str, Any]) -> int:
+_NAMES = {f.name for f in fields(CareSettings)}
+
+
+def _typed(values: dict[str, Any]) -> CareSettings:
+    return CareSettings(**{k: v for k, v in values.items() if k in _NAMES})
+
+
+def settings(session: so.Session, station_id: int) -> CareSettings:
+    """plugins.toml defaults with the station's overrides, typed; read with the plugin switches
+    and kept for the request (core.station_plugins.settings_of)."""
+    return settings_of(session, station_id, NAME, _typed)
+
+
+def required_visits(recipient: Recipient, station_settings: CareSettings) -> int:
     """Visits a year: the recipient's own number, else the largest of its categories' defaults."""
     if recipient.visits_per_year is not None:
         return recipient.visits_per_year
-    per_category = station_settings["visits_per_year"]
+    per_category = station_settings.visits_per_year
     categories = recipient.categories or [Category.OTHER.value]
     return max(per_category.get(c, per_category["other"]) for c in categories)

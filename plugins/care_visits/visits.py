@@ -101,11 +101,11 @@ def create_visit(session: so.Session, station: Station, recipient: Recipient, *,
     if recipient.lat is None or recipient.lon is None:
         raise Invalid("recipient_position_missing", recipient_id=recipient.id)
     settings = policy.settings(session, station.id)
-    capacity = max(settings["visitors_per_visit"], len(visitor_ids or ()))
+    capacity = max(settings.visitors_per_visit, len(visitor_ids or ()))
     task = create_task(
         session, station.id, kind=TASK_KIND, title=task_title(campaign), starts_at=starts_at,
         ends_at=ends_at, lat=recipient.lat, lon=recipient.lon,
-        radius_m=settings["geofence_radius_m"], capacity=capacity, visibility="private",
+        radius_m=settings.geofence_radius_m, capacity=capacity, visibility="private",
         created_by=created_by)
     due_at = starts_at + (ends_at - starts_at) / 2
     visit = Visit(station_id=station.id, task_id=task.id, recipient_id=recipient.id,
@@ -303,7 +303,7 @@ def close_visit(session: so.Session, visit: Visit, task: Task) -> None:
     """The visit is done: flags decide whether it needs review before it counts and pays."""
     settings = policy.settings(session, visit.station_id)
     flags = set(visit.flags)
-    minimum = dt.timedelta(minutes=settings["min_visit_minutes"])
+    minimum = dt.timedelta(minutes=settings.min_visit_minutes)
     if visit.began_at and visit.ended_at and visit.ended_at - visit.began_at < minimum:
         flags.add(Flag.TOO_SHORT)
     visit.flags = sorted(flags)

@@ -9,7 +9,7 @@ from typing import Any
 import marshmallow as ma
 from sqlalchemy import orm as so
 
-from core import events
+from core.station_plugins import settings_of
 
 HHMM = ma.validate.Regexp(r"^([01]\d|2[0-3]):[0-5]\d$", error="Use HH:MM (24 h).")
 
@@ -50,8 +50,12 @@ class Settings:
 
 
 def for_station(session: so.Session, station_id: int) -> Settings:
-    values: dict[str, Any] = events.deployment(session).station_settings(
-        session, station_id, "crossing_guard")
+    """plugins.toml defaults with the station's overrides, typed; read with the plugin switches
+    and kept for the request (core.station_plugins.settings_of)."""
+    return settings_of(session, station_id, "crossing_guard", _typed)
+
+
+def _typed(values: dict[str, Any]) -> Settings:
     hour, minute = (int(part) for part in values["evening_reminder_at"].split(":"))
     return Settings(
         withdrawal_cutoff=dt.timedelta(hours=values["withdrawal_cutoff_hours"]),

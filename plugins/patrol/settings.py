@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from typing import Any
 
 import marshmallow as ma
 from sqlalchemy import orm as so
 
-from core import events
+from core.station_plugins import settings_of
 
 V = ma.validate
 
@@ -69,7 +70,11 @@ class PatrolSettings:
 _NAMES = {f.name for f in fields(PatrolSettings)}
 
 
-def for_station(session: so.Session, station_id: int) -> PatrolSettings:
-    """plugins.toml defaults with the station's overrides, validated by the schema."""
-    values = events.deployment(session).station_settings(session, station_id, "patrol")
+def _typed(values: dict[str, Any]) -> PatrolSettings:
     return PatrolSettings(**{k: v for k, v in values.items() if k in _NAMES})
+
+
+def for_station(session: so.Session, station_id: int) -> PatrolSettings:
+    """plugins.toml defaults with the station's overrides, validated by the schema; read with
+    the plugin switches and kept for the request (core.station_plugins.settings_of)."""
+    return settings_of(session, station_id, "patrol", _typed)
