@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import Any
 
 import flask_smorest
@@ -11,6 +12,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from apispec.ext.marshmallow.common import resolve_schema_cls, resolve_schema_instance
 
 from api import errors
+from api.error_codes import error_codes
 from api.unit_of_work import IDEMPOTENCY_KEY_MAX, honours_idempotency_key
 
 
@@ -212,7 +214,34 @@ class Blueprint(flask_smorest.Blueprint):
         super()._store_endpoint_docs(endpoint, obj, parameters, tags, **options)
         for method, doc in self._docs[endpoint].items():
             if method != "parameters" and doc is not None:
-                doc.setdefault("manual_doc", {}).setdefault("operationId", endpoint)
+                manual = doc.setdefault("manual_doc", {})
+                manual.setdefault("operationId", endpoint)
+                _document_error_codes(manual, obj, method,
+                                      plugin=self.import_name.startswith("plugins."))
+
+
+def _document_error_codes(manual: dict[str, Any], view: Any, method: str, *,
+                          plugin: bool) -> None:
+    """Each error status the operation may answer, with its codes (and ``x-error-codes``)."""
+    found = error_codes(view)
+    if plugin:  # the plugin gate (api.app): switched off for this station
+        found.setdefault(404, set()).add("plugin_disabled")
+    if method.upper() == "POST":  # the Idempotency-Key (unit_of_work); harmless where unused
+        found.setdefault(422, set()).update({"idempotency_key_invalid", "idempotency_key_reused"})
+        found.setdefault(409, set()).add("idempotency_key_in_flight")
+    if manual.get("security") == []:
+        found.pop(401, None)
+    responses = manual.setdefault("responses", {})
+    for status, codes in sorted(found.items()):
+        if status == 401:
+            continue  # the shared UNAUTHENTICATED response says it
+        if status == 422:
+            codes = codes | {"validation_error"}
+        listed = ", ".join(f"`{code}`" for code in sorted(codes))
+        responses.setdefault(str(status), {
+            "description": f"{HTTPStatus(status).phrase}: {listed}",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}})
+    manual["x-error-codes"] = {str(status): sorted(codes) for status, codes in sorted(found.items())}
 
 
 class Schema(ma.Schema):

@@ -80,3 +80,19 @@ def test_the_refresh_grace_and_reuse_are_documented(client):
     text = op["description"]
     assert "30 seconds" in text and "refresh_token_reused" in text
     assert "401" in op["responses"]
+
+
+def test_each_operation_lists_its_error_codes(client):
+    spec = client.get("/api/openapi.json").json
+    members = spec["paths"]["/api/v1/stations/{station}/members"]["post"]
+    codes = members["x-error-codes"]
+    assert "role_required" in codes["403"] and "already_member" in codes["409"]
+    assert {"invalid_phone", "validation_error"} <= set(codes["422"])
+    assert "`already_member`" in members["responses"]["409"]["description"]
+    scan = spec["paths"]["/api/v1/stations/{station}/patrol/patrols/{patrol_id}/scans"]["post"]
+    assert "plugin_disabled" in scan["x-error-codes"]["404"]
+    assert "code_replayed" in scan["x-error-codes"]["422"]
+    for path, item in spec["paths"].items():
+        for method, op in item.items():
+            if method in ("get", "post", "put", "patch", "delete"):
+                assert "x-error-codes" in op, (method, path)
