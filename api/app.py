@@ -63,7 +63,8 @@ def _register_plugin_blueprints(app: Flask, api: Api, deployment: Deployment) ->
     impls = deployment.pm.hook.wardens_register_blueprints.get_hookimpls()
     for name, plugin in deployment.plugins.items():
         blueprints = [bp for impl in impls if impl.plugin is plugin.obj
-                      for bp in list(impl.function() or [])]  # type: ignore[call-overload]
+                      for bp in list(deployment.call_one("wardens_register_blueprints",
+                                                         impl.plugin) or [])]
         for blueprint in blueprints:
             if blueprint.name in owners:
                 raise StartupError(f"plugin {name}: blueprint {blueprint.name} is already"

@@ -147,3 +147,54 @@ class Database:
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
+
+
+# Shared write patterns: each written once here, used by the core and every plugin ------------
+
+def dialect_insert(session: so.Session, model: Any) -> Any:
+    """An INSERT for ``model`` that can say ``ON CONFLICT DO NOTHING / DO UPDATE`` on the
+    session's database (PostgreSQL or SQLite): the one place that picks the dialect."""
+    from sqlalchemy.dialects import sqlite
+
+    dialect = session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
+
+
+def flushed(session: so.Session, row: Any = None) -> bool:
+    """Flush (adding ``row`` first) in a savepoint; False when a unique key clashes.
+
+    Nothing of the clash stays behind and the caller's transaction goes on. On PostgreSQL a
+    concurrent twin waits on the index until the first commits, then clashes.
+    """
+    try:
+        with session.begin_nested():
+            if row is not None:
+                session.add(row)
+            session.flush()
+    except sa.exc.IntegrityError:
+        return False
+    return True
+
+
+def flush_or_conflict(session: so.Session, row: Any = None, code: str = "conflict",
+                      **details: Any) -> None:
+    """Flush as :func:`flushed`; a unique key clash is 409 ``code`` with ``details``."""
+    from core.errors import Conflict
+
+    if not flushed(session, row):
+        raise Conflict(code, **details)
+
+
+def add_once(session: so.Session, row: Any) -> bool:
+    """The client-id rule: a row whose ``(station_id, client_id)`` is stored already is a
+    re-send and stores nothing; False then (also when a concurrent re-send won the race).
+
+    A row without a client id is always stored.
+    """
+    if row.client_id is not None:
+        model = type(row)
+        seen = session.scalar(sa.select(model.id).where(model.station_id == row.station_id,
+                                                        model.client_id == row.client_id))
+        if seen is not None:
+            return False
+    return flushed(session, row)

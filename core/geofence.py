@@ -16,7 +16,8 @@ DEFAULTS: dict[str, Any] = {
     "accuracy_limit_m": 100,  # a fix worse than this is refused (position_inaccurate)
     "checkin_opens_minutes": 15,  # check-in opens this long before a task's window
     "checkout_grace_minutes": 60,  # check-out stays open this long after the window
-    "max_offline_minutes": 720,  # a check-in sent later from a phone that was offline
+    "max_offline_minutes": 720,  # a device time uploaded later than this is refused
+    "device_clock_ahead_seconds": 300,  # a device time further ahead of the server is refused
     "refuse_mock_locations": False,  # mock locations are always recorded; refused if True
     "no_show_grace_minutes": 30,  # still signed up this long after the window: a no-show
     "position_retention_days": 180,  # positions (check-ins, scans, visits...) cleared after this

@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy import orm as so
-from sqlalchemy.dialects import postgresql, sqlite
 
 from core import clock
+from core.db import dialect_insert
 from core.models import JobRun, Station
 
 if TYPE_CHECKING:
@@ -60,10 +60,8 @@ def _claim(session_factory: so.sessionmaker, job: Job, station_id: int, slot: dt
     the index until the winner commits, then does nothing; on SQLite writers are serialised.
     """
     with session_factory() as session, session.begin():
-        dialect = session.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         return session.scalar(
-            insert(JobRun)
+            dialect_insert(session, JobRun)
             .values(job=job.name, station_id=station_id, slot=slot, worker=worker, started_at=now)
             .on_conflict_do_nothing(index_elements=["job", "station_id", "slot"])
             .returning(JobRun.id)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
+from collections.abc import Iterable
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import orm as so
-from sqlalchemy.dialects import postgresql, sqlite
 
 from core import clock
+from core.db import dialect_insert, flushed
 from core.errors import Conflict, Invalid
 from core.models import GroupMember, PointsBalance, PointsEntry, PointsRule, User
 
@@ -28,8 +29,7 @@ def amount_for(session: so.Session, station_id: int, event_code: str) -> int:
 
 
 def _add_to_balance(session: so.Session, station_id: int, user_id: int, amount: int) -> None:
-    insert = (postgresql.insert if session.get_bind().dialect.name == "postgresql"
-              else sqlite.insert)(PointsBalance)
+    insert = dialect_insert(session, PointsBalance)
     session.execute(
         insert.values(station_id=station_id, user_id=user_id, balance=amount)
         .on_conflict_do_update(index_elements=["station_id", "user_id"],
@@ -39,13 +39,7 @@ def _add_to_balance(session: so.Session, station_id: int, user_id: int, amount: 
 
 def _book(session: so.Session, entry: PointsEntry) -> bool:
     """Insert an entry; False when that (user, source) was already booked (earn-once)."""
-    try:
-        with session.begin_nested():
-            session.add(entry)
-            session.flush()
-    except sa.exc.IntegrityError:
-        return False
-    return True
+    return flushed(session, entry)
 
 
 def award(session: so.Session, *, station_id: int, user_id: int, event_code: str,
@@ -66,6 +60,33 @@ def award(session: so.Session, *, station_id: int, user_id: int, event_code: str
         return None
     _add_to_balance(session, station_id, user_id, amount)
     return entry
+
+
+def award_many(session: so.Session, *, station_id: int, user_id: int, event_code: str,
+               source_type: str, source_ids: Iterable[str | int], note: str = "",
+               amount: int | None = None) -> int:
+    """Book ``event_code`` for many sources of one person at once, each once (earn-once).
+
+    One INSERT for every source and one move of the balance, whatever their number (a
+    patrol's checkpoints at its finish). The station's rule unless ``amount`` is given.
+    :return: the points booked (sources booked before count nothing).
+    """
+    amount = amount_for(session, station_id, event_code) if amount is None else amount
+    sources = list(dict.fromkeys(str(s) for s in source_ids))
+    if amount <= 0 or not sources:
+        return 0
+    now = clock.now()
+    booked = session.scalars(
+        dialect_insert(session, PointsEntry)
+        .values([{"station_id": station_id, "user_id": user_id, "amount": amount,
+                  "event_code": event_code, "source_type": source_type, "source_id": source,
+                  "note": note, "created_at": now} for source in sources])
+        .on_conflict_do_nothing(
+            index_elements=["station_id", "user_id", "source_type", "source_id"])
+        .returning(PointsEntry.id)).all()
+    if booked:
+        _add_to_balance(session, station_id, user_id, amount * len(booked))
+    return amount * len(booked)
 
 
 def spend(session: so.Session, *, station_id: int, user_id: int, amount: int, event_code: str,

@@ -232,8 +232,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "手机时间快于服务器时间，请检查手机时钟。",
     },
     "device_time_too_old": {
-        "en": "Check-ins are accepted up to {max_minutes} minutes late.",
-        "zh-CN": "签到最多可延迟 {max_minutes} 分钟提交。",
+        "en": "What a phone recorded is accepted up to {max_minutes} minutes after it happened.",
+        "zh-CN": "手机记录的内容最多可在发生后 {max_minutes} 分钟内提交。",
     },
     "mock_location_refused": {
         "en": "Mock locations are not accepted.",

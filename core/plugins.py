@@ -305,7 +305,7 @@ class Deployment:
 
     def _describe(self) -> None:
         for impl in self.pm.hook.wardens_describe_plugin.get_hookimpls():
-            info = impl.function()
+            info = self.call_one("wardens_describe_plugin", impl.plugin)
             owner = self.pm.get_name(impl.plugin)
             if not isinstance(info, PluginInfo):
                 raise StartupError(f"plugin {owner}: wardens_describe_plugin must return a"
@@ -360,7 +360,7 @@ class Deployment:
         for impl in self.pm.hook.wardens_scheduled_jobs.get_hookimpls():
             owner = self.pm.get_name(impl.plugin)
             prefix = "core" if owner == CORE_PLUGIN else owner
-            for job in _listed(impl.function()):
+            for job in _listed(self.call_one("wardens_scheduled_jobs", impl.plugin)):
                 name = f"{prefix}.{job.name}"
                 if name in names:
                     raise StartupError(f"job {name} is defined twice")
@@ -426,16 +426,25 @@ class Deployment:
         implementation declaring only some of the hook's parameters gets just those.
         """
         enabled = self.enabled_for(session, station_id)
-        everyone = [impl.plugin for impl in getattr(self.pm.hook, hook).get_hookimpls()]
         results: dict[str, Any] = {}
-        for plugin in everyone:
-            name = self.pm.get_name(plugin)
-            if name not in enabled:
-                continue
-            others = [p for p in everyone if p is not plugin]
-            answers = self.pm.subset_hook_caller(hook, others)(**kwargs)
-            results[name] = answers[0] if answers else None
+        for impl in getattr(self.pm.hook, hook).get_hookimpls():
+            name = self.pm.get_name(impl.plugin)
+            if name in enabled:
+                results[name] = self.call_one(hook, impl.plugin, **kwargs)
         return results
+
+    def call_one(self, hook: str, plugin: Any, /, **kwargs: Any) -> Any:
+        """One plugin's answer to ``hook``, called through pluggy (None when it answers none).
+
+        A caller holding that plugin alone, so an implementation declaring only some of the
+        hook's parameters gets just those, as everywhere else hooks are called.
+        """
+        others = [impl.plugin for impl in getattr(self.pm.hook, hook).get_hookimpls()
+                  if impl.plugin is not plugin]
+        answers = self.pm.subset_hook_caller(hook, others)(**kwargs)
+        if isinstance(answers, list):
+            return answers[0] if answers else None
+        return answers
 
     def disabled_kinds(self, session: so.Session, station_id: int) -> set[str]:
         """Task kinds whose plugin the station has switched off: out of every list."""
@@ -478,7 +487,8 @@ class Deployment:
         plugin = self.plugins[name]
         impls = [i for i in self.pm.hook.wardens_migration_folders.get_hookimpls()
                  if i.plugin is plugin.obj]
-        folders = [str(Path(f).resolve()) for i in impls for f in _listed(i.function())]
+        folders = [str(Path(f).resolve()) for i in impls
+                   for f in _listed(self.call_one("wardens_migration_folders", i.plugin))]
         return folders or [str(BUILTIN_ROOT / name / "migrations" / "versions")]
 
     def plugin_names(self) -> list[str]:

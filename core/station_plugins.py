@@ -137,7 +137,11 @@ def _view(plugin: InstalledPlugin, row: StationPlugin | None, staff: bool) -> di
         "version": info.version,
         "description": info.description,
         "enabled": bool(row and row.enabled),
-        "task_kinds": [{"name": k.name, "private": k.private} for k in info.task_kinds],
+        "task_kinds": [{"name": k.name, "private": k.private, "managed": k.managed,
+                        "generic": [a for a in ("sign_up", "assign", "withdraw", "edit", "cancel")
+                                    if getattr(k, f"generic_{a}")],
+                        "needs_acceptance": k.needs_acceptance, "pays": k.pays}
+                       for k in info.task_kinds],
         "settings": None,
         "secret_settings": None,
         "overridden": None,

@@ -15,10 +15,10 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import orm as so
-from sqlalchemy.dialects import postgresql, sqlite
 
 from core import clock, events, geofence, ledger, notifications
 from core.access import Actor
+from core.db import dialect_insert
 from core.errors import Conflict, Invalid, NotFound
 from core.hookspecs import TaskKind
 from core.models import (
@@ -34,8 +34,6 @@ from core.models import (
 )
 from core.models.tasks import CheckinKind, Visibility
 
-# A phone's clock may run a little fast; beyond this a device time is refused.
-CLOCK_SKEW = dt.timedelta(minutes=2)
 # Told when their task is cancelled: everyone still expecting to take part.
 EXPECTING = (AssignmentStatus.SIGNED_UP, AssignmentStatus.WAITLISTED,
              AssignmentStatus.CHECKED_IN)
@@ -55,11 +53,6 @@ class CheckinResult:
     duplicate: bool
     #: points booked by this check-out (0 for a check-in, a duplicate, or an earlier award)
     points: int = 0
-
-
-def _insert(session: so.Session, model: Any) -> Any:
-    dialect = session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
 
 
 def _now_iso(value: dt.datetime) -> str:
@@ -380,7 +373,7 @@ def sign_up(session: so.Session, task: Task, user_id: int, *, by: int | None = N
     now = clock.now()
     if existing is None:
         assignment = session.scalars(
-            _insert(session, Assignment)
+            dialect_insert(session, Assignment)
             .values(station_id=task.station_id, task_id=task.id, user_id=user_id, status=status,
                     assigned_by=by, created_at=now, updated_at=now)
             .on_conflict_do_nothing(index_elements=["station_id", "task_id", "user_id"])
@@ -481,7 +474,7 @@ def transfer_place(session: so.Session, task: Task, from_user_id: int,
     if receiver is None:
         previous = None
         receiver = session.scalars(
-            _insert(session, Assignment)
+            dialect_insert(session, Assignment)
             .values(station_id=task.station_id, task_id=task.id, user_id=to_user_id,
                     status=S.SIGNED_UP, created_at=now, updated_at=now)
             .on_conflict_do_nothing(index_elements=["station_id", "task_id", "user_id"])
@@ -608,7 +601,7 @@ def _record_checkin(session: so.Session, task: Task, user_id: int,
     station = session.get(Station, task.station_id)
     rules = geofence.station_rules(station.settings if station else None)
     now = clock.now()
-    _check_device_time(device_time, now, rules)
+    clock.check_device_time(device_time, rules, server_time=now)
     if is_mock and rules["refuse_mock_locations"]:
         raise Invalid("mock_location_refused")
     previous = assignment.status
@@ -637,7 +630,7 @@ def _record_checkin(session: so.Session, task: Task, user_id: int,
     # The record first: a concurrent request with the same client_id waits here on the unique
     # index and, once the first commits, finds it (a duplicate) before changing anything.
     checkin = session.scalars(
-        _insert(session, Checkin)
+        dialect_insert(session, Checkin)
         .values(station_id=task.station_id, task_id=task.id, assignment_id=assignment.id,
                 user_id=user_id, kind=kind, lat=lat, lon=lon, accuracy_m=accuracy_m,
                 is_mock=is_mock, distance_m=distance, device_time=device_time,
@@ -651,7 +644,8 @@ def _record_checkin(session: so.Session, task: Task, user_id: int,
             session.refresh(assignment)
             return _duplicate(raced, task, user_id, kind, assignment)
         raise Conflict("client_id_reused", client_id=client_id)
-    if not _move(session, assignment, previous, target, **{stamp: now}):
+    # The assignment keeps when it happened (the device time); the record keeps both times.
+    if not _move(session, assignment, previous, target, **{stamp: device_time}):
         # Another check-in of this person, with another client_id, won the race; ours is
         # refused as it stands (our record is in the transaction the caller rolls back).
         raise _RaceLost(Conflict("already_checked_in" if kind == CheckinKind.IN
@@ -701,14 +695,6 @@ def pay_completion(session: so.Session, task: Task, assignment: Assignment) -> i
 def _by_client_id(session: so.Session, station_id: int, client_id: str) -> Checkin | None:
     return session.scalar(sa.select(Checkin).where(Checkin.station_id == station_id,
                                                    Checkin.client_id == client_id))
-
-
-def _check_device_time(device_time: dt.datetime, now: dt.datetime, rules: dict[str, Any]) -> None:
-    if device_time > now + CLOCK_SKEW:
-        raise Invalid("device_time_in_future", field="device_time")
-    if device_time < now - dt.timedelta(minutes=rules["max_offline_minutes"]):
-        raise Invalid("device_time_too_old", field="device_time",
-                      max_minutes=rules["max_offline_minutes"])
 
 
 def _duplicate(existing: Checkin, task: Task, user_id: int, kind: CheckinKind,

@@ -249,3 +249,13 @@ def test_retention_clears_in_batches_and_each_run_starts_where_the_last_stopped(
     assert still_placed() == []
     # Done up to the cutoff: the next run starts there, not at the beginning of the history.
     assert session.scalar(mark) == NOON + dt.timedelta(days=2) - dt.timedelta(days=30)
+
+
+def test_a_retention_registration_naming_an_unknown_table_or_column_is_refused():
+    from core import retention
+    from core.hookspecs import RetainedPositions
+
+    assert retention.check(retention.CHECKINS) is None
+    assert "no_such_table" in retention.check(RetainedPositions("no_such_table", "at"))
+    refused = retention.check(RetainedPositions("checkin", "server_time", ("lat", "altitude")))
+    assert refused == "table checkin has no column altitude"

@@ -3,6 +3,7 @@ revisions written on the right branch, and no drift between models and migration
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 import subprocess
@@ -164,3 +165,40 @@ def test_a_core_revision_never_drops_the_tables_of_a_plugin_it_does_not_know(tmp
                             extra_folders=[str(SAMPLE_VERSIONS)], plugin_names=["sample"],
                             rev_id="0098_core_probe")
     assert "gone_plugin_thing" not in Path(core.path).read_text()
+
+
+def test_a_plugins_own_retention_days_become_the_stations_one_setting_the_shorter_wins(
+        fresh_url):
+    from alembic import command
+
+    from core.models import Station, StationPlugin
+
+    config = migrate.alembic_config(fresh_url)
+    command.upgrade(config, "0003_patrol")  # before retention moved to the core
+    command.upgrade(config, "0002_care_visits")
+    engine = create_engine(fresh_url)
+    at = dt.datetime(2026, 3, 2, tzinfo=dt.UTC)
+    try:
+        with engine.begin() as conn:
+            for sid, settings in ((1, {"tasks": {"accuracy_limit_m": 50}}), (2, {})):
+                conn.execute(Station.__table__.insert().values(
+                    id=sid, code=f"s{sid}", name=f"s{sid}", timezone="Asia/Shanghai",
+                    open_join=False, settings=settings, created_at=at))
+            conn.execute(StationPlugin.__table__.insert(), [
+                {"station_id": 1, "name": "patrol", "enabled": True, "updated_at": at,
+                 "settings": {"position_retention_days": 90, "max_speed_kmh": 20.0}},
+                {"station_id": 1, "name": "care_visits", "enabled": True, "updated_at": at,
+                 "settings": {"gps_retention_days": 30}},
+                {"station_id": 2, "name": "patrol", "enabled": False, "updated_at": at,
+                 "settings": {"position_retention_days": 365}}])
+        migrate.upgrade(fresh_url)
+        with engine.connect() as conn:
+            stations = dict(conn.execute(sa.select(Station.id, Station.settings)).all())
+            plugins = {(r.station_id, r.name): r.settings
+                       for r in conn.execute(sa.select(StationPlugin.__table__))}
+    finally:
+        engine.dispose()
+    assert stations == {1: {"tasks": {"accuracy_limit_m": 50, "position_retention_days": 30}},
+                        2: {"tasks": {"position_retention_days": 180}}}
+    assert plugins == {(1, "patrol"): {"max_speed_kmh": 20.0}, (1, "care_visits"): {},
+                       (2, "patrol"): {}}

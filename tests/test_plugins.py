@@ -93,7 +93,10 @@ def test_the_list_shows_installed_plugins_with_settings_to_staff_and_secrets_nev
     (plugin,) = staff_view.json
     assert plugin["name"] == "sample" and plugin["enabled"] is False
     assert plugin["version"] == "1.0" and plugin["url_name"] == "sample"
-    assert plugin["task_kinds"] == [{"name": "sample_visit", "private": True}]
+    assert plugin["task_kinds"] == [{
+        "name": "sample_visit", "private": True, "managed": False,
+        "generic": ["sign_up", "assign", "withdraw", "edit", "cancel"],
+        "needs_acceptance": False, "pays": "core.task_completed"}]
     assert plugin["settings"] == {"max_note_length": 50, "greeting": "hello"}
     assert plugin["secret_settings"] == {"api_token": False}
     assert plugin["overridden"] == []

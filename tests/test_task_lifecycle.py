@@ -8,17 +8,20 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from flask.testing import FlaskClient
 
 from api import create_app
-from core import clock
+from core import clock, ledger
 from core.db import Database
+from core.models import PointsEntry
 from core.plugins import Deployment, DeploymentConfig
 from tests.fixtures.app import TEST_CONFIG
 from tests.fixtures.plugins import _bound, write_distribution
 
 NOON = dt.datetime(2026, 3, 2, 12, 0, tzinfo=dt.UTC)
 HOUR = dt.timedelta(hours=1)
+MINUTE = dt.timedelta(minutes=1)
 
 
 def url(station: Any, path: str) -> str:
@@ -122,3 +125,142 @@ def test_hook_implementations_with_a_subset_of_the_parameters_work_everywhere(
                      ("assignment_changed", "checked_in->completed"),
                      ("task_completed", task["id"]),
                      ("plugin_switched", "subset:False")] == HEARD
+
+
+# Points per event, once: every task kind of every built-in plugin ----------------------------
+
+def _ledger(session: Any, station: Any, person: Any) -> list[tuple[str, int]]:
+    return sorted(session.execute(
+        sa.select(PointsEntry.event_code, PointsEntry.amount)
+        .where(PointsEntry.station_id == station.id, PointsEntry.user_id == person.id)).all())
+
+
+def _rule(session: Any, station: Any, code: str) -> int:
+    return ledger.amount_for(session, station.id, code)
+
+
+def _general(client, session, world):
+    clock.freeze(NOON)
+    east = world.station("east")
+    officer = world.person("officer", station=east, roles=["officer"])
+    vol = world.person("vol", station=east, roles=["volunteer"])
+    task = post_task(client, east, officer, starts_at=(NOON - HOUR).isoformat())
+    assert client.post(url(east, f"/tasks/{task['id']}/signups"), json={},
+                       headers=vol.headers).status_code == 201
+    path = url(east, f"/tasks/{task['id']}/checkins")
+    body = {"lat": 30.0, "lon": 120.0, "accuracy_m": 5, "device_time": NOON.isoformat()}
+    assert client.post(path, json={**body, "kind": "in", "client_id": "general-in-1"},
+                       headers=vol.headers).status_code == 201
+    out = {**body, "kind": "out", "client_id": "general-out-1"}
+    done = client.post(path, json=out, headers=vol.headers)
+    again = client.post(path, json=out, headers=vol.headers)  # the phone re-sends it
+    rule = _rule(session, east, "core.task_completed")
+    assert (done.json["points_awarded"], again.status_code, again.json["points_awarded"]) == (
+        rule, 200, 0)
+    return [(east, vol, [("core.task_completed", rule)])]
+
+
+def _patrol(client, session, world):
+    from tests.plugins.patrol.conftest import T0, build_scene
+
+    scene = build_scene(client, session, world)
+    task = client.post(url(scene.station, "/tasks"), headers=scene.officer.headers, json={
+        "kind": "patrol", "title": "Night patrol", "starts_at": (T0 + 5 * MINUTE).isoformat(),
+        "ends_at": (T0 + HOUR).isoformat()}).json
+    assert client.post(url(scene.station, f"/tasks/{task['id']}/signups"),
+                       json={"user_id": scene.walker.id},
+                       headers=scene.officer.headers).status_code == 201
+    assert scene.put(f"/routes/{scene.route_id}/tasks/{task['id']}").status_code == 200
+    patrol = scene.post("/patrols", json={"task_id": task["id"]}).json
+    bodies = []
+    for index in range(5):
+        clock.advance(3 * MINUTE)
+        bodies.append(scene.body(index))
+        assert scene.post(f"/patrols/{patrol['id']}/scans", json=bodies[-1]).status_code == 201
+    resent = scene.post(f"/patrols/{patrol['id']}/scans/batch", json={"scans": bodies})
+    assert {r["result"] for r in resent.json["results"]} == {"duplicate"}
+    finished = scene.finish(patrol["id"]).json
+    assert scene.finish(patrol["id"]).json["summary"]["points"] == finished["summary"]["points"]
+    checkpoint = _rule(session, scene.station, "patrol.checkpoint_ok")
+    completed = _rule(session, scene.station, "patrol.completed")
+    assert finished["summary"]["points"] == 5 * checkpoint + completed
+    return [(scene.station, scene.walker,
+             sorted([("patrol.checkpoint_ok", checkpoint)] * 5 + [("patrol.completed", completed)]))]
+
+
+def _crossing(client, session, world):
+    from tests.plugins.crossing_guard.conftest import FROZEN, build
+
+    clock.freeze(FROZEN)
+    crossing = build(world)
+    made = crossing.school(posts=[{"name": "North gate", "min_guards": 1, "max_guards": 2}],
+                           term=("2026-03-02", "2026-03-02"))
+    crossing.generate(made["term"])
+    shift = crossing.shifts()[0]
+    guard = crossing.guard("Guard A")
+    assert crossing.post(f"/shifts/{shift['id']}/signup", guard).status_code == 201
+    starts = dt.datetime.fromisoformat(shift["starts_at"])
+
+    def check(kind: str, at: dt.datetime, client_id: str) -> Any:
+        clock.freeze(at)
+        crossing.refresh()
+        return crossing.post(f"/shifts/{shift['id']}/checkins", guard, {
+            "kind": kind, "lat": 35.0, "lon": 116.0, "accuracy_m": 8,
+            "device_time": at.isoformat(), "client_id": client_id})
+
+    assert check("in", starts - 10 * MINUTE, "shift-in-1").status_code == 201
+    early = check("out", starts - 7 * MINUTE, "shift-out-early")
+    assert early.status_code == 422 and early.json["code"] == "checkout_before_start"
+    assert _ledger(session, crossing.station, guard) == []  # an early check-out pays nothing
+    done = check("out", starts + 40 * MINUTE, "shift-out-1")
+    again = check("out", starts + 41 * MINUTE, "shift-out-1")
+    rule = _rule(session, crossing.station, "crossing_guard.shift_completed")
+    assert (done.json["points"], again.json["duplicate"], again.json["points"]) == (rule, True, 0)
+    return [(crossing.station, guard, [("crossing_guard.shift_completed", rule)])]
+
+
+def _care(client, session, world):
+    from tests.plugins.care_visits.conftest import HOME, build, north_of
+
+    care = build(world, client, session)
+    clean = care.recipient(named_visitor_ids=[care.volunteer_named.id])
+    flagged = care.recipient(named_visitor_ids=[care.volunteer_team.id])
+    care.post("/plan", care.officer_care)
+
+    def visit_of(recipient: dict[str, Any]) -> dict[str, Any]:
+        return care.get(f"/visits?recipient_id={recipient['id']}", care.officer_care).json[0]
+
+    good, bad = visit_of(clean), visit_of(flagged)
+    assert care.checkin(good["task_id"], care.volunteer_named).status_code == 201
+    far = care.checkin(bad["task_id"], care.volunteer_team, at=north_of(HOME, 190), accuracy=50)
+    assert far.status_code == 201
+    clock.advance(40 * MINUTE)
+    care.refresh()
+    out = {"kind": "out", "client_id": "care-out-1"}
+    done = care.checkin(good["task_id"], care.volunteer_named, **out)
+    again = care.checkin(good["task_id"], care.volunteer_named, **out)
+    assert (done.status_code, again.status_code, again.json["points_awarded"]) == (201, 200, 0)
+    # The flagged visit completes but pays nothing until accepted; rejected, it never pays.
+    left = care.checkin(bad["task_id"], care.volunteer_team, kind="out")
+    assert left.status_code == 201 and left.json["points_awarded"] == 0
+    rejected = care.post(f"/visits/{bad['id']}/review", care.officer_care,
+                         json={"decision": "reject", "note": "not at home"})
+    assert rejected.status_code == 200 and rejected.json["review"] == "rejected"
+    rule = _rule(session, care.station, "care_visits.visit_completed")
+    return [(care.station, care.volunteer_named, [("care_visits.visit_completed", rule)]),
+            (care.station, care.volunteer_team, [])]
+
+
+FLOWS = {"general": _general, "patrol": _patrol, "crossing_shift": _crossing,
+         "care_visit": _care}
+
+
+def test_every_task_kind_is_covered_below(deployment):
+    assert set(FLOWS) == set(deployment.task_kinds)
+
+
+@pytest.mark.parametrize("kind", sorted(FLOWS))
+def test_each_kind_through_its_own_flow_books_exactly_its_rules_once(kind, client, session,
+                                                                       world):
+    for station, person, expected in FLOWS[kind](client, session, world):
+        assert _ledger(session, station, person) == expected, person.user.display_name

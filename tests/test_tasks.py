@@ -607,10 +607,11 @@ def test_every_code_raised_or_notified_here_has_both_texts():
 
     from api.resources import inbox, points
     from api.resources import tasks as task_api
-    from core import ledger, messages
+    from core import clock, ledger, messages, point_requests, task_requests
 
     codes = set()
-    for module in (tasks, geofence, ledger, task_api, points, inbox):
+    for module in (tasks, geofence, ledger, task_api, points, inbox, clock, point_requests,
+                   task_requests):
         source = inspect.getsource(module)
         codes |= set(re.findall(r'(?:Invalid|Conflict|NotFound|PermissionDenied)\(\s*"(\w+)"',
                                 source))

@@ -18,6 +18,15 @@ blp = Blueprint("station_plugins", __name__, url_prefix="/api/v1/stations",
 class TaskKindSchema(Schema):
     name = ma.fields.String()
     private = ma.fields.Boolean()
+    managed = ma.fields.Boolean(metadata={"description": "Created only through its plugin"})
+    generic = ma.fields.List(ma.fields.String(), metadata={
+        "description": "What the generic /tasks endpoints may do with a task of this kind "
+                       "(sign_up, assign, withdraw, edit, cancel); the rest goes through the "
+                       "plugin"})
+    needs_acceptance = ma.fields.Boolean(metadata={
+        "description": "A completion pays only once an officer accepts it"})
+    pays = ma.fields.String(allow_none=True, metadata={
+        "description": "The points event a completed assignment books (null: the plugin's own)"})
 
 
 class StationPluginSchema(Schema):

@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 import marshmallow as ma
-import sqlalchemy as sa
 
 from api.auth import actor
 from api.fields import Name, TimeRangeArgsSchema
 from api.pagination import QueryPage
 from api.smorest import Blueprint, Schema
 from api.unit_of_work import db
-from core import audit, ledger, notifications
-from core.access import Actor
-from core.errors import Invalid, NotFound
-from core.models import Group, Membership, PointsEntry
+from core import ledger, point_requests
+from core.models import PointsEntry
 
 blp = Blueprint("points", __name__, url_prefix="/api/v1/stations",
                 description="Points: balances, the ledger, rules and the leaderboard")
@@ -96,30 +92,12 @@ class LeaderboardSchema(Schema):
     entries = ma.fields.List(ma.fields.Nested(LeaderRowSchema))
 
 
-def _whose(who: Actor, user_id: int | None) -> int:
-    """My own, or anyone's for officers and admins."""
-    who.require_member()
-    if user_id is None or user_id == who.user.id:
-        return who.user.id
-    who.require("officer", "admin")
-    return user_id
-
-
-def _require_member(who: Actor, user_id: int) -> None:
-    found = db().scalar(sa.select(Membership.id).where(
-        Membership.station_id == who.station.id, Membership.user_id == user_id))
-    if found is None:
-        raise Invalid("not_a_member", field="user_id")
-
-
 @blp.route("/<station>/points/balance", methods=["GET"])
 @blp.arguments(UserArgsSchema, location="query")
 @blp.response(200, BalanceSchema)
 def points_balance(args: dict[str, Any], station: str) -> dict[str, Any]:
     """My balance in this station (officers and admins: anyone's)."""
-    who = actor(station)
-    user_id = _whose(who, args.get("user_id"))
-    return {"user_id": user_id, "balance": ledger.balance(db(), who.station.id, user_id)}
+    return point_requests.balance(db(), actor(station), args.get("user_id"))
 
 
 @blp.route("/<station>/points/entries", methods=["GET"])
@@ -128,11 +106,7 @@ def points_balance(args: dict[str, Any], station: str) -> dict[str, Any]:
 @blp.paginate(QueryPage)
 def points_entries(args: dict[str, Any], station: str) -> Any:
     """My ledger entries, newest first (officers and admins: anyone's, or everyone's)."""
-    who = actor(station)
-    user_id = args.pop("user_id", None)
-    if user_id is None and who.is_staff:
-        return ledger.entries_query(who.station.id, **args)  # the whole station
-    return ledger.entries_query(who.station.id, user_id=_whose(who, user_id), **args)
+    return point_requests.entries(actor(station), **args)
 
 
 @blp.route("/<station>/points/adjustments", methods=["POST"])
@@ -143,29 +117,14 @@ def points_adjust(body: dict[str, Any], station: str) -> PointsEntry:
 
     A minus never takes a balance below 0 (409 ``insufficient_points``).
     """
-    who = actor(station)
-    who.require("officer", "admin")
-    session = db()
-    _require_member(who, body["user_id"])
-    entry = ledger.adjust(session, station_id=who.station.id, user_id=body["user_id"],
-                          amount=body["amount"], reason=body["reason"], by=who.user.id,
-                          source_id=uuid.uuid4().hex)
-    audit.record(session, actor=who.user, role=who.role, action="points.adjusted",
-                 record=entry, user_id=body["user_id"], amount=body["amount"],
-                 reason=body["reason"])
-    notifications.notify(session, entry.user_id, "points_adjusted",
-                         station_id=who.station.id, amount=f"{body['amount']:+d}",
-                         reason=body["reason"])
-    return entry
+    return point_requests.adjust(db(), actor(station), **body)
 
 
 @blp.route("/<station>/points/rules", methods=["GET"])
 @blp.response(200, RulesSchema)
 def points_rules_get(station: str) -> dict[str, Any]:
     """What each event earns here: the deployment default and this station's override."""
-    who = actor(station)
-    who.require("officer", "admin")
-    return {"rules": ledger.rules(db(), who.station.id)}
+    return {"rules": point_requests.rules(db(), actor(station))}
 
 
 @blp.route("/<station>/points/rules", methods=["PUT"])
@@ -173,16 +132,7 @@ def points_rules_get(station: str) -> dict[str, Any]:
 @blp.response(200, RulesSchema)
 def points_rules_put(body: dict[str, Any], station: str) -> dict[str, Any]:
     """Set what events earn here (officers and admins; audited); past entries keep theirs."""
-    who = actor(station)
-    who.require("officer", "admin")
-    session = db()
-    before = {r["event_code"]: r["amount"] for r in ledger.rules(session, who.station.id)}
-    ledger.set_rules(session, who.station.id, body["rules"])
-    after = ledger.rules(session, who.station.id)
-    audit.record(session, actor=who.user, role=who.role, action="points.rules_changed",
-                 station_id=who.station.id,
-                 changes={code: [before.get(code), amount] for code, amount in body["rules"].items()})
-    return {"rules": after}
+    return {"rules": point_requests.set_rules(db(), actor(station), body["rules"])}
 
 
 @blp.route("/<station>/points/leaderboard", methods=["GET"])
@@ -190,15 +140,5 @@ def points_rules_put(body: dict[str, Any], station: str) -> dict[str, Any]:
 @blp.response(200, LeaderboardSchema)
 def points_leaderboard(args: dict[str, Any], station: str) -> dict[str, Any]:
     """Points earned this week or month (the station's time zone) or ever; ties share a rank."""
-    who = actor(station)
-    who.require_member()
-    session = db()
-    group_id = args.get("group")
-    if group_id is not None and session.scalar(sa.select(Group.id).where(
-            Group.id == group_id, Group.station_id == who.station.id)) is None:
-        raise NotFound("group_not_found")
-    since = ledger.period_start(args["period"], who.station.timezone)
-    return {"period": args["period"], "since": since, "timezone": who.station.timezone,
-            "group": group_id,
-            "entries": ledger.leaderboard(session, who.station.id, since=since,
-                                          group_id=group_id, limit=args["limit"])}
+    return point_requests.leaderboard(db(), actor(station), period=args["period"],
+                                      group_id=args.get("group"), limit=args["limit"])

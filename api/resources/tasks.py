@@ -163,7 +163,12 @@ class TaskSettingsSchema(Schema):
     accuracy_limit_m = ma.fields.Integer(validate=ma.validate.Range(min=5, max=1000))
     checkin_opens_minutes = ma.fields.Integer(validate=ma.validate.Range(min=0, max=1440))
     checkout_grace_minutes = ma.fields.Integer(validate=ma.validate.Range(min=0, max=1440))
-    max_offline_minutes = ma.fields.Integer(validate=ma.validate.Range(min=0, max=10080))
+    max_offline_minutes = ma.fields.Integer(validate=ma.validate.Range(min=0, max=10080),
+                                            metadata={"description": (
+        "A device time (check-in, scan, patrol start) uploaded later than this is refused")})
+    device_clock_ahead_seconds = ma.fields.Integer(
+        validate=ma.validate.Range(min=0, max=3600),
+        metadata={"description": "A device time further ahead of the server is refused"})
     refuse_mock_locations = ma.fields.Boolean()
     no_show_grace_minutes = ma.fields.Integer(validate=ma.validate.Range(min=0, max=1440))
     position_retention_days = ma.fields.Integer(validate=ma.validate.Range(min=1, max=3650))

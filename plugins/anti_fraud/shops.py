@@ -10,6 +10,7 @@ from sqlalchemy import orm as so
 
 from core import audit, clock, stations
 from core.access import Actor
+from core.db import flush_or_conflict
 from core.errors import Conflict, Invalid, NotFound, PermissionDenied
 from core.models import GroupMember, Membership, User
 from plugins.anti_fraud.models import DiscountKind, Offer, Shop
@@ -49,11 +50,7 @@ def create_shop(session: so.Session, who: Actor, data: dict[str, Any]) -> Shop:
             raise Conflict("shop_group_taken", field="group_id")
     shop = Shop(station_id=who.station.id, group_id=group.id, **data)
     session.add(shop)
-    try:
-        with session.begin_nested():
-            session.flush()
-    except sa.exc.IntegrityError:
-        raise Conflict("shop_name_taken", field="name", name=data["name"]) from None
+    flush_or_conflict(session, None, "shop_name_taken", field="name", name=data["name"])
     audit.record(session, actor=who.user, role=who.role, action="anti_fraud.shop_created",
                  record=shop)
     return shop

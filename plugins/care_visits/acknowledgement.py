@@ -10,10 +10,10 @@ import zoneinfo
 
 import sqlalchemy as sa
 from sqlalchemy import orm as so
-from sqlalchemy.dialects import postgresql, sqlite
 
 from core import audit, clock, notifications
 from core.access import Actor
+from core.db import dialect_insert
 from core.errors import Conflict, Invalid, TooManyRequests
 from plugins.care_visits import policy
 from plugins.care_visits.models import AckTextBudget, Signature, Visit
@@ -77,8 +77,7 @@ def _take_phone_text(session: so.Session, who: Actor, phone: str, limit: int) ->
     zone = zoneinfo.ZoneInfo(who.station.timezone)
     local = clock.now().astimezone(zone)
     digest = hashlib.sha256(f"{who.station.id}:{phone}".encode()).hexdigest()
-    insert = (postgresql.insert if session.get_bind().dialect.name == "postgresql"
-              else sqlite.insert)(AckTextBudget)
+    insert = dialect_insert(session, AckTextBudget)
     # One statement, atomic on both databases: the day's row is made or counted up, never
     # past the limit (the conditional DO UPDATE then returns no row).
     sent = session.execute(

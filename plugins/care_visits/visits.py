@@ -12,6 +12,7 @@ from sqlalchemy import orm as so
 
 from core import audit, clock, notifications
 from core.access import Actor
+from core.db import add_once
 from core.errors import Conflict, Invalid, NotFound, PermissionDenied
 from core.models import (
     Assignment,
@@ -372,7 +373,7 @@ def record_supplies(session: so.Session, who: Actor, visit_id: int,
                              quantity=item["quantity"], unit=item.get("unit", ""),
                              client_id=item.get("client_id"), recorded_by=who.user.id,
                              recorded_at=clock.now())
-        if not _insert_once(session, row):
+        if not add_once(session, row):
             duplicates.append(item["client_id"])
     audit.record(session, actor=who.user, role=who.role, action="care_visits.supplies_recorded",
                  record=visit, items=len(items) - len(duplicates))
@@ -389,27 +390,11 @@ def add_follow_ups(session: so.Session, who: Actor, visit_id: int,
                        recipient_id=visit.recipient_id, need=need["need"],
                        category=need.get("category", "other"), client_id=need.get("client_id"),
                        opened_by=who.user.id, opened_at=clock.now())
-        if not _insert_once(session, row):
+        if not add_once(session, row):
             duplicates.append(need["client_id"])
     audit.record(session, actor=who.user, role=who.role, action="care_visits.follow_ups_added",
                  record=visit, items=len(needs) - len(duplicates))
     return visit, duplicates
-
-
-def _insert_once(session: so.Session, row: Any) -> bool:
-    if row.client_id is not None:
-        model = type(row)
-        seen = session.scalar(sa.select(model.id).where(model.station_id == row.station_id,
-                                                        model.client_id == row.client_id))
-        if seen is not None:
-            return False
-    try:
-        with session.begin_nested():
-            session.add(row)
-            session.flush()
-    except sa.exc.IntegrityError:  # the same client id sent twice at once
-        return False
-    return True
 
 
 def update_observations(session: so.Session, who: Actor, visit_id: int, text: str) -> Visit:

@@ -7,9 +7,9 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import orm as so
-from sqlalchemy.dialects import postgresql, sqlite
 
 from core import notifications, tasks
+from core.db import dialect_insert
 from core.jobs import Job
 from core.models import Assignment, AssignmentStatus, Station, Task, TaskStatus, User
 from plugins.crossing_guard import roster, schedule, settings, swaps, team
@@ -76,11 +76,6 @@ def mark_no_shows(session: so.Session, station: Station | None, now: dt.datetime
     return marked
 
 
-def _insert(session: so.Session) -> Any:
-    dialect = session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Reminder)
-
-
 def send_reminders(session: so.Session, station: Station | None, now: dt.datetime) -> int:
     """The evening before (from the station's hour) and an hour before: once each per guard."""
     assert station is not None
@@ -106,7 +101,7 @@ def send_reminders(session: so.Session, station: Station | None, now: dt.datetim
         for user_id in people:
             # The row is the proof it went out: a conflict means it already did.
             inserted = session.execute(
-                _insert(session).values(station_id=station.id, shift_id=shift.id,
+                dialect_insert(session, Reminder).values(station_id=station.id, shift_id=shift.id,
                                         user_id=user_id, kind=kind, sent_at=now)
                 .on_conflict_do_nothing(
                     index_elements=["station_id", "shift_id", "user_id", "kind"])

@@ -10,6 +10,7 @@ from sqlalchemy import orm as so
 
 from core import audit, clock
 from core.access import Actor
+from core.db import flush_or_conflict
 from core.errors import Conflict, Invalid, NotFound
 from core.models import Group
 from plugins.crossing_guard import schedule
@@ -17,14 +18,6 @@ from plugins.crossing_guard.models import Closure, Post, School, Shift, Template
 from plugins.crossing_guard.team import TEAM_KIND, require_planner
 
 MAX_TERM_DAYS = 400
-
-
-def _flush_unique(session: so.Session, code: str, **details: Any) -> None:
-    try:
-        with session.begin_nested():
-            session.flush()
-    except sa.exc.IntegrityError:
-        raise Conflict(code, **details) from None
 
 
 def _record(session: so.Session, who: Actor, action: str, row: Any, **details: Any) -> None:
@@ -58,7 +51,7 @@ def create_school(session: so.Session, who: Actor, **fields: Any) -> School:
     _check_team(session, who.station.id, fields.get("team_group_id"))
     school = School(station_id=who.station.id, **fields)
     session.add(school)
-    _flush_unique(session, "school_name_taken", field="name", name=fields["name"])
+    flush_or_conflict(session, None, "school_name_taken", field="name", name=fields["name"])
     _record(session, who, "school_created", school)
     return school
 
@@ -71,7 +64,7 @@ def update_school(session: so.Session, who: Actor, school_id: int,
         _check_team(session, who.station.id, changes["team_group_id"])
     for key, value in changes.items():
         setattr(school, key, value)
-    _flush_unique(session, "school_name_taken", field="name", name=changes.get("name"))
+    flush_or_conflict(session, None, "school_name_taken", field="name", name=changes.get("name"))
     _record(session, who, "school_updated", school, fields=sorted(changes))
     return school
 
@@ -111,7 +104,7 @@ def create_post(session: so.Session, who: Actor, school_id: int, **fields: Any) 
     _check_guards(fields["min_guards"], fields["max_guards"])
     post = Post(station_id=who.station.id, school_id=school.id, **fields)
     session.add(post)
-    _flush_unique(session, "post_name_taken", field="name", name=fields["name"])
+    flush_or_conflict(session, None, "post_name_taken", field="name", name=fields["name"])
     _record(session, who, "post_created", post)
     return post
 
@@ -126,7 +119,7 @@ def update_post(session: so.Session, who: Actor, post_id: int,
     reactivated = changes.get("active") is True and not post.active
     for key, value in changes.items():
         setattr(post, key, value)
-    _flush_unique(session, "post_name_taken", field="name", name=changes.get("name"))
+    flush_or_conflict(session, None, "post_name_taken", field="name", name=changes.get("name"))
     school = get_school(session, who.station.id, post.school_id)
     effect = schedule.apply_post_change(session, who.station, post, school)
     if reactivated:
@@ -263,7 +256,7 @@ def create_template(session: so.Session, who: Actor, **fields: Any) -> Template:
     fields["weekdays"] = sorted(set(fields["weekdays"]))
     template = Template(station_id=who.station.id, **fields)
     session.add(template)
-    _flush_unique(session, "template_name_taken", field="name", name=fields["name"])
+    flush_or_conflict(session, None, "template_name_taken", field="name", name=fields["name"])
     _record(session, who, "template_created", template)
     return template
 
@@ -280,7 +273,7 @@ def update_template(session: so.Session, who: Actor, template_id: int,
     for key, value in changes.items():
         setattr(template, key, value)
     template.updated_at = clock.now()
-    _flush_unique(session, "template_name_taken", field="name", name=changes.get("name"))
+    flush_or_conflict(session, None, "template_name_taken", field="name", name=changes.get("name"))
     post = get_post(session, who.station.id, template.post_id)
     school = get_school(session, who.station.id, post.school_id)
     effect = schedule.apply_template_change(session, who.station, template, post, school,

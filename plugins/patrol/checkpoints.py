@@ -9,6 +9,7 @@ from sqlalchemy import orm as so
 
 from core import audit, clock
 from core.access import Actor
+from core.db import flush_or_conflict
 from core.errors import Conflict, Invalid, NotFound
 from core.models import Group, Task
 from plugins.patrol import codes
@@ -73,11 +74,7 @@ def create_route(session: so.Session, who: Actor, *, name: str, description: str
                                        "team_group_invalid", "team_group_id"),
                   created_by=who.user.id)
     session.add(route)
-    try:
-        with session.begin_nested():
-            session.flush()
-    except sa.exc.IntegrityError:
-        raise Conflict("route_name_taken", field="name", name=name) from None
+    flush_or_conflict(session, None, "route_name_taken", field="name", name=name)
     for fields in checkpoints or []:
         add_checkpoint(session, who, route, audited=False, **fields)
     audit.record(session, actor=who.user, role=who.role, action="patrol.route_created",
@@ -94,11 +91,7 @@ def update_route(session: so.Session, who: Actor, route_id: int, changes: dict[s
     for key, value in changes.items():
         setattr(route, key, value)
     route.updated_at = clock.now()
-    try:
-        with session.begin_nested():
-            session.flush()
-    except sa.exc.IntegrityError:
-        raise Conflict("route_name_taken", field="name", name=changes.get("name")) from None
+    flush_or_conflict(session, None, "route_name_taken", field="name", name=changes.get("name"))
     audit.record(session, actor=who.user, role=who.role, action="patrol.route_updated",
                  record=route, fields=sorted(changes))
     return route

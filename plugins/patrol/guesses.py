@@ -7,8 +7,8 @@ import math
 
 import sqlalchemy as sa
 from sqlalchemy import orm as so
-from sqlalchemy.dialects import postgresql, sqlite
 
+from core.db import dialect_insert
 from core.errors import TooManyRequests
 from plugins.patrol.models import GuessLock, Scan
 
@@ -61,10 +61,8 @@ def unlock(session: so.Session, station_id: int, user_id: int,
 def _put(session: so.Session, station_id: int, user_id: int, now: dt.datetime,
          **values: dt.datetime | None) -> None:
     # One statement, and two first locks racing for the same person never clash.
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     session.execute(
-        insert(GuessLock)
+        dialect_insert(session, GuessLock)
         .values(station_id=station_id, user_id=user_id, updated_at=now, **values)
         .on_conflict_do_update(index_elements=["station_id", "user_id"],
                                set_={"updated_at": now, **values}))

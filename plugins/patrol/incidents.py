@@ -9,8 +9,9 @@ from typing import IO, Any
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
-from core import audit, clock
+from core import audit, clock, geofence
 from core.access import Actor
+from core.db import flush_or_conflict
 from core.errors import Conflict, Invalid, NotFound, PermissionDenied
 from core.notifications import notify
 from core.storage import Storage
@@ -85,11 +86,11 @@ def report(session: so.Session, who: Actor, *, category: str, description: str =
             raise NotFound("patrol_not_found")
     if active is None and not who.is_staff:
         raise PermissionDenied("not_on_patrol")
-    settings = for_station(session, station_id)
     if occurred_at is None:
         occurred_at = now
-    elif occurred_at > now + dt.timedelta(seconds=settings.max_device_time_ahead_seconds):
-        raise Invalid("device_time_ahead", field="occurred_at")
+    else:
+        clock.check_device_time(occurred_at, geofence.station_rules(who.station.settings),
+                                field="occurred_at", server_time=now)
     if (lat is None) != (lon is None):
         raise Invalid("validation_error", field="lon" if lon is None else "lat")
     incident = Incident(station_id=station_id, reporter_id=who.user.id,
@@ -97,11 +98,7 @@ def report(session: so.Session, who: Actor, *, category: str, description: str =
                         category=IncidentCategory(category), description=description, lat=lat,
                         lon=lon, accuracy_m=accuracy_m, occurred_at=occurred_at)
     session.add(incident)
-    try:
-        with session.begin_nested():
-            session.flush()
-    except sa.exc.IntegrityError:
-        raise Conflict("client_id_taken", client_id=client_id) from None
+    flush_or_conflict(session, None, "client_id_taken", client_id=client_id)
     recipients = [uid for uid in whom_to_alert(session, station_id, now) if uid != who.user.id]
     for user_id in recipients:
         notify(session, user_id, "patrol.incident_reported", station_id=station_id,

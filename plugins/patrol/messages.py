@@ -13,8 +13,6 @@ def _m(en: str, zh: str) -> dict[str, str]:
 SHARED = {
     "position_inaccurate": _m("The position is too inaccurate ({accuracy_m} m; at most {limit_m} m).",
                               "定位精度不足（{accuracy_m} 米，最多 {limit_m} 米）。"),
-    "device_time_ahead": _m("The phone's clock is ahead of the server; check its time.",
-                            "手机时间快于服务器时间，请校准手机时间。"),
     "client_id_taken": _m("This client id is used by another record.",
                           "该客户端编号已被其他记录使用。"),
     "task_not_found": _m("Task not found.", "未找到该任务。"),
@@ -50,8 +48,6 @@ PATROL = {
     "patrol_already_active": _m("Finish your patrol {patrol_id} first.",
                                 "请先结束您正在进行的巡逻 {patrol_id}。"),
     "patrol_exists": _m("This patrol was already started.", "该巡逻已开始。"),
-    "start_too_old": _m("A patrol cannot start more than {hours} hours ago.",
-                        "巡逻开始时间不能早于 {hours} 小时前。"),
     "finish_before_start": _m("A patrol cannot finish before it started.", "巡逻结束时间不能早于开始时间。"),
     "patrol_not_active": _m("This patrol is {status}; it takes no more scans.",
                             "该巡逻已{status}，不再接受扫码。"),

@@ -38,7 +38,6 @@ OUTSIDE_RADIUS = "outside_radius"
 IMPOSSIBLE_SPEED = "impossible_speed"
 MOCK_LOCATION = "mock_location"
 REPEATED_COORDINATES = "repeated_coordinates"
-LATE_UPLOAD = "late_upload"
 OUT_OF_ORDER = "out_of_order"
 
 MAX_SCANS_PER_PATROL = 500
@@ -121,10 +120,9 @@ def start_patrol(session: so.Session, who: Actor, *, route_id: int | None = None
             return existing, False
     if started_at is None:
         started_at = now
-    elif started_at > now + dt.timedelta(seconds=settings.max_device_time_ahead_seconds):
-        raise Invalid("device_time_ahead", field="started_at")
-    elif started_at < now - dt.timedelta(hours=settings.late_upload_hours):
-        raise Invalid("start_too_old", field="started_at", hours=settings.late_upload_hours)
+    else:
+        clock.check_device_time(started_at, geofence.station_rules(who.station.settings),
+                                field="started_at", server_time=now)
     if task_id is not None:
         route_id = _route_of_task(session, who, task_id, route_id, started_at, settings)
     if route_id is None:
@@ -247,6 +245,8 @@ class _Walk:
     by_client_id: dict[str, Scan]
     now: dt.datetime
     accuracy_limit_m: float
+    #: the station's task settings: the accuracy limit and the device-time bounds
+    device_rules: dict[str, Any] = field(default_factory=dict)
     order: list[int] = field(default_factory=list)
     stored: int = 0
     # The person's lock across patrols (wrong codes per day), read with the patrol.
@@ -287,10 +287,11 @@ def _load_walk(session: so.Session, who: Actor, patrol_id: int, items: list[Scan
                    else Scan.client_id.in_(client_ids))
     earlier = session.scalars(sa.select(Scan).where(
         Scan.station_id == route.station_id, sa.or_(Scan.patrol_id == patrol.id, same_client))).all()
+    rules = geofence.station_rules(who.station.settings)
     return _Walk(
         patrol=patrol, route=route, settings=settings,
         checkpoints={c.id: c for c in checkpoints}, now=clock.now(),
-        accuracy_limit_m=geofence.station_rules(who.station.settings)["accuracy_limit_m"],
+        accuracy_limit_m=rules["accuracy_limit_m"], device_rules=rules,
         accepted=sorted((s for s in earlier if s.patrol_id == patrol.id
                          and s.status != ScanStatus.REJECTED), key=lambda s: s.device_time),
         by_client_id={s.client_id: s for s in earlier if s.client_id in client_ids},
@@ -469,9 +470,11 @@ def _judge(walk: _Walk, item: ScanInput) -> Scan:
         raise _Rejected(Invalid("position_inaccurate", field="accuracy_m",
                                 accuracy_m=round(item.accuracy_m),
                                 limit_m=walk.accuracy_limit_m))
-    skew = dt.timedelta(seconds=settings.max_device_time_ahead_seconds)
-    if item.device_time > now + skew:
-        raise _Rejected(Invalid("device_time_ahead", max_seconds=skew.total_seconds()))
+    try:
+        clock.check_device_time(item.device_time, walk.device_rules, server_time=now)
+    except Invalid as refused:
+        raise _Rejected(refused) from None
+    skew = dt.timedelta(seconds=walk.device_rules["device_clock_ahead_seconds"])
     latest = patrol.started_at + dt.timedelta(hours=settings.max_patrol_hours) + skew
     if not patrol.started_at - skew <= item.device_time <= latest:
         raise _Rejected(Invalid("scan_outside_patrol",
@@ -518,7 +521,7 @@ def _left(walk: _Walk) -> int:
 
 
 def _flags(walk: _Walk, checkpoint: Checkpoint, item: ScanInput, distance: float) -> list[str]:
-    settings, flags = walk.settings, []
+    flags: list[str] = []
     if not geofence.is_inside(distance, checkpoint.radius_m, item.accuracy_m):
         flags.append(OUTSIDE_RADIUS)
     if _too_fast(walk, item):
@@ -528,8 +531,6 @@ def _flags(walk: _Walk, checkpoint: Checkpoint, item: ScanInput, distance: float
     if any(s.lat == item.lat and s.lon == item.lon for s in walk.accepted):
         # Real fixes never repeat to the last digit; a replayed or typed position does.
         flags.append(REPEATED_COORDINATES)
-    if walk.now - item.device_time > dt.timedelta(hours=settings.late_upload_hours):
-        flags.append(LATE_UPLOAD)
     if walk.route.ordered and _out_of_order(walk, checkpoint):
         flags.append(OUT_OF_ORDER)
     return flags
@@ -577,9 +578,11 @@ def finish_patrol(session: so.Session, who: Actor, patrol_id: int,
     now = clock.now()
     if finished_at is None:
         finished_at = now
-    elif finished_at > now + dt.timedelta(seconds=settings.max_device_time_ahead_seconds):
-        raise Invalid("device_time_ahead", field="finished_at")
-    elif finished_at < patrol.started_at:
+    else:
+        station = session.get_one(Station, patrol.station_id)
+        clock.check_device_time(finished_at, geofence.station_rules(station.settings),
+                                field="finished_at", server_time=now)
+    if finished_at < patrol.started_at:
         raise Invalid("finish_before_start", field="finished_at")
     close(session, patrol, finished_at, settings)
     if patrol.user_id != who.user.id:
@@ -603,14 +606,14 @@ def close(session: so.Session, patrol: Patrol, finished_at: dt.datetime,
     summary = summarize(session, patrol, route, settings)
     points = 0
     zone = zoneinfo.ZoneInfo(session.get_one(Station, patrol.station_id).timezone)
-    for checkpoint_id, scanned_at in summary.pop("_earning"):
-        # Earn-once per person, checkpoint and period, whatever the patrol: walking the same
-        # tags on several patrols (or on patrols started at once) pays them once a period.
-        period = checkpoint_period(scanned_at, zone, settings.checkpoint_points_period_hours)
-        entry = ledger.award(session, station_id=patrol.station_id, user_id=patrol.user_id,
-                             event_code="patrol.checkpoint_ok", source_type="patrol_checkpoint",
-                             source_id=f"{checkpoint_id}@{period}")
-        points += entry.amount if entry else 0
+    hours = settings.checkpoint_points_period_hours
+    # Earn-once per person, checkpoint and period, whatever the patrol: walking the same tags
+    # on several patrols (or on patrols started at once) pays them once a period. One batch.
+    points += ledger.award_many(
+        session, station_id=patrol.station_id, user_id=patrol.user_id,
+        event_code="patrol.checkpoint_ok", source_type="patrol_checkpoint",
+        source_ids=[f"{checkpoint_id}@{checkpoint_period(scanned_at, zone, hours)}"
+                    for checkpoint_id, scanned_at in summary.pop("_earning")])
     if summary["completed"]:
         entry = ledger.award(session, station_id=patrol.station_id, user_id=patrol.user_id,
                              event_code="patrol.completed", source_type="patrol",

@@ -22,9 +22,7 @@ class PatrolSettingsSchema(ma.Schema):
     code_step_seconds = ma.fields.Integer(load_default=30, validate=V.Range(10, 300), metadata={
         "description": "Step of the rotating codes of newly issued secrets"})
     code_drift_steps = ma.fields.Integer(load_default=1, validate=V.Range(0, 3))
-    max_device_time_ahead_seconds = ma.fields.Integer(load_default=300, validate=V.Range(0, 3600))
     max_speed_kmh = ma.fields.Float(load_default=25.0, validate=V.Range(1, 300))
-    late_upload_hours = ma.fields.Float(load_default=12.0, validate=V.Range(0.1, 720))
     completion_ratio = ma.fields.Float(load_default=0.8, validate=V.Range(0, 1))
     coverage_gap_hours = ma.fields.Float(load_default=4.0, validate=V.Range(0.25, 720))
     max_wrong_codes = ma.fields.Integer(load_default=5, validate=V.Range(1, 50))
@@ -52,9 +50,7 @@ class PatrolSettings:
 
     code_step_seconds: int
     code_drift_steps: int
-    max_device_time_ahead_seconds: int
     max_speed_kmh: float
-    late_upload_hours: float
     completion_ratio: float
     coverage_gap_hours: float
     max_wrong_codes: int

@@ -101,6 +101,11 @@ def put_in_group(session: Any, group: Group, person: Person, leader: bool = Fals
 
 @pytest.fixture
 def care(world: World, client: Any, session: Any) -> Care:
+    return build(world, client, session)
+
+
+def build(world: World, client: Any, session: Any) -> Care:
+    """The care scene, with the clock frozen at NOW."""
     clock.freeze(NOW)
     station = world.station("east", plugins=("care_visits",))
     other = world.station("west", plugins=("care_visits",))

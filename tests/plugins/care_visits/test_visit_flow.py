@@ -277,3 +277,23 @@ def test_officers_on_a_visit_earn_no_volunteer_points(care, session):
     awarded = session.scalars(sa.select(PointsEntry.user_id).where(
         PointsEntry.event_code == "care_visits.visit_completed")).all()
     assert awarded == [care.volunteer_named.id]
+
+
+def test_a_visit_uploaded_late_keeps_the_phone_times(care):
+    """Electronic visit verification records when the visit happened, not when the phone
+    found a network: a 25-minute visit uploaded hours later is not too short."""
+    recipient = care.recipient(named_visitor_ids=[care.volunteer_named.id])
+    care.post("/plan", care.officer_care)
+    visit = first_visit(care, recipient["id"], care.officer_care)
+    came = clock.now()
+    left = came + dt.timedelta(minutes=25)
+    clock.advance(dt.timedelta(hours=3))
+    care.refresh()
+    vol = care.volunteer_named
+    for kind, at in (("in", came), ("out", left)):
+        answer = care.checkin(visit["task_id"], vol, kind=kind, device_time=at.isoformat())
+        assert answer.status_code == 201, answer.json
+    shown = care.get(f"/visits/{visit['id']}", care.officer_care).json
+    assert dt.datetime.fromisoformat(shown["began_at"]) == came
+    assert dt.datetime.fromisoformat(shown["ended_at"]) == left
+    assert shown["flags"] == [] and shown["review"] == "not_needed"

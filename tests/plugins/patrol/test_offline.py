@@ -55,7 +55,7 @@ def test_each_item_of_a_batch_gets_its_own_answer(scene):
     assert answer.status_code == 200
     results = answer.json["results"]
     assert [(r["result"], r["code"]) for r in results] == [
-        ("rejected", "device_time_ahead"), ("created", None), ("rejected", "code_invalid"),
+        ("rejected", "device_time_in_future"), ("created", None), ("rejected", "code_invalid"),
         ("created", None), ("duplicate", None)]
     assert results[1]["scan"]["flags"] == ["mock_location"]
     assert results[2]["message"] and results[2]["scan"] is None

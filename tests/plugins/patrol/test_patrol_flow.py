@@ -163,7 +163,7 @@ def test_a_patrol_started_offline_keeps_the_phone_start_time(scene):
     assert scanned.status_code == 201 and scanned.json["flags"] == []
     too_old = scene.post("/patrols", teammate(scene), json={
         "route_id": scene.route_id, "started_at": (T0 - dt.timedelta(hours=13)).isoformat()})
-    assert too_old.status_code == 422 and too_old.json["code"] == "start_too_old"
+    assert too_old.status_code == 422 and too_old.json["code"] == "device_time_too_old"
 
 
 def core(scene, method, path, person=None, **kwargs):

@@ -81,8 +81,7 @@ def test_settings_are_validated_with_the_key_named(deployment):
     info = deployment.plugins["patrol"].info
     defaults = load_settings(info, {})
     assert (defaults["code_step_seconds"], defaults["max_speed_kmh"], defaults["completion_ratio"],
-            defaults["coverage_gap_hours"], defaults["late_upload_hours"],
-            defaults["max_wrong_codes"]) == (30, 25.0, 0.8, 4.0, 12.0, 5)
+            defaults["coverage_gap_hours"], defaults["max_wrong_codes"]) == (30, 25.0, 0.8, 4.0, 5)
     with pytest.raises(StartupError, match="completion_ratio"):
         validate_settings(info, {"completion_ratio": 1.5}, where="plugins.toml [plugins.patrol]")
     with pytest.raises(StartupError, match="code_step"):

@@ -88,7 +88,7 @@ def test_a_replayed_code_within_its_validity_is_refused(scene):
 
 def test_a_device_time_ahead_of_the_server_is_refused(scene):
     patrol = scene.start()
-    refused(scene.scan(patrol["id"], 0, clock.now() + 6 * MIN), "device_time_ahead")
+    refused(scene.scan(patrol["id"], 0, clock.now() + 6 * MIN), "device_time_in_future")
     # Up to five minutes ahead is a phone clock running fast, accepted.
     assert scene.scan(patrol["id"], 1, clock.now() + 4 * MIN).status_code == 201
 
@@ -247,12 +247,15 @@ def test_identical_coordinates_repeated_across_scans(scene):
 
 
 def test_an_upload_long_after_the_device_time(scene):
+    """The station's one bound for device times (max_offline_minutes, 12 hours by default)."""
     patrol = scene.start()
     made = T0 + MIN
-    clock.advance(13 * 60 * MIN)
-    flagged(scene.scan(patrol["id"], 0, made), "late_upload")
+    clock.advance(11 * 60 * MIN)
+    assert scene.scan(patrol["id"], 0, made).status_code == 201  # late, within the bound
+    clock.advance(2 * 60 * MIN)
+    refused(scene.scan(patrol["id"], 1, T0 + 2 * MIN), "device_time_too_old")
     summary, paid = finish_points(scene, patrol["id"])
-    assert summary["flag_reasons"] == {"late_upload": 1} and paid == set()
+    assert summary["flag_reasons"] == {} and paid == {scene.tags[0].id}
 
 
 def test_out_of_order_on_an_ordered_route(scene):
