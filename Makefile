@@ -61,6 +61,7 @@ test-firebase: install node_modules/.bin/firebase
 	CI=true NO_UPDATE_NOTIFIER=1 WARDENS_ENV=testing \
 	  npx firebase emulators:exec --only auth --project demo-wardens "$(BIN)/pytest -m firebase_emulator"
 
+## ruff, and mypy over core, api and plugins (run by .ci/run before the tests).
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy

@@ -187,6 +187,161 @@ def station_create(code: str, name: str, admin_phone: str, timezone: str, open_j
     click.echo(f"station {created.code} created")
 
 
+def _station_file(path: str) -> Any:
+    """A station file read from disk, with the files it refers to (e.g. a question bank) inlined."""
+    from pathlib import Path
+
+    from core.station_file import document
+
+    deployment = _deployment()
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise click.ClickException(f"{path}: {exc.strerror}") from None
+    data = document.parse(text)
+    data = document.inline_files(deployment, data, Path(path).resolve().parent)
+    return deployment, document.validate(deployment, data)
+
+
+def _file_errors(exc: Any) -> None:
+    for error in exc.errors:
+        click.echo(f"{error['path'] or '(file)'}: {error['message']}", err=True)
+    click.echo(f"{len(exc.errors)} mistake(s); nothing was changed", err=True)
+    sys.exit(1)
+
+
+def _acting(session: Any, phone: str | None) -> Any:
+    import sqlalchemy as sa
+
+    from core import accounts
+    from core.models import User
+
+    if phone:
+        found = accounts.find_by_phone(session, phone)
+        if found is None:
+            raise click.ClickException(f"no person with phone {phone}")
+        return found
+    found = session.scalar(sa.select(User).where(User.is_superuser.is_(True)).order_by(User.id)
+                           .limit(1))
+    if found is None:
+        raise click.ClickException("create a superuser first: wardens user create --superuser")
+    return found
+
+
+@station.command("validate")
+@click.argument("file", type=click.Path(dir_okay=False))
+def station_validate(file: str) -> None:
+    """Check a station file; every mistake with its path, nothing touched."""
+    from core.station_file.document import FileErrors
+
+    try:
+        _station_file(file)
+    except FileErrors as exc:
+        _file_errors(exc)
+    click.echo(f"{file}: valid")
+
+
+@station.command("plan")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--as", "as_phone", default=None, help="Plan as this admin (default: the superuser).")
+@click.option("--json", "as_json", is_flag=True, help="The plan as JSON, for tools.")
+def station_plan(file: str, as_phone: str | None, as_json: bool) -> None:
+    """What applying FILE would create, change and archive. Exit 2 when there are changes."""
+    import json
+
+    from core.station_file import plan as plans
+    from core.station_file import rendering
+    from core.station_file.document import FileErrors
+
+    try:
+        deployment, loaded = _station_file(file)
+        with deployment.database.reader() as session:
+            found = plans.make_plan(session, _acting(session, as_phone), loaded)
+    except FileErrors as exc:
+        _file_errors(exc)
+    if as_json:
+        click.echo(json.dumps(found.as_dict(), ensure_ascii=False, indent=2, default=str))
+    else:
+        for line in rendering.lines(found):
+            click.echo(line)
+    sys.exit(0 if found.empty else 2)
+
+
+@station.command("apply")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--allow", "allow", multiple=True,
+              help="A harm to accept, e.g. cancel_guarded_shifts (repeat for more).")
+@click.option("--as", "as_phone", default=None, help="Apply as this admin (default: the superuser).")
+def station_apply(file: str, allow: tuple[str, ...], as_phone: str | None) -> None:
+    """Bring the station to FILE's state in one transaction (all or nothing)."""
+    from core.errors import Conflict
+    from core.station_file import plan as plans
+    from core.station_file import rendering
+    from core.station_file.document import FileErrors
+
+    bar: list[Any] = []
+
+    def started(found: Any) -> None:
+        if sys.stdout.isatty() and found.changes:
+            bar.append(click.progressbar(length=len(found.changes), label="applying"))
+            bar[0].__enter__()
+
+    def step(_change: Any) -> None:
+        if bar:
+            bar[0].update(1)
+
+    try:
+        deployment, loaded = _station_file(file)
+        with deployment.database.writer() as session, session.begin():
+            found = plans.apply(session, _acting(session, as_phone), loaded, allow=set(allow),
+                                progress=step, on_plan=started)
+    except FileErrors as exc:
+        _file_errors(exc)
+    except Conflict as exc:
+        if exc.code != "station_file_harmful":
+            raise
+        for path in exc.details["changes"]:
+            click.echo(f"{path}: would {exc.details['harms']}", err=True)
+        click.echo(f"refused, nothing was changed: apply with --allow for each of "
+                   f"{exc.details['harms']} to go on", err=True)
+        sys.exit(1)
+    finally:
+        if bar:
+            bar[0].__exit__(None, None, None)
+    click.echo(rendering.summary_line(found, applied=True))
+
+
+@station.command("export")
+@click.argument("code")
+@click.option("--as", "as_phone", default=None, help="Export as this admin (default: the superuser).")
+@click.option("-o", "--output", default=None, type=click.Path(dir_okay=False),
+              help="Write to this file instead of standard output.")
+def station_export(code: str, as_phone: str | None, output: str | None) -> None:
+    """The station's state as a station file (plan on it reports no change)."""
+    from pathlib import Path
+
+    from core.station_file import plan as plans
+
+    deployment = _deployment()
+    with deployment.database.reader() as session:
+        text = plans.export_text(session, _acting(session, as_phone), code)
+    if output:
+        Path(output).write_text(text, encoding="utf-8")
+        click.echo(f"wrote {output}")
+    else:
+        click.echo(text, nl=False)
+
+
+@station.command("schema")
+def station_schema() -> None:
+    """The JSON Schema of station files (core and installed plugins), for editors."""
+    import json
+
+    from core.station_file import document
+
+    click.echo(json.dumps(document.json_schema(_deployment()), ensure_ascii=False, indent=2))
+
+
 @cli.group()
 def user() -> None:
     """People."""

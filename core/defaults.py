@@ -37,6 +37,14 @@ def wardens_describe_plugin() -> PluginInfo:
 
 
 @hookimpl
+def wardens_station_sections() -> list[Any]:
+    """The core's sections of the station file: station, seats, groups, plugins, points."""
+    from core.station_file.core_sections import SECTIONS
+
+    return SECTIONS
+
+
+@hookimpl
 def wardens_scheduled_jobs() -> list[Job]:
     return [
         Job("purge_idempotency_keys", dt.timedelta(hours=1), purge_idempotency_keys,

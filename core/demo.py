@@ -1,15 +1,24 @@
-"""Demo data: a fictitious station with one person per role, and each plugin's demo records."""
+"""Demo data: the station of examples/demo-station.toml, its people (one per role), their activity."""
 
 from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
 from core import accounts, events, stations
-from core.models import Membership, Station, StationPlugin, User
+from core.access import Actor
+from core.models import Station, User
+from core.station_file import document, plan
+
+if TYPE_CHECKING:
+    from core.plugins import Deployment
 
 DEMO_PASSWORD = "wardens-demo"
 DEMO_STATION = "demo"
+DEMO_FILE = Path(__file__).resolve().parent.parent / "examples" / "demo-station.toml"
 
 # (key, phone, name, roles) — fictitious people of a fictitious station.
 PEOPLE = [
@@ -26,40 +35,42 @@ PEOPLE = [
 SUPERUSER = ("superuser", "+8613800000000", "系统管理员")
 
 
+def demo_document(deployment: Deployment) -> dict[str, Any]:
+    """examples/demo-station.toml, without what this deployment does not install."""
+    data = document.parse(DEMO_FILE.read_text(encoding="utf-8"))
+    installed = set(deployment.plugins)
+    data["plugins"] = {k: v for k, v in data.get("plugins", {}).items() if k in installed}
+    owners = deployment.station_section_owner
+    data = {k: v for k, v in data.items() if k in owners and owners[k] in (None, *installed)}
+    return document.validate(deployment, data)
+
+
 def seed(session: so.Session) -> dict[str, User]:
-    """Create the demo station and people once; later runs change nothing."""
+    """Create the demo people, then the station from examples/demo-station.toml, once.
+
+    The file sets the station up (seats, groups, plugins, routes, schools, shops...); each
+    plugin's ``wardens_seed_demo`` then adds what happened there (patrols walked, sign-ups).
+    Later runs change nothing.
+    """
     people: dict[str, User] = {}
     key, phone, name = SUPERUSER
     people[key] = accounts.find_by_phone(session, phone) or accounts.create_user(
         session, phone=phone, display_name=name, password=DEMO_PASSWORD, is_superuser=True,
         phone_verified=True)
-    station = session.scalar(sa.select(Station).where(Station.code == DEMO_STATION))
-    fresh = station is None
-    if station is None:
-        station, _ = stations.create_station(
-            session, people["superuser"], code=DEMO_STATION, name="示范社区警务站 Demo Station",
-            timezone="Asia/Shanghai", open_join=True, admin_phone=PEOPLE[0][1])
-    for key, phone, name, roles in PEOPLE:
-        user = accounts.find_by_phone(session, phone) or accounts.create_user(
+    for key, phone, name, _roles in PEOPLE:
+        people[key] = accounts.find_by_phone(session, phone) or accounts.create_user(
             session, phone=phone, display_name=name, password=DEMO_PASSWORD, phone_verified=True)
-        people[key] = user
-        membership = session.scalar(sa.select(Membership).where(
-            Membership.station_id == station.id, Membership.user_id == user.id))
-        if membership is None:
-            membership = Membership(station_id=station.id, user_id=user.id, roles=roles)
-            session.add(membership)
-            session.flush()
-            events.membership_created(session, membership)
-        elif fresh:
-            membership.roles = roles
-    if fresh:
-        deployment = events.deployment(session)
-        for name in deployment.plugins:
-            session.add(StationPlugin(station_id=station.id, name=name, enabled=True))
-        session.flush()
-        deployment.forget_switches(session)
-        deployment.hooks_for(session, station.id).wardens_seed_demo(
-            session=session, station=station, people=people)
+    if session.scalar(sa.select(Station.id).where(Station.code == DEMO_STATION)) is not None:
+        return people
+    deployment = events.deployment(session)
+    plan.apply(session, people["superuser"], demo_document(deployment))
+    station = session.scalars(sa.select(Station).where(Station.code == DEMO_STATION)).one()
+    for key, _phone, _name, roles in PEOPLE:
+        if roles == ["resident"]:  # residents join an open station by themselves
+            stations.join(session, Actor(people[key], station, None))
+    session.flush()
+    deployment.hooks_for(session, station.id).wardens_seed_demo(
+        session=session, station=station, people=people)
     return people
 
 

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from core.jobs import Job
     from core.models import Assignment, Membership, Notification, Station, Task, User
     from core.plugins import Deployment
+    from core.station_file.section import StationSection
 
 hookspec = pluggy.HookspecMarker("wardens")
 
@@ -282,7 +283,10 @@ def wardens_scheduled_jobs() -> list[Job]:
 
 @hookspec
 def wardens_seed_demo(session: so.Session, station: Station, people: dict[str, User]) -> None:
-    """Add the plugin's demo data to the demo station (``wardens demo``), once.
+    """Add what happened at the demo station (``wardens demo``), once.
+
+    The station's set-up comes from examples/demo-station.toml (a station file) first; the
+    plugin adds activity (patrols, sign-ups, visits), finding the file's objects by key.
 
     :param session: the open unit of work; do not commit.
     :param station: the demo station, with every installed plugin switched on.
@@ -313,6 +317,20 @@ def wardens_register_commands(load_deployment: Callable[[], Deployment]) -> list
     :param load_deployment: builds the deployment (database and plugins) from the environment;
         a command calls it when it runs, so ``wardens --help`` touches no database.
     :return: a list of ``click.Command`` (usually one ``click.Group`` named after the plugin).
+    """
+
+
+@hookspec
+def wardens_station_sections() -> list[StationSection]:
+    """Return the plugin's sections of the station file (``wardens station plan/apply/export``).
+
+    Called once at start-up. A plugin's section is named after the plugin (``[patrol]``); it
+    declares its marshmallow schema and how to export, plan and apply it (see
+    :class:`core.station_file.section.StationSection` and docs/station-file.md). A file that
+    leaves the section out leaves the plugin's objects alone.
+
+    :return: a list of :class:`core.station_file.section.StationSection`; the core's own
+        sections (station, plugins, seats, groups, points) come first.
     """
 
 

@@ -146,6 +146,30 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "此操作需要以下角色之一：{roles}。",
     },
     "invalid_role": {"en": "Unknown role {role}.", "zh-CN": "未知角色 {role}。"},
+    "station_file_invalid": {
+        "en": "The station file has {count} mistake(s); nothing was changed.",
+        "zh-CN": "站点文件有 {count} 处错误，未做任何更改。",
+    },
+    "station_file_harmful": {
+        "en": "The station file would hurt people ({harms}); allow it explicitly to go on.",
+        "zh-CN": "站点文件的更改会影响他人（{harms}），需明确允许才能执行。",
+    },
+    "station_file_refused": {
+        "en": "The station file breaks a rule ({reason}); nothing was changed.",
+        "zh-CN": "站点文件违反规则（{reason}），未做任何更改。",
+    },
+    "station_file_unknown_allow": {
+        "en": "Cannot allow {allow}: known harms are {known}.",
+        "zh-CN": "无法允许 {allow}：可允许的有 {known}。",
+    },
+    "station_file_fixed_field": {
+        "en": "{path}: {fields} cannot change once set; give it a new key instead.",
+        "zh-CN": "{path}：{fields} 设定后不能更改，请使用新的 key。",
+    },
+    "station_file_reference": {
+        "en": "The station file names {kind} {key}, which the station does not have.",
+        "zh-CN": "站点文件引用的{kind} {key} 不存在。",
+    },
     "last_admin": {
         "en": "A station keeps at least one admin.",
         "zh-CN": "站点至少需要保留一名管理员。",

@@ -301,6 +301,7 @@ class Deployment:
         self._describe()
         self.points_defaults.update(config.points)
         self.jobs = self._collect_jobs()
+        self.station_sections, self.station_section_owner = self._collect_station_sections()
         database.bind_info({"deployment": self})
 
     def _describe(self) -> None:
@@ -370,6 +371,22 @@ class Deployment:
                 plugin = None if owner == CORE_PLUGIN else owner
                 jobs.append(Job(name, job.interval, job.function, job.per_station, plugin))
         return jobs
+
+    def _collect_station_sections(self) -> tuple[dict[str, Any], dict[str, str | None]]:
+        found: list[Any] = []
+        owners: dict[str, str | None] = {}
+        for impl in self.pm.hook.wardens_station_sections.get_hookimpls():
+            owner = self.pm.get_name(impl.plugin)
+            for section in _listed(impl.function()):
+                if owner != CORE_PLUGIN and section.name != owner:
+                    raise StartupError(f"plugin {owner}: its station file section must be"
+                                       f" named {owner}, not {section.name}")
+                if section.name in owners:
+                    raise StartupError(f"station file section {section.name} is defined twice")
+                owners[section.name] = None if owner == CORE_PLUGIN else owner
+                found.append(section)
+        found.sort(key=lambda s: (s.order, s.name))
+        return {s.name: s for s in found}, owners
 
     # Per-station switching: read per request (one cheap query, cached in the session only), so
     # a switch made through another server process applies at once.

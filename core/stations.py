@@ -189,11 +189,14 @@ def get_member(session: so.Session, actor: Actor, membership_id: int) -> Members
 
 
 def update_member(session: so.Session, actor: Actor, membership_id: int,
-                  roles: list[str]) -> Membership:
+                  roles: list[str], *, allow_last_admin: bool = False) -> Membership:
+    """Change a member's roles; taking the last admin's role needs ``allow_last_admin``
+    (a station file applied with ``--allow remove_last_admin``: the superuser still reaches it)."""
     actor.require("admin")
     membership = get_member(session, actor, membership_id)
     roles = validate_roles(roles)
-    _guard_last_admin(session, membership, remaining_roles=roles)
+    if not allow_last_admin:
+        _guard_last_admin(session, membership, remaining_roles=roles)
     before = list(membership.roles)
     membership.roles = roles
     audit.record(session, actor=actor.user, role=actor.role, action="member.roles_changed",

@@ -7,8 +7,9 @@ from api.resources.inbox import blp as inbox_blp
 from api.resources.me import blp as me_blp
 from api.resources.plugins import blp as station_plugins_blp
 from api.resources.points import blp as points_blp
+from api.resources.station_definition import blp as station_definition_blp
 from api.resources.stations import blp as stations_blp
 from api.resources.tasks import blp as tasks_blp
 
 CORE_BLUEPRINTS = [auth_blp, me_blp, stations_blp, station_plugins_blp, dashboard_blp, tasks_blp,
-                   points_blp, inbox_blp, devices_blp]
+                   points_blp, inbox_blp, devices_blp, station_definition_blp]

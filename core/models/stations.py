@@ -68,10 +68,13 @@ class Membership(Base):
 
 class Group(Base):
     __tablename__ = "station_group"
-    __table_args__ = (sa.UniqueConstraint("station_id", "name"),)
+    __table_args__ = (sa.UniqueConstraint("station_id", "key"),
+                      sa.UniqueConstraint("station_id", "name"))
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     station_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("station.id"))
+    # The station file's name for it (stable across renames); unique in the station.
+    key: so.Mapped[str | None] = so.mapped_column(sa.String(64))
     kind: so.Mapped[str] = so.mapped_column(sa.String(32))
     name: so.Mapped[str] = so.mapped_column(sa.String(120))
     description: so.Mapped[str] = so.mapped_column(sa.Text, default="")

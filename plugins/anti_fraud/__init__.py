@@ -60,6 +60,13 @@ def wardens_plugin_switched(session: so.Session, station: Station, plugin: str,
 
 
 @hookimpl
+def wardens_station_sections() -> list[Any]:
+    from plugins.anti_fraud.station_file import SECTION_SPEC
+
+    return [SECTION_SPEC]
+
+
+@hookimpl
 def wardens_export_user(session: so.Session, user: User) -> dict[str, Any]:
     from plugins.anti_fraud import privacy
 

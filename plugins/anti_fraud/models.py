@@ -43,12 +43,15 @@ class Question(Base):
 class Quiz(Base):
     __tablename__ = "anti_fraud_quiz"
     __table_args__ = (
+        sa.UniqueConstraint("station_id", "key"),
         sa.CheckConstraint("question_count >= 1", name="question_count_positive"),
         sa.CheckConstraint("pass_percent BETWEEN 1 AND 100", name="pass_percent_range"),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     station_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("station.id"), index=True)
+    # The station file's name for it (stable across renames); unique in the station.
+    key: so.Mapped[str | None] = so.mapped_column(sa.String(64))
     title: so.Mapped[str] = so.mapped_column(sa.String(200))
     description: so.Mapped[str] = so.mapped_column(sa.Text, default="")
     #: categories questions are drawn from; empty means every category.
@@ -130,11 +133,14 @@ class Shop(Base):
     """An alliance shop; its staff are the merchant members of its ``shop`` group."""
 
     __tablename__ = "anti_fraud_shop"
-    __table_args__ = (sa.UniqueConstraint("station_id", "name"),
+    __table_args__ = (sa.UniqueConstraint("station_id", "key"),
+                      sa.UniqueConstraint("station_id", "name"),
                       sa.UniqueConstraint("station_id", "group_id"))
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     station_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("station.id"))
+    # The station file's name for it (stable across renames); unique in the station.
+    key: so.Mapped[str | None] = so.mapped_column(sa.String(64))
     name: so.Mapped[str] = so.mapped_column(sa.String(120))
     address: so.Mapped[str] = so.mapped_column(sa.String(300), default="")
     lat: so.Mapped[float | None]
@@ -153,6 +159,7 @@ class DiscountKind(enum.StrEnum):
 class Offer(Base):
     __tablename__ = "anti_fraud_offer"
     __table_args__ = (
+        sa.UniqueConstraint("station_id", "key"),
         sa.Index("ix_anti_fraud_offer_shop", "station_id", "shop_id"),
         # The stock moves only by conditional UPDATEs; the CHECK is the last line of defence.
         sa.CheckConstraint("stock_left >= 0 AND stock_left <= stock_total", name="stock_within"),
@@ -161,6 +168,8 @@ class Offer(Base):
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     station_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("station.id"))
+    # The station file's name for it (stable across renames); unique in the station.
+    key: so.Mapped[str | None] = so.mapped_column(sa.String(64))
     shop_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("anti_fraud_shop.id"))
     title: so.Mapped[str] = so.mapped_column(sa.String(200))
     description: so.Mapped[str] = so.mapped_column(sa.Text, default="")

@@ -84,6 +84,13 @@ def wardens_user_erased(session: so.Session, user: User) -> None:
 
 
 @hookimpl
+def wardens_station_sections() -> list[Any]:
+    from plugins.care_visits.station_file import SECTION_SPEC
+
+    return [SECTION_SPEC]
+
+
+@hookimpl
 def wardens_seed_demo(session: so.Session, station: Station, people: dict[str, User]) -> None:
     demo.seed(session, station, people)
 

@@ -25,7 +25,8 @@ from plugins.care_visits.planning import plannable
 from plugins.care_visits.visits import close_stale, mark_missed, officers_for
 
 
-def _unsent(query: sa.Select[Any], model: Any, kind: str, period: str = "") -> sa.Select[Any]:
+def _unsent(query: sa.Select[*tuple[Any, ...]], model: Any, kind: str,
+            period: str = "") -> sa.Select[*tuple[Any, ...]]:
     """Keep the rows no alert of ``kind`` (for ``period``) was sent about."""
     sent = sa.select(Alert.id).where(Alert.station_id == model.station_id, Alert.kind == kind,
                                      Alert.subject_id == model.id, Alert.period == period)

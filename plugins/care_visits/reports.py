@@ -56,7 +56,7 @@ def coverage(session: so.Session, who: Actor, year: int | None = None) -> dict[s
         elif status == VisitStatus.MISSED:
             bucket["missed"] += n
     behind = behind_plan(session, station, now, settings) if year == this_year else {}
-    result = []
+    result: list[dict[str, Any]] = []
     for r in session.scalars(sa.select(Recipient).where(Recipient.station_id == station.id)
                              .order_by(Recipient.id)):
         active = r.consent_state == ConsentState.GIVEN and r.erased_at is None
@@ -69,7 +69,7 @@ def coverage(session: so.Session, who: Actor, year: int | None = None) -> dict[s
         result.append({"recipient_id": r.id, "categories": list(r.categories),
                        "consent": str(r.consent_state), "erased": r.erased_at is not None,
                        "required": required, **c, "behind_plan": lagging})
-    totals = {k: sum(row[k] for row in result)
+    totals: dict[str, float] = {k: sum(row[k] for row in result)
               for k in ("required", "done", "planned", "missed", "rejected", "under_review")}
     totals["recipients"] = len(result)
     totals["behind_plan"] = sum(row["behind_plan"] for row in result)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -174,7 +174,7 @@ def _identifying(recipient: Recipient,
 
     Copies are found by the first list only; inside a copy found, both are replaced.
     """
-    def clean(raw: list[str | None]) -> list[str]:
+    def clean(raw: Sequence[str | None]) -> list[str]:
         # Longest first, so a name inside an address goes with the address.
         return sorted({v.strip() for v in raw if v and len(v.strip()) >= 2}, key=len,
                       reverse=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy import orm as so
@@ -181,7 +181,7 @@ def _iso(value: dt.datetime) -> str:
 
 # Who sees a visit -----------------------------------------------------------------------------
 
-def visible_visits(session: so.Session, who: Actor) -> sa.Select[tuple[Visit]]:
+def visible_visits(session: so.Session, who: Actor) -> sa.Select[Visit]:
     """Care officers see every visit; a visitor the visits they hold (signed up or checked
     in), and one they made until :data:`RECORD_WINDOW` after it ended, to finish its record.
 
@@ -324,7 +324,7 @@ def award_points(session: so.Session, visit: Visit) -> None:
         return
     roles = session.execute(sa.select(Membership.user_id, Membership.roles).where(
         Membership.station_id == visit.station_id, Membership.user_id.in_(visit.visitor_ids)))
-    volunteers = sorted(uid for uid, held in roles if "volunteer" in held)
+    volunteers = sorted(uid for uid, held in roles if uid is not None and "volunteer" in held)
     task = session.get(Task, visit.task_id)
     assert task is not None
     for assignment in session.scalars(sa.select(Assignment).where(
@@ -350,11 +350,11 @@ def close_stale(session: so.Session, station: Station, now: dt.datetime) -> int:
 
 def mark_missed(session: so.Session, station: Station, now: dt.datetime) -> int:
     """Planned visits whose window ended without a check-in are missed."""
-    return session.execute(
+    return cast(sa.CursorResult[Any], session.execute(
         sa.update(Visit).where(Visit.station_id == station.id,
                                Visit.status == VisitStatus.PLANNED, Visit.ends_at <= now)
         .values(status=VisitStatus.MISSED, updated_at=now)
-        .execution_options(synchronize_session=False)).rowcount
+        .execution_options(synchronize_session=False))).rowcount
 
 
 # Recording a visit ----------------------------------------------------------------------------

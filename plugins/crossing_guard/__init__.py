@@ -72,6 +72,13 @@ def wardens_export_user(session: so.Session, user: Any) -> dict[str, Any]:
 
 
 @hookimpl
+def wardens_station_sections() -> list[Any]:
+    from plugins.crossing_guard.station_file import SECTION_SPEC
+
+    return [SECTION_SPEC]
+
+
+@hookimpl
 def wardens_seed_demo(session: so.Session, station: Any, people: dict[str, Any]) -> None:
     from plugins.crossing_guard.demo import seed
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy import orm as so
@@ -23,7 +23,7 @@ LOOK_AHEAD = dt.timedelta(hours=40)
 LOOK_BACK = dt.timedelta(days=1)
 
 
-def _live(station_id: int) -> sa.Select[Any]:
+def _live(station_id: int) -> sa.Select[Shift, Task, Post, School]:
     return (sa.select(Shift, Task, Post, School)
             .join(Task, Task.id == Shift.task_id).join(Post, Post.id == Shift.post_id)
             .join(School, School.id == Post.school_id)
@@ -47,10 +47,10 @@ def mark_no_shows(session: so.Session, station: Station | None, now: dt.datetime
     marked = 0
     for shift, task, post, school in due:
         # Claimed first, so two runs never judge (and report) the same shift twice.
-        claimed = session.execute(
+        claimed = cast(sa.CursorResult[Any], session.execute(
             sa.update(Shift).where(Shift.id == shift.id, Shift.no_shows_marked_at.is_(None))
             .values(no_shows_marked_at=now).execution_options(synchronize_session=False)
-        ).rowcount
+        )).rowcount
         if claimed != 1:
             continue
         missing = session.execute(
@@ -127,10 +127,10 @@ def request_cover(session: so.Session, station: Station | None, now: dt.datetime
         .order_by(Shift.starts_at)).all()
     told = 0
     for shift, task, post, school in short:
-        claimed = session.execute(
+        claimed = cast(sa.CursorResult[Any], session.execute(
             sa.update(Shift).where(Shift.id == shift.id, Shift.cover_requested_at.is_(None))
             .values(cover_requested_at=now).execution_options(synchronize_session=False)
-        ).rowcount
+        )).rowcount
         if claimed != 1:
             continue
         view = roster.ShiftView(shift, task, post, school)

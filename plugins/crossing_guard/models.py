@@ -42,10 +42,13 @@ class SwapStatus(enum.StrEnum):
 
 class School(Base):
     __tablename__ = "crossing_guard_school"
-    __table_args__ = (sa.UniqueConstraint("station_id", "name"),)
+    __table_args__ = (sa.UniqueConstraint("station_id", "key"),
+                      sa.UniqueConstraint("station_id", "name"))
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     station_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("station.id"))
+    # The station file's name for it (stable across renames); unique in the station.
+    key: so.Mapped[str | None] = so.mapped_column(sa.String(64))
     name: so.Mapped[str] = so.mapped_column(sa.String(120))
     address: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
     lat: so.Mapped[float]
@@ -61,6 +64,7 @@ class Post(Base):
 
     __tablename__ = "crossing_guard_post"
     __table_args__ = (
+        sa.UniqueConstraint("station_id", "key"),
         sa.UniqueConstraint("station_id", "school_id", "name"),
         sa.CheckConstraint("min_guards >= 0 AND max_guards >= 1 AND min_guards <= max_guards",
                            name="guards_ordered"),
@@ -69,6 +73,8 @@ class Post(Base):
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     station_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("station.id"))
+    # The station file's name for it (stable across renames); unique in the station.
+    key: so.Mapped[str | None] = so.mapped_column(sa.String(64))
     school_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("crossing_guard_school.id"),
                                                  index=True)
     name: so.Mapped[str] = so.mapped_column(sa.String(120))
@@ -87,12 +93,15 @@ class Term(Base):
 
     __tablename__ = "crossing_guard_term"
     __table_args__ = (
+        sa.UniqueConstraint("station_id", "key"),
         sa.CheckConstraint("ends_on >= starts_on", name="dates_ordered"),
         sa.Index("ix_crossing_guard_term_station_dates", "station_id", "starts_on"),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     station_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("station.id"))
+    # The station file's name for it (stable across renames); unique in the station.
+    key: so.Mapped[str | None] = so.mapped_column(sa.String(64))
     school_id: so.Mapped[int | None] = so.mapped_column(
         sa.ForeignKey("crossing_guard_school.id"))
     name: so.Mapped[str] = so.mapped_column(sa.String(120))
@@ -106,12 +115,15 @@ class Closure(Base):
 
     __tablename__ = "crossing_guard_closure"
     __table_args__ = (
+        sa.UniqueConstraint("station_id", "key"),
         sa.CheckConstraint("ends_on >= starts_on", name="dates_ordered"),
         sa.Index("ix_crossing_guard_closure_station_dates", "station_id", "starts_on"),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     station_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("station.id"))
+    # The station file's name for it (stable across renames); unique in the station.
+    key: so.Mapped[str | None] = so.mapped_column(sa.String(64))
     school_id: so.Mapped[int | None] = so.mapped_column(
         sa.ForeignKey("crossing_guard_school.id"))
     kind: so.Mapped[ClosureKind]
@@ -127,12 +139,15 @@ class Template(Base):
 
     __tablename__ = "crossing_guard_template"
     __table_args__ = (
+        sa.UniqueConstraint("station_id", "key"),
         sa.UniqueConstraint("station_id", "post_id", "name"),
         sa.CheckConstraint("ends_time > starts_time", name="times_ordered"),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     station_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("station.id"))
+    # The station file's name for it (stable across renames); unique in the station.
+    key: so.Mapped[str | None] = so.mapped_column(sa.String(64))
     post_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("crossing_guard_post.id"),
                                                index=True)
     name: so.Mapped[str] = so.mapped_column(sa.String(60))

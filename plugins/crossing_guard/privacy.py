@@ -7,9 +7,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
+from core import clock
 from core.export import rows
 from core.models import Notification, User
-from plugins.crossing_guard.models import Feed, Reminder, SwapOffer
+from plugins.crossing_guard.models import Feed, Reminder, SwapOffer, SwapStatus
 
 
 def export_person(session: so.Session, user: User) -> dict[str, Any]:
@@ -28,9 +29,16 @@ NAMED_IN = {"crossing_guard.swap_offered": "offered_by", "crossing_guard.swap_ta
 
 
 def erase_person(session: so.Session, user: User) -> None:
-    """Their calendar address goes; their offers lose their note; the swap notices other guards
-    received no longer carry their name. Their shifts stay, anonymous, for the records."""
+    """Their calendar address goes; their open offers (and those naming them) close, all their
+    offers lose their note; the swap notices other guards received no longer carry their name.
+    Their shifts stay, anonymous, for the records."""
     session.execute(sa.delete(Feed).where(Feed.user_id == user.id))
+    session.execute(
+        sa.update(SwapOffer).where(sa.or_(SwapOffer.offered_by == user.id,
+                                          SwapOffer.offered_to == user.id),
+                                   SwapOffer.status == SwapStatus.OPEN)
+        .values(status=SwapStatus.CANCELLED, closed_at=clock.now())
+        .execution_options(synchronize_session=False))
     session.execute(sa.update(SwapOffer).where(SwapOffer.offered_by == user.id)
                     .values(note="").execution_options(synchronize_session=False))
     erased = f"erased-{user.id}"  # the name the core gives the account

@@ -34,7 +34,7 @@ class ShiftView:
     my_status: str | None = None
 
 
-def shift_query(station_id: int) -> sa.Select[Any]:
+def shift_query(station_id: int) -> sa.Select[Shift, Task, Post, School]:
     return (sa.select(Shift, Task, Post, School)
             .join(Task, Task.id == Shift.task_id)
             .join(Post, Post.id == Shift.post_id)

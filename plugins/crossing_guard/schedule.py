@@ -131,13 +131,13 @@ def generate(session: so.Session, station: Station, term: Term, *,
             if starts_at <= now:
                 result.past += 1
                 continue
-            shift = _create(session, station, term, school, post, template, day, starts_at,
-                            ends_at, by)
-            if shift is None:
+            created = _create(session, station, term, school, post, template, day, starts_at,
+                              ends_at, by)
+            if created is None:
                 result.existing += 1
             else:
                 result.created += 1
-                result.shift_ids.append(shift.id)
+                result.shift_ids.append(created.id)
     return result
 
 
@@ -192,17 +192,24 @@ def cancel(session: so.Session, shift: Shift, task: Task, reason: CancelReason,
     return people
 
 
-def apply_closure(session: so.Session, station: Station, closure: Closure) -> int:
-    """Cancel the live, future shifts a new closure covers; return how many."""
+def covered_shifts(session: so.Session, station: Station, starts_on: dt.date, ends_on: dt.date,
+                   school_id: int | None) -> list[tuple[Shift, Task]]:
+    """The live, future shifts a closure of these days (one school, or all) would cancel."""
     query = (sa.select(Shift, Task).join(Task, Task.id == Shift.task_id)
              .join(Post, Post.id == Shift.post_id)
              .where(Shift.station_id == station.id, Shift.cancel_reason.is_(None),
-                    Shift.local_date >= closure.starts_on, Shift.local_date <= closure.ends_on,
+                    Shift.local_date >= starts_on, Shift.local_date <= ends_on,
                     Shift.starts_at > clock.now(), Task.status == TaskStatus.OPEN))
-    if closure.school_id is not None:
-        query = query.where(Post.school_id == closure.school_id)
+    if school_id is not None:
+        query = query.where(Post.school_id == school_id)
+    return list(session.execute(query).all())  # type: ignore[arg-type]
+
+
+def apply_closure(session: so.Session, station: Station, closure: Closure) -> int:
+    """Cancel the live, future shifts a new closure covers; return how many."""
     count = 0
-    for shift, task in session.execute(query).all():
+    for shift, task in covered_shifts(session, station, closure.starts_on, closure.ends_on,
+                                      closure.school_id):
         cancel(session, shift, task, CancelReason.CLOSURE, closure.reason or str(closure.kind))
         count += 1
     return count

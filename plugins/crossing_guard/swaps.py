@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy import orm as so
@@ -84,10 +84,10 @@ def take(session: so.Session, who: Actor, offer_id: int) -> SwapOffer:
     if roster.overlapping(session, who.station.id, who.user.id, view.task):
         raise Conflict("overlapping_shift")
     now = clock.now()
-    claimed = session.execute(
+    claimed = cast(sa.CursorResult[Any], session.execute(
         sa.update(SwapOffer).where(SwapOffer.id == row.id, SwapOffer.status == SwapStatus.OPEN)
         .values(status=SwapStatus.TAKEN, taken_by=who.user.id, closed_at=now)
-        .execution_options(synchronize_session=False)).rowcount
+        .execution_options(synchronize_session=False))).rowcount
     if claimed != 1:
         raise Conflict("swap_not_open")
     try:
@@ -109,10 +109,10 @@ def withdraw_offer(session: so.Session, who: Actor, offer_id: int) -> SwapOffer:
     row = get_offer(session, who.station.id, offer_id)
     if row.offered_by != who.user.id:
         raise PermissionDenied("swap_offer_not_yours")
-    closed = session.execute(
+    closed = cast(sa.CursorResult[Any], session.execute(
         sa.update(SwapOffer).where(SwapOffer.id == row.id, SwapOffer.status == SwapStatus.OPEN)
         .values(status=SwapStatus.CANCELLED, closed_at=clock.now())
-        .execution_options(synchronize_session=False)).rowcount
+        .execution_options(synchronize_session=False))).rowcount
     if closed != 1:
         raise Conflict("swap_not_open")
     session.refresh(row)

@@ -14,7 +14,7 @@ TEAM_KIND = "crossing_team"
 GUARD_ROLES = ("volunteer", "officer")
 
 
-def _team_query(station_id: int, school: School | None) -> sa.Select[tuple[int]]:
+def _team_query(station_id: int, school: School | None) -> sa.Select[int]:
     query = (sa.select(GroupMember.user_id).join(Group, Group.id == GroupMember.group_id)
              .where(GroupMember.station_id == station_id, Group.kind == TEAM_KIND))
     if school is not None and school.team_group_id is not None:
@@ -30,7 +30,7 @@ def is_guard(session: so.Session, station_id: int, user_id: int, school: School 
         return False
     roles = session.scalar(sa.select(Membership.roles).where(
         Membership.station_id == station_id, Membership.user_id == user_id))
-    return bool(roles) and any(role in roles for role in GUARD_ROLES)
+    return roles is not None and any(role in roles for role in GUARD_ROLES)
 
 
 def guards(session: so.Session, station_id: int, school: School | None) -> list[int]:
@@ -42,7 +42,8 @@ def guards(session: so.Session, station_id: int, school: School | None) -> list[
         .order_by(Membership.user_id)
     ).all()
     # Roles are a short JSON list: filtered here, the same way on both databases.
-    return [uid for uid, roles in rows if any(role in roles for role in GUARD_ROLES)]
+    return [uid for uid, roles in rows
+            if uid is not None and any(role in roles for role in GUARD_ROLES)]
 
 
 def coordinators(session: so.Session, station_id: int, school: School | None) -> list[int]:

@@ -60,10 +60,24 @@ def wardens_scheduled_jobs() -> list[Job]:
 
 
 @hookimpl
+def wardens_station_sections() -> list[Any]:
+    from plugins.patrol.station_file import SECTION_SPEC
+
+    return [SECTION_SPEC]
+
+
+@hookimpl
 def wardens_export_user(session: so.Session, user: User) -> dict[str, Any]:
     from plugins.patrol import privacy
 
     return privacy.export_person(session, user)
+
+
+@hookimpl
+def wardens_membership_removed(session: so.Session, station: Station, user: User) -> None:
+    from plugins.patrol import privacy
+
+    privacy.on_membership_removed(session, station, user)
 
 
 @hookimpl

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy import orm as so
@@ -33,7 +33,7 @@ def _group(session: so.Session, station_id: int, group_id: int | None, kind: str
     return group_id
 
 
-def routes_query(who: Actor, *, archived: bool = False) -> sa.Select[tuple[Route]]:
+def routes_query(who: Actor, *, archived: bool = False) -> sa.Select[Route]:
     """The station's routes; archived ones are for officers."""
     who.require_member()
     query = sa.select(Route).where(Route.station_id == who.station.id)
@@ -65,11 +65,12 @@ def route_checkpoints(session: so.Session, route: Route) -> list[Checkpoint]:
 
 def create_route(session: so.Session, who: Actor, *, name: str, description: str = "",
                  team_group_id: int | None = None, ordered: bool = False,
-                 checkpoints: list[dict[str, Any]] | None = None) -> Route:
+                 checkpoints: list[dict[str, Any]] | None = None, key: str | None = None) -> Route:
     """Create a route, with its checkpoints when given (officers)."""
     who.require("officer", "admin")
     station_id = who.station.id
     route = Route(station_id=station_id, name=name, description=description, ordered=ordered,
+                  key=key,
                   team_group_id=_group(session, station_id, team_group_id, TEAM_KIND,
                                        "team_group_invalid", "team_group_id"),
                   created_by=who.user.id)
@@ -109,7 +110,8 @@ def archive_route(session: so.Session, who: Actor, route_id: int) -> None:
 
 def add_checkpoint(session: so.Session, who: Actor, route: Route, *, name: str, lat: float,
                    lon: float, radius_m: int = 30, grid_group_id: int | None = None,
-                   sequence: int | None = None, audited: bool = True) -> Checkpoint:
+                   sequence: int | None = None, audited: bool = True,
+                   key: str | None = None) -> Checkpoint:
     """A checkpoint with a fresh secret; appended to the walking order unless placed."""
     who.require("officer", "admin")
     if route.archived_at is not None:
@@ -119,7 +121,7 @@ def add_checkpoint(session: so.Session, who: Actor, route: Route, *, name: str, 
             Checkpoint.station_id == route.station_id, Checkpoint.route_id == route.id))
         sequence = (last or 0) + 1
     checkpoint = Checkpoint(
-        station_id=route.station_id, route_id=route.id, name=name, sequence=sequence, lat=lat,
+        station_id=route.station_id, route_id=route.id, key=key, name=name, sequence=sequence, lat=lat,
         lon=lon, radius_m=radius_m, secret=codes.new_secret(),
         code_step_s=for_station(session, route.station_id).code_step_seconds,
         grid_group_id=_group(session, route.station_id, grid_group_id, GRID_KIND,
@@ -242,8 +244,8 @@ def link_task(session: so.Session, who: Actor, route_id: int, task_id: int) -> R
 def unlink_task(session: so.Session, who: Actor, route_id: int, task_id: int) -> None:
     who.require("officer", "admin")
     route = get_route(session, who, route_id)
-    deleted = session.execute(sa.delete(RouteTask).where(
+    deleted = cast(sa.CursorResult[Any], session.execute(sa.delete(RouteTask).where(
         RouteTask.station_id == route.station_id, RouteTask.route_id == route.id,
-        RouteTask.task_id == task_id)).rowcount
+        RouteTask.task_id == task_id))).rowcount
     if not deleted:
         raise NotFound("task_not_found")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy import orm as so
@@ -181,11 +181,11 @@ def add_photos(session: so.Session, who: Actor, incident_id: int,
         if kind is None:
             raise Invalid("photo_type_not_allowed", index=index, allowed=", ".join(IMAGE_TYPES))
         checked.append((data, kind))
-    taken = session.execute(
+    taken = cast(sa.CursorResult[Any], session.execute(
         sa.update(Incident)
         .where(Incident.id == incident.id, Incident.photo_count + len(checked) <= MAX_PHOTOS)
         .values(photo_count=Incident.photo_count + len(checked))
-        .execution_options(synchronize_session=False)).rowcount
+        .execution_options(synchronize_session=False))).rowcount
     if not taken:
         raise Invalid("too_many_photos", max=MAX_PHOTOS)
     photos = []

@@ -48,10 +48,13 @@ class IncidentStatus(enum.StrEnum):
 
 class Route(Base):
     __tablename__ = "patrol_route"
-    __table_args__ = (sa.UniqueConstraint("station_id", "name"),)
+    __table_args__ = (sa.UniqueConstraint("station_id", "key"),
+                      sa.UniqueConstraint("station_id", "name"))
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     station_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("station.id"))
+    # The station file's name for it (stable across renames); unique in the station.
+    key: so.Mapped[str | None] = so.mapped_column(sa.String(64))
     name: so.Mapped[str] = so.mapped_column(sa.String(120))
     description: so.Mapped[str] = so.mapped_column(sa.Text, default="")
     team_group_id: so.Mapped[int | None] = so.mapped_column(
@@ -66,10 +69,13 @@ class Route(Base):
 
 class Checkpoint(Base):
     __tablename__ = "patrol_checkpoint"
-    __table_args__ = (sa.Index("ix_patrol_checkpoint_route", "station_id", "route_id", "sequence"),)
+    __table_args__ = (sa.UniqueConstraint("station_id", "key"),
+                      sa.Index("ix_patrol_checkpoint_route", "station_id", "route_id", "sequence"),)
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     station_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("station.id"))
+    # The station file's name for it (stable across renames); unique in the station.
+    key: so.Mapped[str | None] = so.mapped_column(sa.String(64))
     route_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("patrol_route.id"))
     name: so.Mapped[str] = so.mapped_column(sa.String(120))
     sequence: so.Mapped[int]

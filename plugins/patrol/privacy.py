@@ -1,4 +1,4 @@
-"""Erasure: an erased person's traces anonymised, counts kept (retention is the core's job)."""
+"""A person in patrol: leaving a station, their own copy, erasure (counts are kept)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from typing import Any, cast
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
-from core.models import Notification, User
+from core import clock
+from core.models import Notification, Station, User
 from core.storage import Storage, default_storage
 from plugins.patrol.models import (
     DutyShift,
@@ -16,8 +17,11 @@ from plugins.patrol.models import (
     Incident,
     IncidentPhoto,
     Patrol,
+    PatrolStatus,
     Scan,
 )
+from plugins.patrol.service import close
+from plugins.patrol.settings import for_station
 
 # Notifications the plugin wrote with a person's display name in them, and the parameter.
 NAMED_IN = {"patrol.incident_reported": "reporter", "patrol.incident_acknowledged": "officer",
@@ -74,6 +78,16 @@ def erase_person(session: so.Session, user: User, storage: Storage | None = None
     if photos:
         _delete_files_after_commit(session, [p.storage_key for p in photos],
                                    storage or default_storage())
+
+
+def on_membership_removed(session: so.Session, station: Station, user: User) -> None:
+    """A walker leaving the station: a patrol still active is closed now (what they walked
+    counts), so that re-joining never resumes it."""
+    active = session.scalars(sa.select(Patrol).where(
+        Patrol.station_id == station.id, Patrol.user_id == user.id,
+        Patrol.status == PatrolStatus.ACTIVE)).all()
+    for patrol in active:
+        close(session, patrol, clock.now(), for_station(session, station.id), auto=True)
 
 
 def export_person(session: so.Session, user: User) -> dict[str, Any]:

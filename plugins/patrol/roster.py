@@ -35,7 +35,8 @@ def _officer_ids(session: so.Session, station_id: int,
         sa.cast(Membership.roles, sa.String).like('%"officer"%'))
     if among is not None:
         query = query.where(Membership.user_id.in_(among))
-    return sorted(uid for uid, roles in session.execute(query) if "officer" in roles)
+    return sorted(uid for uid, roles in session.execute(query)
+                  if uid is not None and "officer" in roles)
 
 
 def add_shift(session: so.Session, who: Actor, *, officer_id: int, starts_at: dt.datetime,
@@ -78,7 +79,7 @@ def local_day(who: Actor, day: dt.date) -> tuple[dt.datetime, dt.datetime]:
 
 
 def shifts_query(session: so.Session, who: Actor, since: dt.datetime,
-                 until: dt.datetime) -> sa.Select[tuple[DutyShift, User]]:
+                 until: dt.datetime) -> sa.Select[DutyShift, User]:
     """Shifts overlapping [since, until), earliest first, with the officer."""
     require_reader(session, who)
     if until <= since or until - since > MAX_RANGE:

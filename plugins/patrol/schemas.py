@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import marshmallow as ma
 
 from api.fields import Name, Text, TimeRangeArgsSchema
@@ -17,8 +19,8 @@ def ClientId(**kwargs: object) -> ma.fields.String:  # noqa: N802
                                               error="Use 8-64 letters, digits, - or _ (a UUID)."),
                             **kwargs)  # type: ignore[arg-type]
 
-LAT = dict(validate=V.Range(-90, 90))
-LON = dict(validate=V.Range(-180, 180))
+LAT: dict[str, Any] = dict(validate=V.Range(-90, 90))
+LON: dict[str, Any] = dict(validate=V.Range(-180, 180))
 
 
 # Routes and checkpoints -----------------------------------------------------------------------

@@ -7,7 +7,7 @@ import hmac
 import zoneinfo
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy import orm as so
@@ -268,7 +268,8 @@ def _load_walk(session: so.Session, who: Actor, patrol_id: int, items: list[Scan
         query = query.add_columns(Checkpoint).outerjoin(Checkpoint, sa.and_(
             Checkpoint.id == single.checkpoint_id, Checkpoint.station_id == Patrol.station_id,
             Checkpoint.route_id == Patrol.route_id, Checkpoint.archived_at.is_(None)))
-    row = session.execute(query).first()
+    # Any: the checkpoint column is there only for a single scan (row[3])
+    row: Any = session.execute(query).first()
     if row is None:
         raise NotFound("patrol_not_found")
     patrol, route, lock = row[0], row[1], row[2]
@@ -595,10 +596,10 @@ def close(session: so.Session, patrol: Patrol, finished_at: dt.datetime,
           settings: PatrolSettings, *, auto: bool = False) -> dict[str, Any]:
     """Mark the patrol finished, store its summary and book its points (earn-once)."""
     # The conditional UPDATE makes two concurrent finishes close it once.
-    closed = session.execute(
+    closed = cast(sa.CursorResult[Any], session.execute(
         sa.update(Patrol).where(Patrol.id == patrol.id, Patrol.status == PatrolStatus.ACTIVE)
         .values(status=PatrolStatus.FINISHED, finished_at=finished_at, auto_finished=auto)
-        .execution_options(synchronize_session=False)).rowcount
+        .execution_options(synchronize_session=False))).rowcount
     session.refresh(patrol)
     if not closed:
         return patrol.summary or {}
@@ -662,7 +663,7 @@ def summarize(session: so.Session, patrol: Patrol, route: Route,
     distance = sum(
         geofence.distance_m(a.lat, a.lon, b.lat, b.lon)
         for a, b in zip(accepted, accepted[1:], strict=False)
-        if None not in (a.lat, a.lon, b.lat, b.lon))
+        if a.lat is not None and a.lon is not None and b.lat is not None and b.lon is not None)
     total = len(on_route)
     ratio = len(earning) / total if total else 0.0
     reasons = Counter(flag for s in accepted for flag in s.flags)

@@ -44,6 +44,13 @@ def wardens_register_blueprints() -> list[Any]:
 
 
 @hookimpl
+def wardens_station_sections() -> list[Any]:
+    from tests.sample_plugin.station_file import SECTION
+
+    return [SECTION]
+
+
+@hookimpl
 def wardens_migration_folders() -> list[str]:
     return [str(VERSIONS)]
 

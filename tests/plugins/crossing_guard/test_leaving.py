@@ -69,7 +69,7 @@ def test_an_erased_guards_name_leaves_the_swap_notices_others_received(crossing)
     assert crossing.post(f"/shifts/{friday['id']}/signup", taker).status_code == 201
     given = crossing.post(f"/shifts/{monday['id']}/swap-offers", giver).json
     assert crossing.post(f"/swap-offers/{given['id']}/take", taker).status_code == 200
-    crossing.post(f"/shifts/{friday['id']}/swap-offers", taker)
+    still_open = crossing.post(f"/shifts/{friday['id']}/swap-offers", taker).json
 
     def named(name):
         crossing.session.expire_all()
@@ -82,3 +82,5 @@ def test_an_erased_guards_name_leaves_the_swap_notices_others_received(crossing)
         assert crossing.client.delete("/api/v1/me", headers=person.headers).status_code == 204
     assert named("Giver Wang Erasable") == [] and named("Taker Li Erasable") == []
     assert named(f"erased-{giver.id}")  # the notices stay, with the name the core gives
+    # an erased guard's open offer closes: nobody takes a place from an account that is gone
+    assert crossing.session.get(SwapOffer, still_open["id"]).status == "cancelled"

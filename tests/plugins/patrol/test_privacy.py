@@ -200,3 +200,25 @@ def test_an_erased_officer_leaves_the_roster_without_their_note(scene, world, cl
                                                 "until": (T0 + DAY).isoformat()})
     assert roster.status_code == 200, roster.json
     assert [(s["id"], s["note"]) for s in roster.json] == [(shift["id"], "")]
+
+
+def test_a_walker_who_leaves_the_station_does_not_come_back_to_an_active_patrol(scene):
+    patrol = scene.start()
+    scene.scan(patrol["id"], 0)
+    assert scene.client.delete(f"/api/v1/me/memberships/{scene.station.code}",
+                               headers=scene.walker.headers).status_code == 204
+    scene.session.expire_all()
+    left = scene.session.get(Patrol, patrol["id"])
+    assert (left.status, left.auto_finished) == ("finished", True)
+    # back in the team: a new patrol starts, the old one stays closed
+    admin = scene.world.person("Admin", station=scene.station, roles=["admin"])
+    back = scene.client.post(f"/api/v1/stations/{scene.station.code}/members",
+                             json={"phone": scene.walker.phone, "roles": ["volunteer"]},
+                             headers=admin.headers)
+    assert back.status_code == 201, back.json
+    team = scene.client.put(f"/api/v1/stations/{scene.station.code}/groups/{scene.team_id}"
+                            f"/members/{scene.walker.id}", json={"leader": False},
+                            headers=admin.headers)
+    assert team.status_code == 200, team.json
+    again = scene.start()
+    assert again["id"] != patrol["id"] and again["status"] == "active"

@@ -1,0 +1,1 @@
+"""The station file: a whole station as one TOML document, validated, planned, applied, exported."""
