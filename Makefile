@@ -5,7 +5,9 @@ BIN := $(VENV)/bin
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/wardens_test
 export WARDENS_INSTANCE ?= $(CURDIR)/instance
 
-.PHONY: demo test test-sqlite test-postgres test-firebase install lint clean
+FUZZ_PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/wardens_fuzz
+
+.PHONY: demo test test-sqlite test-postgres test-firebase test-fuzz-ci fuzz install lint clean
 
 $(BIN)/wardens: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,17 +23,33 @@ demo: install
 	$(BIN)/wardens demo
 	WARDENS_ENV=development $(BIN)/wardens serve --host 127.0.0.1 --port 8000
 
-## Set up and run the whole suite on SQLite, the Firebase emulator tests, then on PostgreSQL.
-test: install test-sqlite test-firebase test-postgres
+## Set up and run the whole suite on SQLite, the Firebase emulator tests, then on PostgreSQL,
+## then the short seeded fuzz run over the OpenAPI document.
+test: install test-sqlite test-firebase test-postgres test-fuzz-ci
 
 # The main runs never see FIREBASE_AUTH_EMULATOR_HOST (firebase-admin would skip signatures).
 test-sqlite: install
-	env -u FIREBASE_AUTH_EMULATOR_HOST $(BIN)/pytest -m "not postgres_only and not firebase_emulator"
+	env -u FIREBASE_AUTH_EMULATOR_HOST $(BIN)/pytest -m "not postgres_only and not firebase_emulator and not fuzz"
 
 test-postgres: install
 	$(PYTHON) .ci/pg_database.py "$(PG_URL)"
 	env -u FIREBASE_AUTH_EMULATOR_HOST WARDENS_TEST_DATABASE_URL="$(PG_URL)" \
-	  $(BIN)/pytest -m "not firebase_emulator"
+	  $(BIN)/pytest -m "not firebase_emulator and not fuzz"
+
+# Schemathesis over the whole served document (tests/fuzz): a few seeded examples per operation,
+# as the demo admin and a volunteer on SQLite, and as the volunteer on PostgreSQL.
+test-fuzz-ci: install
+	env -u FIREBASE_AUTH_EMULATOR_HOST WARDENS_FUZZ_EXAMPLES=3 WARDENS_FUZZ_ROLES=admin,volunteer1 \
+	  $(BIN)/pytest -m fuzz tests/fuzz
+	$(PYTHON) .ci/pg_database.py "$(FUZZ_PG_URL)"
+	env -u FIREBASE_AUTH_EMULATOR_HOST WARDENS_FUZZ_EXAMPLES=3 WARDENS_FUZZ_ROLES=volunteer1 \
+	  WARDENS_TEST_DATABASE_URL="$(FUZZ_PG_URL)" $(BIN)/pytest -m fuzz tests/fuzz
+
+## The long fuzz run: many random examples per operation, both roles (FUZZ_EXAMPLES=...).
+FUZZ_EXAMPLES ?= 100
+fuzz: install
+	env -u FIREBASE_AUTH_EMULATOR_HOST WARDENS_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) WARDENS_FUZZ_RANDOM=1 \
+	  WARDENS_FUZZ_ROLES=admin,volunteer1 $(BIN)/pytest -m fuzz tests/fuzz
 
 node_modules/.bin/firebase: package.json package-lock.json
 	npm ci --no-audit --no-fund

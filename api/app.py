@@ -11,8 +11,8 @@ from werkzeug.routing import IntegerConverter
 
 from api import access_log, docs, unit_of_work
 from api import config as app_config
-from api.auth import SignInThrottle, actor
-from api.smorest import Api, marshmallow_plugin
+from api.auth import SignInThrottle, actor, current_user
+from api.smorest import Api, ContractPlugin, marshmallow_plugin
 from api.unit_of_work import db
 from core.db import Database
 from core.errors import NotFound
@@ -47,9 +47,11 @@ def create_app(overrides: dict[str, Any] | None = None, *,
         app.config["RATELIMIT_STORAGE_URI"], app.config["AUTH_LIMIT_PER_PHONE"],
         app.config["AUTH_LIMIT_PER_IP"])
     api = Api(app, spec_kwargs={"security": [{"bearerAuth": []}],
-                                "marshmallow_plugin": marshmallow_plugin()})
+                                "marshmallow_plugin": marshmallow_plugin(),
+                                "extra_plugins": [ContractPlugin()]})
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
+    app.before_request(_authenticate)  # first: nobody learns how a body is judged without a token
     app.before_request(_plugin_gate)
     unit_of_work.register(app)
     from api.resources import CORE_BLUEPRINTS
@@ -78,6 +80,15 @@ def _register_plugin_blueprints(app: Flask, api: Api, deployment: Deployment) ->
                 blueprint, url_prefix=f"/api/v1/stations/<station>/{plugin.url_name}")
             owners[blueprint.name] = name
     return {bp: owner for bp, owner in owners.items() if owner != "core"}
+
+
+def _authenticate() -> None:
+    """Every operation needs a bearer token unless its document says ``security: []``."""
+    if request.url_rule is None or not request.path.startswith("/api/v1/"):
+        return  # no such route (404/405 answer), or the docs
+    view = current_app.view_functions.get(request.endpoint or "")
+    if getattr(view, "_apidoc", {}).get("manual_doc", {}).get("security") != []:
+        current_user()
 
 
 def _plugin_gate() -> None:

@@ -8,7 +8,7 @@ from typing import Any
 import marshmallow as ma
 import sqlalchemy as sa
 from flask import Flask, Response, current_app, g, jsonify, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from core import errors, messages
 
@@ -66,6 +66,8 @@ def handle_domain_error(error: errors.WardensError) -> Response:
     headers = {}
     if isinstance(error, errors.TooManyRequests):
         headers["Retry-After"] = str(error.details.get("retry_after", 60))
+    if isinstance(error, errors.Unauthenticated):
+        headers["WWW-Authenticate"] = "Bearer"  # RFC 9110: a 401 names its scheme
     return error_response(error.code, status, error.details, headers)
 
 
@@ -85,7 +87,10 @@ def handle_http_exception(error: HTTPException) -> Response:
                 code, details = "page_size_too_large", {"max": too_large}
     if status == 400 and isinstance(error.description, str) and "JSON" in error.description:
         code = "invalid_json"
-    return error_response(code, status, details, data.get("headers"))
+    headers = dict(data.get("headers") or {})
+    if isinstance(error, MethodNotAllowed) and error.valid_methods:
+        headers["Allow"] = ", ".join(error.valid_methods)  # RFC 9110: a 405 lists what is
+    return error_response(code, status, details, headers)
 
 
 def _page_size_too_large(fields: dict[str, Any]) -> int | None:

@@ -19,6 +19,16 @@ def Name(*, max_length: int = 120, required: bool = False, **kwargs: object) -> 
                             **kwargs)  # type: ignore[arg-type]
 
 
+PHONE_PATTERN = r"^[+(0-9][0-9 ()+.-]{4,31}$"
+PHONE = ma.validate.Regexp(PHONE_PATTERN, error="Not a phone number.")
+
+
+def Phone(*, required: bool = False, **kwargs: object) -> ma.fields.String:  # noqa: N802
+    """A phone number as people write it (+86 138 0000 0001, 0086..., 138-...): the server
+    normalises it to E.164, so an invalid number still answers 422 invalid_phone."""
+    return ma.fields.String(required=required, validate=PHONE, **kwargs)  # type: ignore[arg-type]
+
+
 class TimeRangeArgsSchema(Schema):
     """?since=&until= on lists that grow with time (ISO 8601 with a zone)."""
 

@@ -1,15 +1,19 @@
-"""flask-smorest subclassed once: our error model, operationIds, and the station URL prefix."""
+"""flask-smorest subclassed once: our error model, operationIds, JSON types, the station prefix."""
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import Any
 
 import flask_smorest
 import marshmallow as ma
+from apispec import APISpec, BasePlugin
 from apispec.ext.marshmallow import MarshmallowPlugin
-from apispec.ext.marshmallow.common import resolve_schema_cls
+from apispec.ext.marshmallow.common import resolve_schema_cls, resolve_schema_instance
 
 from api import errors
+from api.error_codes import error_codes
+from api.unit_of_work import IDEMPOTENCY_KEY_MAX, honours_idempotency_key
 
 
 def schema_name(schema: Any) -> str:
@@ -20,14 +24,108 @@ def schema_name(schema: Any) -> str:
     name = cls.__name__.removesuffix("Schema") or cls.__name__
     parts = cls.__module__.split(".")
     if parts[0] == "plugins" and len(parts) > 1:
-        prefix = "".join(word.title() for word in parts[1].split("_"))
+        words = [word.title() for word in parts[1].split("_")]
+        prefix = "".join(words)
         if not name.startswith(prefix):
-            name = prefix + name
+            # CrossingShift in crossing_guard is CrossingGuardShift, not CrossingGuardCrossingShift
+            name = prefix + name.removeprefix(words[0])
     return name
 
 
+class TypedMarshmallowPlugin(MarshmallowPlugin):
+    """apispec's converter, taught what it leaves out: enum types, a dict's size, HH:MM."""
+
+    def init_spec(self, spec: APISpec) -> None:
+        super().init_spec(spec)
+        assert self.converter is not None
+        for function in (_enum_type, _dict_size, _clock_time):
+            self.converter.add_attribute_function(function)
+
+
+def _enum_type(converter: Any, field: ma.fields.Field, ret: dict[str, Any],
+               **_kwargs: Any) -> dict[str, Any]:
+    """An enum says what its values are: generated clients type it from that."""
+    values = [v for v in ret.get("enum", []) if v is not None]
+    if values and "type" not in ret:
+        if all(isinstance(v, str) for v in values):
+            return {"type": "string"}
+        if all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+            return {"type": "integer"}
+    return {}
+
+
+def _dict_size(converter: Any, field: ma.fields.Field, ret: dict[str, Any],
+               **_kwargs: Any) -> dict[str, Any]:
+    """A Length on a Dict counts its entries: minProperties/maxProperties, not string lengths."""
+    if isinstance(field, ma.fields.Dict):
+        for old, new in (("minLength", "minProperties"), ("maxLength", "maxProperties")):
+            if old in ret:
+                ret[new] = ret.pop(old)
+    return {}
+
+
+HH_MM = r"^([01]?[0-9]|2[0-3]):[0-5]?[0-9]$"
+
+
+def _clock_time(converter: Any, field: ma.fields.Field, ret: dict[str, Any],
+                **_kwargs: Any) -> dict[str, Any]:
+    """A Time read as %H:%M is a local clock time the server parses with strptime."""
+    if isinstance(field, ma.fields.Time) and getattr(field, "format", None) == "%H:%M":
+        ret.pop("format", None)
+        return {"pattern": HH_MM}
+    return {}
+
+
 def marshmallow_plugin() -> MarshmallowPlugin:
-    return MarshmallowPlugin(schema_name_resolver=schema_name)
+    return TypedMarshmallowPlugin(schema_name_resolver=schema_name)
+
+
+class ContractPlugin(BasePlugin):
+    """What every operation shares, written into each: the headers it honours, its 401."""
+
+    def init_spec(self, spec: APISpec) -> None:
+        spec.components.parameter("AcceptLanguage", "header", {
+            "name": "Accept-Language", "schema": {"type": "string"},
+            "description": "The language of messages and texts: zh-CN or en (RFC 9110 "
+                           "weights honoured)"})
+        spec.components.parameter("IdempotencyKey", "header", {
+            "name": "Idempotency-Key", "schema": {"type": "string",
+                                                  "maxLength": IDEMPOTENCY_KEY_MAX},
+            "description": "Any unique text per intended write (a UUID). A retry with the same "
+                           "key and body replays the first answer (2xx or 4xx) with "
+                           "`Idempotent-Replayed: true`; the same key with another body is 422 "
+                           "`idempotency_key_reused`; while the first is running, 409 "
+                           "`idempotency_key_in_flight`. Kept 7 days, per person."})
+        spec.components.header("WWW_AUTHENTICATE", {
+            "description": "Always `Bearer`", "required": True,
+            "schema": {"type": "string", "enum": ["Bearer"]}})
+        spec.components.response("UNAUTHENTICATED", {
+            "description": "No valid bearer token: `authentication_required` (none sent), "
+                           "`invalid_token` (expired, malformed or unknown: refresh it), "
+                           "`session_revoked` (signed out or erased: sign in again)",
+            "headers": {"WWW-Authenticate": {"$ref": "#/components/headers/WWW_AUTHENTICATE"}},
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}})
+
+    def operation_helper(self, path: str | None = None,
+                         operations: dict[str, Any] | None = None, **kwargs: Any) -> None:
+        for method, operation in (operations or {}).items():
+            parameters = operation.setdefault("parameters", [])
+            parameters.append("AcceptLanguage")  # component ids: apispec makes them $refs
+            if honours_idempotency_key(method.upper(), path or ""):
+                parameters.append("IdempotencyKey")
+            if operation.get("security") != []:
+                operation.setdefault("responses", {}).setdefault(
+                    "401", "UNAUTHENTICATED")
+
+
+# X-Pagination is sent as JSON text: a header schema of type object would tell generated
+# clients (and validators) to expect the `k,v,k,v` header style instead.
+PAGINATION_HEADER = {
+    "description": "Pagination metadata as JSON text: {\"total\", \"total_pages\", "
+                   "\"first_page\", \"last_page\", \"page\", \"previous_page\", \"next_page\"} "
+                   "(integers; the last two only when such a page exists)",
+    "schema": {"type": "string"},
+}
 
 
 class Api(flask_smorest.Api):
@@ -36,16 +134,114 @@ class Api(flask_smorest.Api):
     def _register_error_handlers(self) -> None:
         errors.register(self._app)
 
+    def _register_pagination_header(self) -> None:
+        self.spec.components.header("PAGINATION", PAGINATION_HEADER, lazy=True)
+
+
+class JsonFloat(ma.fields.Float):
+    """A number in a JSON body is a JSON number: the text "1.5" is refused, not converted."""
+
+    def _validated(self, value: Any) -> float:
+        if isinstance(value, str):
+            raise self.make_error("invalid", input=value)
+        return super()._validated(value)
+
+
+class JsonBoolean(ma.fields.Boolean):
+    """A boolean in a JSON body is true or false: 1, "yes" and "true" are refused."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
+        if value is not True and value is not False:
+            raise self.make_error("invalid", input=value)
+        return value
+
+
+def json_typed(schema: ma.Schema) -> ma.Schema:
+    """Make a body schema take JSON types as they are: 7.9 is no id, "3" no amount.
+
+    Query strings and forms carry text, so their schemas keep marshmallow's conversions;
+    a JSON body has real types, and converting them would truncate (7.9 -> 7) or guess.
+    """
+    seen: set[int] = set()
+
+    def walk_schema(instance: ma.Schema) -> None:
+        if id(instance) in seen:
+            return
+        seen.add(id(instance))
+        for field in instance.fields.values():
+            walk(field)
+
+    def walk(field: ma.fields.Field) -> None:
+        if isinstance(field, ma.fields.Integer):
+            field.strict = True
+        elif type(field) is ma.fields.Float:
+            field.__class__ = JsonFloat
+        elif type(field) is ma.fields.Boolean:
+            field.__class__ = JsonBoolean
+        elif isinstance(field, ma.fields.List):
+            walk(field.inner)
+        elif isinstance(field, ma.fields.Tuple):
+            for inner in field.tuple_fields:
+                walk(inner)
+        elif isinstance(field, ma.fields.Dict) and field.value_field is not None:
+            walk(field.value_field)
+        elif isinstance(field, ma.fields.Nested) and isinstance(field.schema, ma.Schema):
+            walk_schema(field.schema)
+
+    walk_schema(schema)
+    return schema
+
+
+def _requires_something(schema: ma.Schema) -> bool:
+    return any(field.required for field in schema.load_fields.values())
+
 
 class Blueprint(flask_smorest.Blueprint):
-    """Every operation gets an operationId: the view function's name (e.g. ``tasks_create``)."""
+    """Every operation gets an operationId: the view function's name (e.g. ``tasks_create``).
+
+    JSON bodies are read with JSON types (see ``json_typed``), and a body is documented as
+    required exactly when its schema requires a field: a body that may be empty may be absent.
+    """
+
+    def arguments(self, schema: Any, *, location: str = "json", **kwargs: Any) -> Any:
+        if location == "json":
+            schema = json_typed(resolve_schema_instance(schema))
+            kwargs.setdefault("required", _requires_something(schema))
+        return super().arguments(schema, location=location, **kwargs)
 
     def _store_endpoint_docs(self, endpoint: str, obj: Any, parameters: Any, tags: Any,
                              **options: Any) -> None:
         super()._store_endpoint_docs(endpoint, obj, parameters, tags, **options)
         for method, doc in self._docs[endpoint].items():
             if method != "parameters" and doc is not None:
-                doc.setdefault("manual_doc", {}).setdefault("operationId", endpoint)
+                manual = doc.setdefault("manual_doc", {})
+                manual.setdefault("operationId", endpoint)
+                _document_error_codes(manual, obj, method,
+                                      plugin=self.import_name.startswith("plugins."))
+
+
+def _document_error_codes(manual: dict[str, Any], view: Any, method: str, *,
+                          plugin: bool) -> None:
+    """Each error status the operation may answer, with its codes (and ``x-error-codes``)."""
+    found = error_codes(view)
+    if plugin:  # the plugin gate (api.app): switched off for this station
+        found.setdefault(404, set()).add("plugin_disabled")
+    if method.upper() == "POST":  # the Idempotency-Key (unit_of_work); harmless where unused
+        found.setdefault(422, set()).update({"idempotency_key_invalid", "idempotency_key_reused"})
+        found.setdefault(409, set()).add("idempotency_key_in_flight")
+    if manual.get("security") == []:
+        found.pop(401, None)
+    responses = manual.setdefault("responses", {})
+    for status, codes in sorted(found.items()):
+        if status == 401:
+            continue  # the shared UNAUTHENTICATED response says it
+        if status == 422:
+            codes = codes | {"validation_error"}
+        listed = ", ".join(f"`{code}`" for code in sorted(codes))
+        responses.setdefault(str(status), {
+            "description": f"{HTTPStatus(status).phrase}: {listed}",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}})
+    manual["x-error-codes"] = {str(status): sorted(codes) for status, codes in sorted(found.items())}
 
 
 class Schema(ma.Schema):

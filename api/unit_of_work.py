@@ -23,6 +23,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 IDEMPOTENT_EXEMPT_PREFIX = "/api/v1/auth/"
+IDEMPOTENCY_KEY_MAX = 128
 
 
 def db() -> so.Session:
@@ -125,17 +126,21 @@ def _fingerprint() -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
+def honours_idempotency_key(method: str, path: str) -> bool:
+    """POSTs do, sign-in and sign-up aside (they have no person to scope the key to)."""
+    return method == "POST" and not path.startswith(IDEMPOTENT_EXEMPT_PREFIX)
+
+
 def _begin_idempotent() -> Response | None:
     """Claim the Idempotency-Key inside the request's transaction, or replay the first answer."""
     key = request.headers.get("Idempotency-Key")
-    if (request.method != "POST" or not key
-            or request.path.startswith(IDEMPOTENT_EXEMPT_PREFIX)):
+    if not key or not honours_idempotency_key(request.method, request.path):
         return None
     from api.auth import current_user
 
     user = current_user()
-    if len(key) > 128:
-        raise domain_errors.Invalid("idempotency_key_invalid", max_length=128)
+    if len(key) > IDEMPOTENCY_KEY_MAX:
+        raise domain_errors.Invalid("idempotency_key_invalid", max_length=IDEMPOTENCY_KEY_MAX)
     fingerprint = _fingerprint()
     session = db()
     row = IdempotencyKey(user_id=user.id, key=key, fingerprint=fingerprint)

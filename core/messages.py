@@ -180,6 +180,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "already_member": {"en": "Already a member.", "zh-CN": "已经是成员。"},
     "member_not_found": {"en": "Member not found.", "zh-CN": "未找到该成员。"},
+    "group_in_use": {
+        "en": "Group {group_id} is still in use (for example as a shop's staff); change that first.",
+        "zh-CN": "群组 {group_id} 仍在使用中（例如作为商户的店员组），请先修改。",
+    },
     "role_required": {
         "en": "This needs one of the roles: {roles}.",
         "zh-CN": "此操作需要以下角色之一：{roles}。",

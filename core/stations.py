@@ -343,9 +343,14 @@ def delete_group(session: so.Session, actor: Actor, group_id: int, *,
         _tell_team(session, actor, group, "duty_group_deleted")
     audit.record(session, actor=actor.user, role=actor.role, action="group.deleted", record=group,
                  name=group.name, kind=group.kind, **_by(plugin))
-    session.execute(sa.delete(GroupMember).where(GroupMember.group_id == group.id))
-    session.delete(group)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.execute(sa.delete(GroupMember).where(GroupMember.group_id == group.id))
+            session.delete(group)
+            session.flush()
+    except sa.exc.IntegrityError:
+        # A plugin's record still points at it (a shop's staff group, a route's team).
+        raise Conflict("group_in_use", group_id=group_id) from None
 
 
 def group_members(session: so.Session, actor: Actor, group: Group) -> list[tuple[GroupMember, User]]:

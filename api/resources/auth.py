@@ -8,7 +8,7 @@ import marshmallow as ma
 from flask import current_app
 
 from api.auth import current_session, current_user, issue_tokens
-from api.fields import Name
+from api.fields import Name, Phone
 from api.smorest import Blueprint, Schema
 from api.unit_of_work import begin_writing, db, reads_first
 from core import accounts, audit, messages
@@ -29,7 +29,7 @@ class UserSchema(Schema):
 
 
 class RegisterSchema(Schema):
-    phone = ma.fields.String(required=True, validate=ma.validate.Length(max=32))
+    phone = Phone(required=True)
     password = ma.fields.String(required=True, validate=ma.validate.Length(max=200))
     display_name = Name(required=True, max_length=80)
     locale = ma.fields.String(load_default="zh-CN", validate=ma.validate.OneOf(messages.LOCALES))
@@ -57,10 +57,12 @@ class PasswordResetSchema(Schema):
 
 class TokenRequestSchema(Schema):
     grant_type = ma.fields.String(
-        required=True, validate=ma.validate.Length(max=32),
-        metadata={"description": "password {phone, password}, phone_code {phone, code},"
-                  " refresh_token {refresh_token}, or a provider's such as firebase {id_token}"})
-    phone = ma.fields.String(validate=ma.validate.Length(max=32))
+        required=True, validate=ma.validate.Regexp(r"^[a-z][a-z0-9_]{0,31}$"),
+        metadata={"description": "password {phone, password}, phone_code {phone, code}, "
+                                 "refresh_token {refresh_token}, or a sign-in provider's grant "
+                                 "that a plugin adds (firebase {id_token}); any other is 422 "
+                                 "unsupported_grant_type"})
+    phone = Phone()
     password = ma.fields.String(validate=ma.validate.Length(max=200))
     code = ma.fields.String(validate=CODE, metadata={"description": "The texted 6-digit code"})
     refresh_token = ma.fields.String(validate=ma.validate.Length(max=200))
@@ -153,17 +155,29 @@ def auth_password_reset(body: dict[str, Any]) -> dict[str, Any]:
 @blp.route("/token", methods=["POST"])
 @blp.arguments(TokenRequestSchema)
 @blp.response(200, TokenSchema)
-@blp.alt_response(401, response="UNAUTHORIZED")
+@blp.alt_response(401, response="UNAUTHENTICATED")
 @blp.alt_response(429, response="TOO_MANY_REQUESTS")
 @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
 @blp.doc(security=[])
 @reads_first
 def auth_token(body: dict[str, Any]) -> dict[str, Any]:
-    """Get a token pair: grant_type password {phone, password}, phone_code {phone, code} (see
-    /phone-code), refresh_token {refresh_token}, or a provider grant such as firebase {id_token}.
+    """Get a token pair: grant_type password, phone_code, refresh_token, or a provider's.
 
-    Every password or code sign-in counts against the number's and the address's limits,
-    whether it succeeds or not."""
+    - `password` {phone, password}: wrong ones are 401 `invalid_credentials`.
+    - `phone_code` {phone, code}: a code texted by `/auth/phone-code`; the first proven sign-in
+      to a number creates the account, or takes the number back from an unverified holder.
+    - Every password or code sign-in, successful or not, counts against the number's and the
+      address's limits: too many are 429 `rate_limited` with Retry-After.
+    - `refresh_token` {refresh_token}: every use rotates it, and the answer carries the next
+      one. For 30 seconds after a use the old token answers again with the same new pair, so
+      a phone that lost the answer (a dropped connection, two requests racing) may simply
+      retry. Used later than that, it is taken for a stolen copy: 401
+      `refresh_token_reused`, and the whole session is signed out (sign in again). An unknown,
+      revoked or erased account's token is 401 `invalid_refresh_token`.
+    - a provider grant such as `firebase` {id_token}: the provider's verified phone signs in.
+
+    The access token lives `expires_in` seconds; on 401 `invalid_token` refresh it once.
+    """
     grant = body["grant_type"]
     secret = current_app.config["SECRET_KEY"]
     if grant == "password":

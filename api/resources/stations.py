@@ -9,7 +9,7 @@ import marshmallow as ma
 import sqlalchemy as sa
 
 from api.auth import actor, current_user
-from api.fields import Name, Text, TimeRangeArgsSchema
+from api.fields import Name, Phone, Text, TimeRangeArgsSchema
 from api.pagination import QueryPage
 from api.smorest import Blueprint, Schema
 from api.unit_of_work import db
@@ -33,9 +33,8 @@ class StationSchema(Schema):
 
 
 class StationCreateSchema(StationSchema):
-    admin_phone = ma.fields.String(required=True, load_only=True,
-                                   validate=ma.validate.Length(max=32),
-                                   metadata={"description": "The first admin, by phone"})
+    admin_phone = Phone(required=True, load_only=True,
+                        metadata={"description": "The first admin, by phone"})
 
 
 class StationDetailSchema(StationSchema):
@@ -59,9 +58,11 @@ class MemberSchema(Schema):
 
     id = ma.fields.Integer(attribute="Membership.id", dump_only=True)
     user_id = ma.fields.Integer(attribute="Membership.user_id", dump_only=True, allow_none=True)
-    display_name = ma.fields.Method("_name", dump_only=True)
-    phone = ma.fields.Method("_phone", dump_only=True)
-    pending = ma.fields.Method("_pending", dump_only=True)
+    display_name = ma.fields.Method("_name", dump_only=True,
+                                    metadata={"type": "string", "nullable": True})
+    phone = ma.fields.Method("_phone", dump_only=True,
+                             metadata={"type": "string", "nullable": True})
+    pending = ma.fields.Method("_pending", dump_only=True, metadata={"type": "boolean"})
     phone_verified = ma.fields.Method(
         "_phone_verified", dump_only=True,
         metadata={"type": "boolean", "description": "False: the seat's number is unverified (not"
@@ -90,7 +91,7 @@ def member_row(membership: Any, user: Any) -> SimpleNamespace:
 
 
 class MemberCreateSchema(Schema):
-    phone = ma.fields.String(required=True, validate=ma.validate.Length(max=32))
+    phone = Phone(required=True)
     roles = role_list()
 
 

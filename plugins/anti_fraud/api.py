@@ -21,13 +21,19 @@ blp = Blueprint("anti_fraud", __name__, description="Anti-fraud quizzes, allianc
 
 # A file, not an API body: a malformed one is a 422 with its line, like a bad CSV, so the JSON
 # variant is described in the text rather than as an application/json request body.
-FILE_BODY = {"content": {
+FILE_BODY = {"required": True, "content": {
     "text/csv": {"schema": {"type": "string"}},
+    "application/json": {"schema": {"oneOf": [  # a question file, or its bare list of questions
+        {"$ref": "#/components/schemas/AntiFraudQuestionFile"},
+        {"type": "array", "items": {"$ref": "#/components/schemas/AntiFraudQuestionFileItem"}}]}},
     "multipart/form-data": {"schema": {"type": "object", "properties": {
         "file": {"type": "string", "format": "binary"}}}},
 }}
-CSV_OR_JSON = {"200": {"description": "JSON, or CSV with ?format=csv", "content": {
-    "application/json": {}, "text/csv": {"schema": {"type": "string"}}}}}
+
+
+def csv_or_json(schema: Any) -> dict[str, Any]:
+    return {"200": {"description": "JSON, or CSV with ?format=csv", "content": {
+        "application/json": {"schema": schema}, "text/csv": {"schema": {"type": "string"}}}}}
 
 
 def _secret() -> str:
@@ -132,8 +138,8 @@ def _uploaded_file(fmt: str | None) -> tuple[bytes, str]:
 
 @blp.route("/questions/export", methods=["GET"])
 @blp.arguments(s.ExportArgsSchema, location="query")
-@blp.response(200, s.QuestionSchema(many=True))
-@blp.doc(responses=CSV_OR_JSON)
+@blp.response(200, s.QuestionFileSchema)
+@blp.doc(responses=csv_or_json(s.QuestionFileSchema))
 def anti_fraud_questions_export(args: dict[str, Any], station: str) -> Response:
     """Download the live questions as CSV or JSON, in the format import reads (officers)."""
     who = actor(station)
@@ -431,7 +437,7 @@ def anti_fraud_reports_redemptions(args: dict[str, Any], station: str) -> Any:
 @blp.route("/reports/shops/<int:shop_id>/redemptions", methods=["GET"])
 @blp.arguments(s.ReportArgsSchema, location="query")
 @blp.response(200, s.SettlementSchema)
-@blp.doc(responses=CSV_OR_JSON)
+@blp.doc(responses=csv_or_json(s.SettlementSchema))
 def anti_fraud_reports_shop_settlement(args: dict[str, Any], station: str, shop_id: int) -> Any:
     """A shop's redemptions in a period with totals, JSON or CSV, to settle with the shop
     (officers, and the shop's own staff)."""

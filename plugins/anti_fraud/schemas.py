@@ -37,6 +37,27 @@ class QuestionSchema(Schema):
     updated_at = ma.fields.AwareDateTime(dump_only=True)
 
 
+class QuestionFileItemSchema(Schema):
+    """A question in a question file: the fields of a question, without the bank's own."""
+
+    key = ma.fields.String(allow_none=True)
+    category = ma.fields.String(required=True)
+    locale = ma.fields.String(validate=LOCALE)
+    difficulty = ma.fields.Integer()
+    text = ma.fields.String(required=True)
+    choices = ma.fields.List(ma.fields.String(), required=True)
+    correct = ma.fields.List(ma.fields.Integer(), required=True)
+    explanation = ma.fields.String()
+
+
+class QuestionFileSchema(Schema):
+    """A question file (export and the JSON form of import); import also takes the bare list."""
+
+    format = ma.fields.String(validate=ma.validate.OneOf(["wardens-anti-fraud-questions"]))
+    version = ma.fields.Integer(validate=ma.validate.OneOf([1]))
+    questions = ma.fields.List(ma.fields.Nested(QuestionFileItemSchema), required=True)
+
+
 class QuestionUpdateSchema(Schema):
     key = ma.fields.String(allow_none=True)
     category = ma.fields.String()
@@ -306,11 +327,21 @@ class OfferQueryArgsSchema(Schema):
     include_inactive = ma.fields.Boolean(load_default=False, metadata={"description": "Officers"})
 
 
+class CouponOfferSchema(Schema):
+    """What a coupon is worth, from its offer."""
+
+    title = ma.fields.String()
+    kind = ma.fields.Enum(DiscountKind, by_value=True)
+    percent_off = ma.fields.Integer(allow_none=True)
+    amount_off_cents = ma.fields.Integer(allow_none=True)
+    min_spend_cents = ma.fields.Integer()
+
+
 class CouponSchema(Schema):
     id = ma.fields.Integer()
     status = ma.fields.String(metadata={"description": "active, redeemed or expired"})
     offer_id = ma.fields.Integer()
-    offer = ma.fields.Method("_offer")
+    offer = ma.fields.Nested(CouponOfferSchema, allow_none=True)
     shop = ma.fields.Nested(ShopRefSchema)
     source = ma.fields.Enum(CouponSource, by_value=True)
     quiz_id = ma.fields.Integer(allow_none=True)
@@ -326,13 +357,6 @@ class CouponSchema(Schema):
         out = _flatten(row, (Offer, Shop))
         out["status"] = status_of(row if isinstance(row, Coupon) else tuple(row)[0])
         return out
-
-    def _offer(self, data: dict[str, Any]) -> dict[str, Any] | None:
-        offer = data.get("offer")
-        if offer is None:
-            return None
-        return {"title": offer.title, "kind": offer.kind.value, "percent_off": offer.percent_off,
-                "amount_off_cents": offer.amount_off_cents, "min_spend_cents": offer.min_spend_cents}
 
 
 class CouponQueryArgsSchema(Schema):

@@ -6,7 +6,7 @@ from typing import Any
 
 import marshmallow as ma
 
-from api.fields import Name, Text, TimeRangeArgsSchema
+from api.fields import PHONE, Name, Text, TimeRangeArgsSchema
 from api.smorest import Schema
 from plugins.care_visits.models import (
     Basis,
@@ -21,7 +21,6 @@ from plugins.care_visits.models import (
 CATEGORY = ma.validate.OneOf([c.value for c in Category])
 LAT = ma.validate.Range(-90, 90)
 LON = ma.validate.Range(-180, 180)
-PHONE = ma.validate.Length(max=32)
 CLIENT_ID = ma.validate.Length(min=1, max=64)
 
 
@@ -87,10 +86,9 @@ class SensitiveSchema(Schema):
         r"^[0-9A-Za-z]{4,32}$", error="4-32 letters and digits."))
 
 
-class RecipientSchema(Schema):
-    """A recipient as the reader may see it: a visitor gets id, name, phone, address, needs."""
+class RecipientCreateSchema(Schema):
+    """A new recipient, optionally with its consent or legal basis."""
 
-    id = ma.fields.Integer(dump_only=True)
     name = Name(required=True)
     phone = ma.fields.String(allow_none=True, load_default=None, validate=PHONE)
     address = Text(max_length=300, required=True)
@@ -104,21 +102,38 @@ class RecipientSchema(Schema):
                                         validate=ma.validate.Range(0, 52),
                                         metadata={"description": "Overrides the station's "
                                                   "default for the categories"})
-    required_visits = ma.fields.Integer(dump_only=True)
     care_group_id = ma.fields.Integer(allow_none=True, load_default=None)
     named_visitor_ids = ma.fields.List(ma.fields.Integer(), load_default=list,
                                        validate=ma.validate.Length(max=20))
     user_id = ma.fields.Integer(allow_none=True, load_default=None,
                                 metadata={"description": "The recipient's own app account"})
-    consent = ma.fields.Nested(ConsentStateSchema, dump_only=True)
-    sensitive = ma.fields.Nested(SensitiveSchema, dump_only=True)
-    created_at = ma.fields.AwareDateTime(dump_only=True)
-    updated_at = ma.fields.AwareDateTime(dump_only=True)
-    erased = ma.fields.Boolean(dump_only=True)
+    consent = ma.fields.Nested(ConsentCreateSchema)
 
 
-class RecipientCreateSchema(RecipientSchema):
-    consent = ma.fields.Nested(ConsentCreateSchema, load_only=True)
+class RecipientSchema(Schema):
+    """A recipient as the reader may see it: a visitor gets id, name, phone, address, needs
+    (and erased); care officers get every field. An erased record has no position."""
+
+    id = ma.fields.Integer(required=True)
+    name = ma.fields.String(required=True)
+    phone = ma.fields.String(allow_none=True)
+    address = ma.fields.String(required=True)
+    needs = ma.fields.String()
+    lat = ma.fields.Float(allow_none=True, metadata={"description": "Care officers only"})
+    lon = ma.fields.Float(allow_none=True, metadata={"description": "Care officers only"})
+    categories = ma.fields.List(ma.fields.String(validate=CATEGORY),
+                                metadata={"description": "Care officers only"})
+    emergency_contact = ma.fields.Nested(EmergencyContactSchema)
+    visits_per_year = ma.fields.Integer(allow_none=True)
+    required_visits = ma.fields.Integer()
+    care_group_id = ma.fields.Integer(allow_none=True)
+    named_visitor_ids = ma.fields.List(ma.fields.Integer())
+    user_id = ma.fields.Integer(allow_none=True)
+    consent = ma.fields.Nested(ConsentStateSchema)
+    sensitive = ma.fields.Nested(SensitiveSchema)
+    created_at = ma.fields.AwareDateTime()
+    updated_at = ma.fields.AwareDateTime()
+    erased = ma.fields.Boolean()
 
 
 class RecipientUpdateSchema(Schema):

@@ -113,7 +113,7 @@ def create_recipient(session: so.Session, who: Actor, data: dict[str, Any]) -> R
     consent = data.pop("consent", None)
     named = data.pop("named_visitor_ids", [])
     _check_group(session, who.station.id, data.get("care_group_id"))
-    if data.get("user_id"):
+    if data.get("user_id") is not None:
         check_members(session, who.station.id, [data["user_id"]], field="user_id")
     recipient = Recipient(station_id=who.station.id, created_by=who.user.id,
                           categories=[], consent_scope=[])
@@ -137,7 +137,7 @@ def update_recipient(session: so.Session, who: Actor, recipient_id: int,
     changes = dict(changes)
     named = changes.pop("named_visitor_ids", None)
     _check_group(session, who.station.id, changes.get("care_group_id"))
-    if changes.get("user_id"):
+    if changes.get("user_id") is not None:
         check_members(session, who.station.id, [changes["user_id"]], field="user_id")
     fields = _apply(recipient, changes)
     if named is not None:

@@ -421,7 +421,9 @@ def crossing_feed_delete(station: str) -> None:
 
 
 @blp.route("/feed/<token>.ics", methods=["GET"])
-@blp.doc(security=[], responses={"200": {"description": "text/calendar (RFC 5545)"}})
+@blp.doc(security=[], responses={"200": {
+    "description": "My shifts, iCalendar (RFC 5545)",
+    "content": {"text/calendar": {"schema": {"type": "string"}}}}})
 @public_view
 def crossing_feed_ics(station: str, token: str) -> Response:
     """My shifts as an iCalendar feed; the secret in the address is the only credential."""

@@ -170,7 +170,8 @@ class CrossingShiftSchema(Schema):
     cancel_reason = ma.fields.String(attribute="Shift.cancel_reason", allow_none=True)
     capacity = ma.fields.Integer(attribute="Task.capacity")
     filled = ma.fields.Integer(attribute="Task.filled")
-    below_minimum = ma.fields.Method("_below")
+    below_minimum = ma.fields.Method("_below", metadata={
+        "type": "boolean", "description": "Fewer guards signed up than the post needs"})
     post = ma.fields.Nested(CrossingPostRefSchema, attribute="Post")
     school = ma.fields.Nested(CrossingRefSchema, attribute="School")
     my_status = ma.fields.String(allow_none=True)

@@ -152,6 +152,7 @@ def patrol_task_unlink(station: str, route_id: int, task_id: int) -> None:
 @blp.route("/patrols", methods=["POST"])
 @blp.arguments(s.PatrolStartSchema)
 @blp.response(201, s.PatrolSchema)
+@blp.alt_response(200, schema=s.PatrolSchema, description="A re-sent client_id: the first patrol")
 def patrols_start(body: dict[str, Any], station: str) -> Any:
     """Start a patrol, ad hoc on a route or for a scheduled patrol task; a re-sent client_id
     returns the first one (200)."""
@@ -197,6 +198,7 @@ def _scan_input(body: dict[str, Any]) -> scans.ScanInput:
 @blp.route("/patrols/<int:patrol_id>/scans", methods=["POST"])
 @blp.arguments(s.ScanCreateSchema)
 @blp.response(201, s.ScanSchema)
+@blp.alt_response(200, schema=s.ScanSchema, description="A re-sent client_id: the first scan")
 def patrol_scans_create(body: dict[str, Any], station: str, patrol_id: int) -> Any:
     """Scan a checkpoint: 201 ok or flagged (with reasons); 422 with a code when refused;
     a re-sent client_id answers 200 with the first scan."""
@@ -246,6 +248,8 @@ def _incident_detail(incident: Any) -> dict[str, Any]:
 @blp.route("/incidents", methods=["POST"])
 @blp.arguments(s.IncidentCreateSchema)
 @blp.response(201, s.IncidentDetailSchema)
+@blp.alt_response(200, schema=s.IncidentDetailSchema,
+                  description="A re-sent client_id: the first report")
 def patrol_incidents_create(body: dict[str, Any], station: str) -> Any:
     """Report an incident (on patrol, or an officer); the on-duty officers are notified."""
     incident, created = incidents.report(db(), actor(station), **body)
@@ -314,14 +318,18 @@ def patrol_incidents_photos_add(_files: dict[str, Any], station: str, incident_i
 
 
 @blp.route("/incidents/<int:incident_id>/photos/<int:photo_id>", methods=["GET"])
-@blp.doc(responses={"200": {"description": "The image",
-                            "content": {"image/*": {"schema": {"type": "string",
-                                                               "format": "binary"}}}}})
+@blp.doc(responses={"200": {
+    "description": "The image as stored (JPEG, PNG, WebP or HEIC); as application/octet-stream "
+                   "when the request's Accept prefers that",
+    "content": {kind: {"schema": {"type": "string", "format": "binary"}}
+                for kind in (*incidents.IMAGE_TYPES, "application/octet-stream")}}})
 def patrol_incidents_photo_get(station: str, incident_id: int, photo_id: int) -> Response:
     """A photo, for the station's officers and the reporter only."""
     photo, handle = incidents.open_photo(db(), actor(station), incident_id, photo_id,
                                          default_storage())
-    response = send_file(handle, mimetype=photo.content_type, max_age=0)
+    served = request.accept_mimetypes.best_match([photo.content_type, "application/octet-stream"],
+                                                 default=photo.content_type)
+    response = send_file(handle, mimetype=served, max_age=0)
     response.headers["Cache-Control"] = "private, no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response

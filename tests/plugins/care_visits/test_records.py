@@ -229,3 +229,18 @@ def test_an_admin_sets_the_care_settings_and_a_bad_one_is_refused(care):
     assert good.json["settings"]["visits_per_year"] == {
         "disabled": 5, "elderly_alone": 5, "hardship": 24, "other": 5}
     assert care.recipient(categories=["hardship"])["required_visits"] == 24
+
+
+def test_a_recipient_account_id_of_zero_is_refused_not_a_500(care, session):
+    before = session.scalar(sa.select(sa.func.count()).select_from(Recipient))
+    body = {"name": "Gao Lan", "phone": "+8613600001111", "address": "Example Road 7",
+            "lat": 34.23, "lon": 108.94, "categories": ["elderly_alone"], "user_id": 0,
+            "consent": {"basis": "consent", "scope": ["visits"], "version": "2026-01"}}
+    answer = care.post("/recipients", care.officer_care, json=body)
+    assert answer.status_code == 422, answer.json
+    assert answer.json["code"] == "not_a_member"
+    assert session.scalar(sa.select(sa.func.count()).select_from(Recipient)) == before
+    recipient = care.recipient()
+    changed = care.client.patch(care.url(f"/recipients/{recipient['id']}"), json={"user_id": 0},
+                                headers=care.officer_care.headers)
+    assert changed.status_code == 422, changed.json
