@@ -34,9 +34,14 @@ class DefinitionApplySchema(DefinitionSchema):
                                                     "cancel_guarded_shifts); others are refused"})
 
 
+# A field of any section: text, a number, a flag, a list or a table (null when unset).
+ANY_VALUE = {"oneOf": [{"type": "string", "nullable": True}, {"type": "number"},
+                       {"type": "boolean"}, {"type": "array", "items": {}}, {"type": "object"}]}
+
+
 class FieldChangeSchema(Schema):
-    before = ma.fields.Raw(allow_none=True)
-    after = ma.fields.Raw(allow_none=True)
+    before = ma.fields.Raw(allow_none=True, metadata=ANY_VALUE)
+    after = ma.fields.Raw(allow_none=True, metadata=ANY_VALUE)
 
 
 class ChangeSchema(Schema):
