@@ -9,6 +9,7 @@ from flask import Flask, current_app, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
+import console
 from api import access_log, docs, unit_of_work
 from api import config as app_config
 from api.auth import SignInThrottle, actor, current_user
@@ -60,6 +61,7 @@ def create_app(overrides: dict[str, Any] | None = None, *,
         api.register_blueprint(blueprint)
     app.register_blueprint(docs.docs)
     app.extensions["wardens.plugin_blueprints"] = _register_plugin_blueprints(app, api, deployment)
+    console.install(app, deployment)  # after the API's blueprints: they stay CSRF-exempt
     access_log.install(app)
     return app
 

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+import datetime as dt
+from typing import TYPE_CHECKING, Any
 
+import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy import orm as so
 
 from core.models import AuditEvent, Station, User
+
+if TYPE_CHECKING:
+    from core.access import Actor
 
 
 def record(
@@ -36,6 +41,23 @@ def record(
     )
     session.add(event_row)
     return event_row
+
+
+def station_events(who: Actor, *, since: dt.datetime | None = None,
+                   until: dt.datetime | None = None, actor_id: int | None = None,
+                   action: str | None = None) -> sa.Select[Any]:
+    """The station's audit log, newest first (admins); filtered by time, actor and action."""
+    who.require("admin")
+    query = sa.select(AuditEvent).where(AuditEvent.station_id == who.station.id)
+    if since is not None:
+        query = query.where(AuditEvent.created_at >= since)
+    if until is not None:
+        query = query.where(AuditEvent.created_at < until)
+    if actor_id is not None:
+        query = query.where(AuditEvent.actor_id == actor_id)
+    if action:
+        query = query.where(AuditEvent.action == action)
+    return query.order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
 
 
 @event.listens_for(so.Session, "before_flush")

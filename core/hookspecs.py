@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     import marshmallow as ma
     from sqlalchemy import orm as so
 
+    from core.access import Actor
     from core.jobs import Job
     from core.models import Assignment, Membership, Notification, Station, Task, User
     from core.plugins import Deployment
@@ -131,6 +132,41 @@ class Delivery:
 
     status: str  # "sent", "skipped" (nothing to push to), "retry" or "failed"
     error: str | None = None
+
+
+@dataclass(frozen=True)
+class ConsoleNav:
+    """One entry of the station console's navigation, shown to the roles named."""
+
+    #: the Flask endpoint of the page (``"<blueprint name>.<view>"``); it takes ``station``
+    endpoint: str
+    #: {"en": ..., "zh-CN": ...}
+    label: dict[str, str]
+    #: shown to members holding one of these roles (the page's service still decides)
+    roles: tuple[str, ...] = ("officer", "admin")
+
+
+@dataclass(frozen=True)
+class ConsolePages:
+    """A plugin's console pages: a Flask blueprint and its navigation entries."""
+
+    #: a ``flask.Blueprint`` (its ``template_folder`` holds ``<plugin>/*.html``); mounted at
+    #: ``/console/<station>/<plugin-name-with-hyphens>/``; 404 while the station has it off
+    blueprint: Any
+    nav: tuple[ConsoleNav, ...] = ()
+
+
+@dataclass(frozen=True)
+class ConsolePanel:
+    """A panel of the console's dashboard, rendered inside the core's layout."""
+
+    #: {"en": ..., "zh-CN": ...}
+    title: dict[str, str]
+    #: a Jinja2 template of the plugin's (``"patrol/panel.html"``)
+    template: str
+    context: dict[str, Any] = field(default_factory=dict)
+    #: panels are shown by this order, then by plugin name
+    order: int = 100
 
 
 # Describing the plugin -------------------------------------------------------------------------
@@ -331,6 +367,34 @@ def wardens_station_sections() -> list[StationSection]:
 
     :return: a list of :class:`core.station_file.section.StationSection`; the core's own
         sections (station, plugins, seats, groups, points) come first.
+    """
+
+
+# The station console ---------------------------------------------------------------------------
+
+@hookspec
+def wardens_console_pages() -> list[ConsolePages]:
+    """Return the plugin's pages of the station console (``/console``).
+
+    Called once at start-up. Each blueprint is mounted at
+    ``/console/<station>/<plugin-name-with-hyphens>/``, so every view receives ``station``;
+    for a station that has the plugin switched off its pages answer 404 and its navigation
+    entries are not shown. Views call the plugin's services with ``api.auth.actor(station)``,
+    the same actor as the API's, and render with ``console.pages.render``.
+
+    :return: a list of :class:`ConsolePages`; blueprint names are unique in the app.
+    """
+
+
+@hookspec
+def wardens_console_panels(session: so.Session, actor: Actor) -> list[ConsolePanel]:
+    """Return the plugin's panels for the console's dashboard of ``actor.station``.
+
+    Only called for stations that have the plugin switched on, for each dashboard shown.
+
+    :param session: the request's unit of work; read only.
+    :param actor: the signed-in person in the station (officers and admins see the dashboard).
+    :return: a list of :class:`ConsolePanel` (empty: nothing to show this person).
     """
 
 

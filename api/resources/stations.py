@@ -6,15 +6,14 @@ from types import SimpleNamespace
 from typing import Any
 
 import marshmallow as ma
-import sqlalchemy as sa
 
 from api.auth import actor, current_user
 from api.fields import Name, Phone, Text, TimeRangeArgsSchema
 from api.pagination import QueryPage
 from api.smorest import Blueprint, Schema
 from api.unit_of_work import db
-from core import stations
-from core.models import AuditEvent, Group, Station
+from core import audit, stations
+from core.models import Group, Station
 
 blp = Blueprint("stations", __name__, url_prefix="/api/v1/stations",
                 description="Stations, members, groups and audit")
@@ -331,15 +330,4 @@ def groups_member_delete(station: str, group_id: int, user_id: int) -> None:
 @blp.paginate(QueryPage)
 def audit_list(args: dict[str, Any], station: str) -> Any:
     """The station's audit log, newest first (admins); filter by time, actor and action."""
-    who = actor(station)
-    who.require("admin")
-    query = sa.select(AuditEvent).where(AuditEvent.station_id == who.station.id)
-    if "since" in args:
-        query = query.where(AuditEvent.created_at >= args["since"])
-    if "until" in args:
-        query = query.where(AuditEvent.created_at < args["until"])
-    if "actor_id" in args:
-        query = query.where(AuditEvent.actor_id == args["actor_id"])
-    if "action" in args:
-        query = query.where(AuditEvent.action == args["action"])
-    return query.order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
+    return audit.station_events(actor(station), **args)

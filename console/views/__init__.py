@@ -1,0 +1,1 @@
+"""The console's core pages, one module per area."""
