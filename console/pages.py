@@ -208,7 +208,13 @@ def status_of(error: WardensError) -> int:
 
 
 def refused(template_page: Any, error: WardensError, **context: Any) -> Any:
-    """Render a page again with a refused action's text (and its fields' errors)."""
+    """Render a page again with a refused action's text (and its fields' errors).
+
+    A refusal of the person (403, 404, 401) is the plain error page instead: it shows the same
+    text and nothing of the page they were refused on.
+    """
+    if status_of(error) in (401, 403, 404):
+        raise error
     return template_page(status=status_of(error), error=error_text(error),
                          errors=field_errors(error), form=request.form, **context)
 

@@ -7,6 +7,8 @@ import os
 
 from tests.fixtures.access_matrix import (
     ACCESS,
+    CONSOLE,
+    CONSOLE_PUBLIC,
     KNOWN_FINDINGS,
     MARKERS,
     PUBLIC,
@@ -45,10 +47,18 @@ def _call(matrix, spec, rule, method, station, headers):
 
 def test_every_route_is_classified(app):
     names = {rule.endpoint for rule, _method in endpoints(app)}
-    unclassified = sorted(names - set(ACCESS) - set(PUBLIC))
+    unclassified = sorted(names - set(ACCESS) - set(PUBLIC) - set(CONSOLE) - set(CONSOLE_PUBLIC))
     assert not unclassified, f"classify these routes in tests/fixtures/access_matrix.py: {unclassified}"
     assert not set(ACCESS) & set(PUBLIC)
+    assert not set(CONSOLE) & set(CONSOLE_PUBLIC)
     assert not set(ACCESS) - names, "ACCESS names routes the app does not have"
+    assert not set(CONSOLE) - names, "CONSOLE names routes the app does not have"
+
+
+def _api_endpoints(app):
+    """The API's routes: the console's pages are walked by tests/test_console_access.py."""
+    return [(rule, method) for rule, method in endpoints(app)
+            if rule.endpoint not in CONSOLE and rule.endpoint not in CONSOLE_PUBLIC]
 
 
 def test_lower_roles_are_refused_and_see_nothing(access_matrix):
@@ -56,7 +66,7 @@ def test_lower_roles_are_refused_and_see_nothing(access_matrix):
     station = access_matrix.station.code
     discover = os.environ.get("ACCESS_MATRIX_DISCOVER")
     failures, seen = [], {}
-    for rule, method in endpoints(access_matrix.app):
+    for rule, method in _api_endpoints(access_matrix.app):
         if rule.endpoint in PUBLIC or rule.endpoint in KNOWN_FINDINGS:
             continue
         allowed = ACCESS.get(rule.endpoint)
@@ -93,7 +103,7 @@ def test_what_a_role_may_list_holds_no_secret_it_may_not_read(access_matrix):
     """Lists a role may open (care recipients, incidents, ...) are filtered for it."""
     spec = access_matrix.client.get("/api/openapi.json").json
     failures = []
-    for rule, method in endpoints(access_matrix.app):
+    for rule, method in _api_endpoints(access_matrix.app):
         if method != "GET" or rule.endpoint in PUBLIC:
             continue
         for role in ROLES:
@@ -112,7 +122,7 @@ def test_another_stations_admin_reaches_no_record_of_this_station(access_matrix)
     spec = access_matrix.client.get("/api/openapi.json").json
     other = access_matrix.other.code
     failures = []
-    for rule, method in endpoints(access_matrix.app):
+    for rule, method in _api_endpoints(access_matrix.app):
         names = set(rule.arguments) - {"station", "filename", "name", "code"}
         if rule.endpoint in PUBLIC or not names:
             continue

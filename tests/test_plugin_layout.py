@@ -28,6 +28,8 @@ ROLE_FILES = {
     "wardens_export_user": "privacy.py",
     "wardens_user_erased": "privacy.py",
     "wardens_seed_demo": "demo.py",
+    "wardens_console_pages": "console.py",
+    "wardens_console_panels": "console.py",
 }
 
 

@@ -11,9 +11,9 @@ from api.resources.points import AdjustmentSchema, RulesPutSchema
 from api.unit_of_work import db
 from console.blueprint import bp
 from console.pages import form_int, load, paged, refused, render
-from core import ledger, point_requests
-from core.errors import WardensError
-from core.models import PendingAdjustment, User
+from core import ledger, point_requests, stations
+from core.errors import NotFound, WardensError
+from core.models import Membership, PendingAdjustment, User
 
 
 def _page(station: str, status: int = 200, **context: Any) -> Any:
@@ -83,8 +83,11 @@ def points_person(station: str, user_id: int) -> Any:
     """A person's balance and ledger, newest first (officers and admins)."""
     who = actor(station)
     balance = point_requests.balance(db(), who, user_id)
+    # Someone of this station only: another station's people are unknown here.
+    row = db().execute(stations.members_query(who).where(Membership.user_id == user_id)).first()
+    if row is None or row.User is None:
+        raise NotFound("member_not_found")
     entries, page, more = paged(point_requests.entries(who, user_id=user_id))
-    person = db().get(User, user_id)
     return render("console/points_person.html", station=station, balance=balance["balance"],
-                  entries=entries, page=page, more=more,
-                  person=person.display_name if person else str(user_id), user_id=user_id)
+                  entries=entries, page=page, more=more, person=row.User.display_name,
+                  user_id=user_id)

@@ -1,0 +1,110 @@
+"""Every console page walked by each role of the access matrix, and from another station; the
+pages the staff may open show the demo station's records."""
+
+from __future__ import annotations
+
+from core import demo
+from tests.fixtures.access_matrix import CONSOLE, CONSOLE_FORM, MARKERS, ROLES, SECRETS, endpoints
+from tests.fixtures.console import console_client, csrf_token
+
+REFUSED = {403, 404}
+ENDS_SESSION = {"console.sign_out"}
+
+
+def _browsers(matrix):
+    app = matrix.app
+    app.extensions["wardens.throttle"].reset()
+    found = {"anonymous": console_client(app)}
+    for role in ROLES[1:]:
+        found[role] = console_client(app, matrix.phones[role])
+    return found
+
+
+def _call(browser, matrix, rule, method, station):
+    url = matrix.url_for_rule(rule, station)
+    if method == "GET":
+        return url, browser.get(url)
+    form = {**CONSOLE_FORM, "user_id": str(matrix.ids["user_id"]),
+            "csrf_token": csrf_token(browser)}
+    return url, browser.post(url, data=form)
+
+
+def _console_routes(app):
+    return [(rule, method) for rule, method in endpoints(app) if rule.endpoint in CONSOLE]
+
+
+def test_lower_roles_are_refused_every_console_page_and_see_nothing(access_matrix):
+    browsers = _browsers(access_matrix)
+    station = access_matrix.station.code
+    failures = []
+    for rule, method in _console_routes(access_matrix.app):
+        allowed = CONSOLE[rule.endpoint]
+        for role in ROLES:
+            if role in allowed or rule.endpoint in ENDS_SESSION:
+                continue
+            url, answer = _call(browsers[role], access_matrix, rule, method, station)
+            text = answer.get_data(as_text=True)
+            if role == "anonymous":
+                if answer.status_code != 302 or "/console/sign-in" not in answer.headers.get(
+                        "Location", ""):
+                    failures.append(f"anonymous {method} {url}: {answer.status_code}")
+                continue
+            if answer.status_code not in REFUSED:
+                failures.append(f"{role} {method} {url}: {answer.status_code} {text[-300:]}")
+            elif any(m in text for m in MARKERS) or any(s in text for s in SECRETS):
+                failures.append(f"{role} {method} {url}: leaks")
+    assert not failures, "\n".join(failures)
+
+
+def test_another_stations_admin_reaches_no_console_record_of_this_station(access_matrix):
+    browser = _browsers(access_matrix)["stranger"]
+    other = access_matrix.other.code
+    failures = []
+    for rule, method in _console_routes(access_matrix.app):
+        if not set(rule.arguments) - {"station", "name", "code"}:
+            continue
+        url, answer = _call(browser, access_matrix, rule, method, other)
+        text = answer.get_data(as_text=True)
+        if answer.status_code not in REFUSED:
+            failures.append(f"{method} {url}: {answer.status_code}")
+        elif any(m in text for m in MARKERS) or any(s in text for s in SECRETS):
+            failures.append(f"{method} {url}: leaks")
+    assert not failures, "\n".join(failures)
+
+
+def _demo(app, key):
+    phone = next(p for k, p, _n, _r in demo.PEOPLE if k == key)
+    app.extensions["wardens.throttle"].reset()
+    return console_client(app, phone, demo.DEMO_PASSWORD)
+
+
+PAGES = [
+    # (who, path under /console/demo/, what the page must show)
+    ("officer", "dashboard", ["Demo Primary School", "北门 North gate", "<svg"]),
+    ("officer", "members", ["志愿者 张红", "+8613800000003", "物业 吴军"]),
+    ("officer", "groups", ["幸福里第1网格", "红袖标巡逻一队", "<polygon"]),
+    ("officer", "tasks", ["国道路口 Highway crossing"]),
+    ("officer", "tasks?view=week", ["国道路口 Highway crossing"]),
+    ("officer", "points", ["core.task_completed", "patrol.checkpoint_ok"]),
+    ("officer", "plugins", ["patrol", "anti_fraud", "max_speed_kmh"]),
+    ("admin", "audit", ["member.added"]),
+]
+
+
+def test_staff_pages_show_the_stations_records(access_matrix):
+    browsers = {who: _demo(access_matrix.app, who) for who in ("officer", "admin")}
+    failures = []
+    for who, path, shown in PAGES:
+        answer = browsers[who].get(f"/console/{access_matrix.station.code}/{path}")
+        text = answer.get_data(as_text=True)
+        if answer.status_code != 200:
+            failures.append(f"{who} {path}: {answer.status_code} {text[-300:]}")
+        failures += [f"{who} {path}: does not show {value!r}" for value in shown
+                     if value not in text]
+    assert not failures, "\n".join(failures)
+
+
+def test_a_volunteers_home_lists_only_what_they_may_open(access_matrix):
+    browser = console_client(access_matrix.app, access_matrix.phones["volunteer"])
+    text = browser.get(f"/console/{access_matrix.station.code}/").get_data(as_text=True)
+    assert "/members" not in text and "/audit" not in text
