@@ -65,6 +65,12 @@ def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         # the headers are ignored, else a client could pick a fresh limit bucket per request.
         "PROXY_HOPS": int(env("WARDENS_PROXY_HOPS", "0")),
         "ACCESS_TOKEN_TTL": int(env("WARDENS_ACCESS_TOKEN_TTL", "900")),
+        # The console's maps: a tile URL (OSM, AMap or Tianditu), the datum its tiles are drawn
+        # in (wgs84, or gcj02 for Chinese maps: positions are converted for display) and the
+        # attribution it asks for. Without a URL the map is a plain scaled grid (offline, demo).
+        "MAP_TILE_URL": env("WARDENS_MAP_TILE_URL", ""),
+        "MAP_TILE_DATUM": env("WARDENS_MAP_TILE_DATUM", "wgs84"),
+        "MAP_ATTRIBUTION": env("WARDENS_MAP_ATTRIBUTION", ""),
         "MAX_CONTENT_LENGTH": 1024 * 1024,
         "MAX_PAGE_SIZE": 100,
         "JSON_SORT_KEYS": False,

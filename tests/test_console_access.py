@@ -88,6 +88,16 @@ PAGES = [
     ("officer", "points", ["core.task_completed", "patrol.checkpoint_ok"]),
     ("officer", "plugins", ["patrol", "anti_fraud", "max_speed_kmh"]),
     ("admin", "audit", ["member.added"]),
+    ("officer", "dashboard", ["hazard"]),  # the patrol panel
+    ("officer", "patrol/routes", ["幸福里夜巡路线 Xingfuli night round"]),
+    ("officer", "patrol/routes/{route_id}", ["东门岗亭 East gate booth", "data-points",
+                                             "幸福里第1网格 Xingfuli grid 1"]),
+    ("officer", "patrol/routes/{route_id}/tags", ["东门岗亭 East gate booth", "demo-1"]),
+    ("officer", "patrol/coverage", ["幸福里第1网格 Xingfuli grid 1", "<svg"]),
+    ("officer", "patrol/incidents", ["hazard", "A loose manhole cover"]),
+    ("officer", "patrol/incidents/{incident_id}", ["A loose manhole cover", "志愿者 张红",
+                                                   "/photos/{photo_id}"]),
+    ("officer", "patrol/roster", ["民警 李卫"]),
 ]
 
 
@@ -95,12 +105,13 @@ def test_staff_pages_show_the_stations_records(access_matrix):
     browsers = {who: _demo(access_matrix.app, who) for who in ("officer", "admin")}
     failures = []
     for who, path, shown in PAGES:
+        path = path.format(**access_matrix.ids)
         answer = browsers[who].get(f"/console/{access_matrix.station.code}/{path}")
         text = answer.get_data(as_text=True)
         if answer.status_code != 200:
             failures.append(f"{who} {path}: {answer.status_code} {text[-300:]}")
         failures += [f"{who} {path}: does not show {value!r}" for value in shown
-                     if value not in text]
+                     if value.format(**access_matrix.ids) not in text]
     assert not failures, "\n".join(failures)
 
 

@@ -91,6 +91,20 @@ def wardens_seed_demo(session: so.Session, station: Station, people: dict[str, U
 
 
 @hookimpl
+def wardens_console_pages() -> list[Any]:
+    from plugins.patrol.console import PAGES
+
+    return [PAGES]
+
+
+@hookimpl
+def wardens_console_panels(session: so.Session, actor: Any) -> list[Any]:
+    from plugins.patrol import console
+
+    return console.panels(session, actor)
+
+
+@hookimpl
 def wardens_dashboard_metrics(session: so.Session, station: Station,
                               since: dt.datetime) -> dict[str, Any]:
     from plugins.patrol import metrics

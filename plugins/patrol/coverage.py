@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 from collections import defaultdict
 from typing import Any
 
@@ -141,3 +142,29 @@ def alert_gaps(session: so.Session, station: Station | None, now: dt.datetime) -
                    since=since.isoformat())
         sent += 1
     return sent
+
+
+def by_hour(session: so.Session, who: Actor, since: dt.datetime,
+            until: dt.datetime) -> dict[str, Any]:
+    """Visits (ok scans) per grid cell and hour of the station's day, over [since, until): the
+    heat map of when each cell is patrolled (officers, admins and partners)."""
+    who.require("officer", "admin", "partner")
+    if until <= since or until - since > MAX_RANGE:
+        raise Invalid("range_invalid", max_days=MAX_RANGE.days)
+    station_id = who.station.id
+    zone = zoneinfo.ZoneInfo(who.station.timezone)
+    checkpoints = [c for c in _live_checkpoints(session, station_id) if c.grid_group_id]
+    cell_of = {c.id: c.grid_group_id for c in checkpoints}
+    names = dict(session.execute(sa.select(Group.id, Group.name).where(
+        Group.station_id == station_id, Group.id.in_(set(cell_of.values())))).all())
+    counts: dict[int, list[int]] = {gid: [0] * 24 for gid in sorted(set(cell_of.values()))}
+    rows = session.execute(
+        sa.select(Scan.checkpoint_id, Scan.device_time)
+        .where(Scan.station_id == station_id, Scan.checkpoint_id.in_(list(cell_of)),
+               Scan.status == ScanStatus.OK, Scan.device_time >= since, Scan.device_time < until)
+        .execution_options(yield_per=2000))
+    for checkpoint_id, at in rows:
+        counts[cell_of[checkpoint_id]][at.astimezone(zone).hour] += 1
+    return {"since": since, "until": until, "timezone": who.station.timezone,
+            "cells": [{"grid_group_id": gid, "name": names.get(gid, str(gid)), "hours": hours}
+                      for gid, hours in counts.items()]}
