@@ -87,6 +87,8 @@ def changed_settings(fields: list[SettingField], form: Any) -> dict[str, Any]:
             if wanted != bool(field.value):
                 changes[field.name] = wanted
             continue
+        if field.name not in form:
+            continue  # not on the form sent: unchanged
         raw = (form.get(field.name) or "").strip()
         if field.secret:
             if raw:

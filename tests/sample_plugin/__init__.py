@@ -100,3 +100,17 @@ def wardens_dashboard_metrics(session: Any, station: Any, since: dt.datetime) ->
 @hookimpl
 def wardens_deliver_notifications(session: Any, notifications: list[Any]) -> list[Any]:
     return service.deliver(session, notifications)
+
+
+@hookimpl
+def wardens_console_pages() -> list[Any]:
+    from tests.sample_plugin.console import PAGES
+
+    return [PAGES]
+
+
+@hookimpl
+def wardens_console_panels(session: Any, actor: Any) -> list[Any]:
+    from tests.sample_plugin import console
+
+    return console.panels(session, actor)
