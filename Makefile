@@ -7,7 +7,8 @@ export WARDENS_INSTANCE ?= $(CURDIR)/instance
 
 FUZZ_PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/wardens_fuzz
 
-.PHONY: demo test test-sqlite test-postgres test-firebase test-fuzz-ci fuzz install lint clean
+.PHONY: demo test test-sqlite test-postgres test-firebase test-fuzz-ci test-browser browser fuzz \
+        install lint clean
 
 $(BIN)/wardens: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,16 +26,16 @@ demo: install
 
 ## Set up and run the whole suite on SQLite, the Firebase emulator tests, then on PostgreSQL,
 ## then the short seeded fuzz run over the OpenAPI document.
-test: install test-sqlite test-firebase test-postgres test-fuzz-ci
+test: install test-sqlite test-browser test-firebase test-postgres test-fuzz-ci
 
 # The main runs never see FIREBASE_AUTH_EMULATOR_HOST (firebase-admin would skip signatures).
 test-sqlite: install
-	env -u FIREBASE_AUTH_EMULATOR_HOST $(BIN)/pytest -m "not postgres_only and not firebase_emulator and not fuzz"
+	env -u FIREBASE_AUTH_EMULATOR_HOST $(BIN)/pytest -m "not postgres_only and not firebase_emulator and not fuzz and not browser"
 
 test-postgres: install
 	$(PYTHON) .ci/pg_database.py "$(PG_URL)"
 	env -u FIREBASE_AUTH_EMULATOR_HOST WARDENS_TEST_DATABASE_URL="$(PG_URL)" \
-	  $(BIN)/pytest -m "not firebase_emulator and not fuzz"
+	  $(BIN)/pytest -m "not firebase_emulator and not fuzz and not browser"
 
 # Schemathesis over the whole served document (tests/fuzz): a few seeded examples per operation,
 # as the demo admin and a volunteer on SQLite, and as the volunteer on PostgreSQL.
@@ -50,6 +51,20 @@ FUZZ_EXAMPLES ?= 100
 fuzz: install
 	env -u FIREBASE_AUTH_EMULATOR_HOST WARDENS_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) WARDENS_FUZZ_RANDOM=1 \
 	  WARDENS_FUZZ_ROLES=admin,volunteer1 $(BIN)/pytest -m fuzz tests/fuzz
+
+## Debian's Chromium, its driver and a Chinese font, for the console's browser tests (apt, as
+## root like CI).
+browser:
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null \
+	    && dpkg -s fonts-wqy-microhei >/dev/null 2>&1; then :; else \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    chromium chromium-driver fonts-wqy-microhei; fi
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+	  { echo "chromium or chromedriver is missing: the browser tests cannot run" >&2; exit 1; }
+
+## The console in a real headless Chromium; writes the screenshots in docs/screenshots/.
+test-browser: install browser
+	env -u FIREBASE_AUTH_EMULATOR_HOST $(BIN)/pytest -m browser tests/browser
 
 node_modules/.bin/firebase: package.json package-lock.json
 	npm ci --no-audit --no-fund

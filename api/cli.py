@@ -122,7 +122,9 @@ def demo() -> None:
     deployment = _deployment()
     with deployment.database.writer() as session, session.begin():
         demo_data.seed(session)
-    click.echo("Demo station 'demo' is ready. Sign in with POST /api/v1/auth/token:")
+    click.echo("Demo station 'demo' is ready. Sign in to the console at"
+               " http://127.0.0.1:8000/console (admin, officer, partner), or with"
+               " POST /api/v1/auth/token:")
     for who, phone, password in demo_data.logins():
         click.echo(f"  {who:32} phone {phone}  password {password}")
 

@@ -14,13 +14,13 @@ from core.plugins import Deployment, StartupError
 def install(app: Flask, deployment: Deployment) -> None:
     """Mount the console and every installed plugin's console pages; CSRF on every form.
 
-    Called by ``create_app`` after the API's blueprints, which are exempted from CSRF (they
-    take bearer tokens, never cookies): every blueprint registered here or later is checked.
+    The console's pages are signed in by a cookie, so every POST to one of them (the core's
+    and each plugin's) must carry its form's CSRF token (Flask-WTF, checked by the console's
+    gate). The API is exempt: it takes bearer tokens and never reads the cookie.
     """
     from console import errors, gate, pages
     from console.blueprint import bp, static_bp
 
-    api_blueprints = list(app.blueprints.values())
     app.config.update(
         SESSION_COOKIE_NAME="wardens_console", SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
@@ -28,16 +28,14 @@ def install(app: Flask, deployment: Deployment) -> None:
         SESSION_COOKIE_SECURE=app.config.get("ENV") not in ("development", "testing"),
         # A signed-in console lasts a working day at most, and ends sooner when left idle.
         PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=12),
-        WTF_CSRF_TIME_LIMIT=None)  # a form's token lasts as long as the session
+        WTF_CSRF_TIME_LIMIT=None,  # a form's token lasts as long as the session
+        WTF_CSRF_CHECK_DEFAULT=False)  # checked for console pages only, by console.gate
     app.register_blueprint(bp)
     app.register_blueprint(static_bp)
     owners = _register_plugin_pages(app, deployment)
     app.extensions["wardens.console"] = pages.Registry(
         blueprints={bp.name, *owners}, plugin_of=owners, nav=pages.plugin_nav(deployment))
-    csrf = CSRFProtect(app)
-    for blueprint in api_blueprints:
-        csrf.exempt(blueprint)
-    gate.install(app)
+    gate.install(app, CSRFProtect(app))
     errors.install(app)
     app.jinja_env.globals.update(pages.template_globals())
 

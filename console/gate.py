@@ -7,6 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask, current_app, g, redirect, request, session, url_for
+from flask_wtf.csrf import CSRFProtect
 
 from api.auth import actor
 from api.unit_of_work import db
@@ -20,8 +21,9 @@ OPEN_ENDPOINTS = frozenset({"console.sign_in", "console.sign_in_code", "console.
 IDLE_MINUTES = 30
 
 
-def install(app: Flask) -> None:
+def install(app: Flask, csrf: CSRFProtect) -> None:
     app.config.setdefault("CONSOLE_IDLE_MINUTES", IDLE_MINUTES)
+    app.extensions["wardens.console_csrf"] = csrf
     app.before_request(_gate)
 
 
@@ -47,6 +49,9 @@ def end() -> None:
 def _gate() -> Any:
     if request.blueprint not in registry().blueprints:
         return None
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        # Every console form, the sign-in's included (no signing someone in from elsewhere).
+        current_app.extensions["wardens.console_csrf"].protect()
     if request.endpoint in OPEN_ENDPOINTS:
         return None
     if not _load_person():
