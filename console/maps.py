@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 from flask import current_app
@@ -19,9 +20,8 @@ def for_display(lat: float, lon: float) -> tuple[float, float]:
     datum = settings()["datum"]
     if datum == "wgs84":
         return lat, lon
-    from core import datum as datums  # one conversion, in core (WGS-84 <-> GCJ-02, BD-09)
-
-    return tuple(datums.from_wgs84(datum, lat, lon))  # type: ignore[attr-defined,return-value]
+    shown = _datums().from_wgs84(datum, lat, lon)
+    return float(shown[0]), float(shown[1])
 
 
 def from_display(lat: float, lon: float) -> tuple[float, float]:
@@ -29,6 +29,10 @@ def from_display(lat: float, lon: float) -> tuple[float, float]:
     datum = settings()["datum"]
     if datum == "wgs84":
         return lat, lon
-    from core import datum as datums
+    stored = _datums().to_wgs84(datum, lat, lon)
+    return float(stored[0]), float(stored[1])
 
-    return tuple(datums.to_wgs84(datum, lat, lon))  # type: ignore[attr-defined,return-value]
+
+def _datums() -> Any:
+    """The core's one conversion between datums (WGS-84, GCJ-02, BD-09)."""
+    return importlib.import_module("core.datum")

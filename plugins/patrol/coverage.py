@@ -153,8 +153,10 @@ def by_hour(session: so.Session, who: Actor, since: dt.datetime,
         raise Invalid("range_invalid", max_days=MAX_RANGE.days)
     station_id = who.station.id
     zone = zoneinfo.ZoneInfo(who.station.timezone)
-    checkpoints = [c for c in _live_checkpoints(session, station_id) if c.grid_group_id]
-    cell_of = {c.id: c.grid_group_id for c in checkpoints}
+    cell_of: dict[int, int] = {}
+    for c in _live_checkpoints(session, station_id):
+        if c.grid_group_id is not None:
+            cell_of[c.id] = c.grid_group_id
     names = dict(session.execute(sa.select(Group.id, Group.name).where(
         Group.station_id == station_id, Group.id.in_(set(cell_of.values())))).all())
     counts: dict[int, list[int]] = {gid: [0] * 24 for gid in sorted(set(cell_of.values()))}
