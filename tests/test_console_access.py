@@ -87,7 +87,8 @@ PAGES = [
     ("officer", "tasks?view=week", ["国道路口 Highway crossing"]),
     ("officer", "points", ["core.task_completed", "patrol.checkpoint_ok"]),
     ("officer", "plugins", ["patrol", "anti_fraud", "max_speed_kmh"]),
-    ("admin", "audit", ["member.added"]),
+    ("admin", "audit", ["<td>patrol.incident_reported</td>"]),
+    ("admin", "audit?action=member.added", ["<td>member.added</td>"]),
     ("officer", "dashboard", ["hazard"]),  # the patrol panel
     ("officer", "patrol/routes", ["幸福里夜巡路线 Xingfuli night round"]),
     ("officer", "patrol/routes/{route_id}", ["东门岗亭 East gate booth", "data-points",
