@@ -199,3 +199,30 @@ def test_sign_in_with_a_texted_code(world, console, outbox):
     answer = post(browser, "/console/sign-in/code", {"phone": admin.phone, "code": code})
     assert answer.status_code == 303
     assert browser.get(f"/console/{station.code}/members").status_code == 200
+
+
+def test_sign_in_attempts_count_against_the_apis_limits(world, console, client):
+    station = world.station("east")
+    admin = _admin(world, station)
+    browser = console()
+    # 10 a quarter-hour per number: the fixture's own sign-in spent one.
+    answers = [post(browser, "/console/sign-in", {"phone": admin.phone, "password": "wrong"})
+               for _ in range(9)]
+    assert {a.status_code for a in answers} == {422}
+    limited = post(browser, "/console/sign-in", {"phone": admin.phone, "password": "correct horse"})
+    api = client.post("/api/v1/auth/token", json={"grant_type": "password", "phone": admin.phone,
+                                                  "password": "correct horse"})
+    assert limited.status_code == 429 == api.status_code  # one budget per number, both doors
+
+
+def test_people_in_several_stations_pick_one(world, console):
+    east, west = world.station("east"), world.station("west")
+    person = world.person("Officer Li", station=east, roles=["officer"])
+    from core.models import Membership
+
+    world.session.add(Membership(station_id=west.id, user_id=person.id, roles=["officer"]))
+    world.session.commit()
+    browser = console(person.phone)
+    picker = browser.get("/console/").get_data(as_text=True)
+    assert "east station" in picker and "west station" in picker
+    assert browser.get("/console/west/").headers["Location"].endswith("/console/west/dashboard")

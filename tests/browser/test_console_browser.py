@@ -54,6 +54,21 @@ def test_01_sign_in_lands_on_the_dashboard(browser, live_server, shoot):
         shoot(page)
 
 
+def test_01b_pages_fit_a_tablet(browser, live_server, shoot):
+    _sign_in(browser, live_server)
+    browser.set_window_size(820, 1180)
+    try:
+        for page in ("dashboard", "members", "tasks?view=week", "patrol/routes"):
+            browser.get(f"{live_server}/console/demo/{page}")
+            wide = browser.execute_script(
+                "return document.documentElement.scrollWidth - window.innerWidth")
+            assert wide <= 0, f"{page} scrolls sideways by {wide}px on a tablet"
+        browser.get(f"{live_server}/console/demo/dashboard")
+        shoot("dashboard-tablet")
+    finally:
+        browser.set_window_size(1280, 1000)
+
+
 def test_02_switching_a_plugin_off_takes_its_pages_away(browser, live_server, shoot):
     _sign_in(browser, live_server)
     browser.get(f"{live_server}/console/demo/plugins")
