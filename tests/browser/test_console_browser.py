@@ -8,6 +8,8 @@ import pytest
 from selenium.common.exceptions import ElementClickInterceptedException
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
 
 from core import demo
 
@@ -25,7 +27,7 @@ def _sign_in(browser, live_server):
     _press(browser, By.CSS_SELECTOR, "#password-form button")
 
 
-def _press(browser, by, what):
+def _press(browser, by, what, *, navigates=True):
     """Click a control as a person would: scrolled into view first."""
     element = browser.find_element(by, what)
     browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
@@ -33,6 +35,8 @@ def _press(browser, by, what):
         element.click()
     except ElementClickInterceptedException:  # a sticky part of the page lies over it
         browser.execute_script("arguments[0].click()", element)
+    if navigates:  # a form sent: wait for the next page before looking at anything
+        WebDriverWait(browser, 15).until(expected_conditions.staleness_of(element))
 
 
 def _nav(browser):
@@ -121,7 +125,7 @@ def test_04_the_coverage_heat_map(browser, live_server, shoot):
 def test_05_bad_settings_input_shows_the_error_at_the_field(browser, live_server, shoot):
     _sign_in(browser, live_server)
     browser.get(f"{live_server}/console/demo/plugins")
-    _press(browser, By.CSS_SELECTOR, "#plugin-patrol summary")
+    _press(browser, By.CSS_SELECTOR, "#plugin-patrol summary", navigates=False)
     speed = browser.find_element(By.ID, "s-patrol-max_speed_kmh")
     speed.clear()
     speed.send_keys("900")
