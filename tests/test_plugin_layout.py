@@ -29,6 +29,8 @@ ROLE_FILES = {
     "wardens_user_erased": "privacy.py",
     "wardens_seed_demo": "demo.py",
 }
+#: names that say nothing of what a module changes: state changes go in noun modules instead
+GRAB_BAGS = {"service.py", "services.py", "utils.py", "helpers.py", "common.py", "manager.py"}
 
 
 def _package(name: str) -> ModuleType:
@@ -82,6 +84,14 @@ def test_each_role_lives_in_its_fixed_file(name):
         wanted.add("migrations/versions")
     missing = sorted(f for f in wanted if not (folder / f).exists())
     assert not missing, f"plugins/{name} lacks {missing}"
+
+
+@pytest.mark.parametrize("name", BUILTIN)
+def test_state_changes_live_in_noun_modules(name):
+    folder = ROOT / "plugins" / name
+    found = sorted(f.name for f in folder.glob("*.py") if f.name in GRAB_BAGS)
+    assert not found, (f"plugins/{name} has {found}: split it into modules named for the "
+                       "things they change (patrols.py, scans.py, ...)")
 
 
 @pytest.mark.parametrize("name", BUILTIN)
