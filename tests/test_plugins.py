@@ -1,5 +1,5 @@
 """The plugin platform seen from a station: switching a third-party plugin on and off through
-the API, its settings, its hooks, points rule, job and dashboard metric (issue point 1)."""
+the API, its settings, its hooks, points rule, job and dashboard metric."""
 
 from __future__ import annotations
 

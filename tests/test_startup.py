@@ -1,4 +1,4 @@
-"""Start-up refuses a wrong deployment with a message naming what to fix (issue point 2)."""
+"""Start-up refuses a wrong deployment with a message naming what to fix."""
 
 from __future__ import annotations
 
