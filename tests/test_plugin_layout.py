@@ -1,6 +1,7 @@
 """Every built-in plugin keeps the one layout of docs/plugins.md ("The package"): hook
 implementations alone in ``__init__.py``, importable without Flask; each role in its fixed-role
-file; a README; one version scheme. A new plugin, or a plugin that drifts, fails here."""
+file; state changes in noun modules, never a ``service.py``; a README; one version scheme (for
+the example plugins in tests/ too). A new plugin, or a plugin that drifts, fails here."""
 
 from __future__ import annotations
 
@@ -94,7 +95,12 @@ def test_state_changes_live_in_noun_modules(name):
                        "things they change (patrols.py, scans.py, ...)")
 
 
-@pytest.mark.parametrize("name", BUILTIN)
-def test_every_plugin_has_a_version_in_one_scheme(name):
-    version = _info(name).version
-    assert VERSION.fullmatch(version), f"{name}: version {version!r} is not MAJOR.MINOR.PATCH"
+#: besides the built-ins: the core's own description, and the plugins in tests/ that authors copy
+DESCRIBED = [f"plugins.{name}" for name in BUILTIN] + [
+    "core.defaults", "tests.sample_plugin", "tests.subset_plugin"]
+
+
+@pytest.mark.parametrize("module", DESCRIBED)
+def test_every_plugin_has_a_version_in_one_scheme(module):
+    version = importlib.import_module(module).wardens_describe_plugin().version
+    assert VERSION.fullmatch(version), f"{module}: version {version!r} is not MAJOR.MINOR.PATCH"

@@ -93,7 +93,7 @@ def test_the_list_shows_installed_plugins_with_settings_to_staff_and_secrets_nev
     assert staff_view.status_code == 200
     (plugin,) = staff_view.json
     assert plugin["name"] == "sample" and plugin["enabled"] is False
-    assert plugin["version"] == "1.0" and plugin["url_name"] == "sample"
+    assert plugin["version"] == "1.0.0" and plugin["url_name"] == "sample"
     assert plugin["task_kinds"] == [{
         "name": "sample_visit", "private": True, "managed": False,
         "generic": ["sign_up", "assign", "withdraw", "edit", "cancel"],

@@ -30,7 +30,7 @@ from core.plugins import hookimpl
 
 @hookimpl
 def wardens_describe_plugin():
-    return PluginInfo(name="gateway", version="1")
+    return PluginInfo(name="gateway", version="1.0.0")
 
 
 @hookimpl

@@ -13,7 +13,7 @@ HEARD: list[tuple[str, Any]] = []
 
 @hookimpl
 def wardens_describe_plugin() -> PluginInfo:
-    return PluginInfo(name="subset", version="1", description="Hooks with fewer parameters")
+    return PluginInfo(name="subset", version="1.0.0", description="Hooks with fewer parameters")
 
 
 @hookimpl
