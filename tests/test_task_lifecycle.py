@@ -119,12 +119,19 @@ def test_hook_implementations_with_a_subset_of_the_parameters_work_everywhere(
     dashboard = subset_client.get(url(east, "/dashboard"), headers=admin.headers)
     assert dashboard.status_code == 200, dashboard.json
     assert dashboard.json["plugins"] == {"subset": {"station_id": east.id}}
+    exported = subset_client.get("/api/v1/me/export", headers=vol.headers)
+    assert exported.status_code == 200, exported.json
+    assert exported.json["plugins"] == {"subset": {"user_id": vol.id}}
+    left = subset_client.delete(f"/api/v1/me/memberships/{east.code}", headers=vol.headers)
+    assert left.status_code == 204, left.json
     switch(subset_client, east, admin, "subset", False)
-    assert [("assignment_changed", "None->signed_up"),
+    heard = list(HEARD)
+    assert heard == [("assignment_changed", "None->signed_up"),
                      ("assignment_changed", "signed_up->checked_in"),
                      ("assignment_changed", "checked_in->completed"),
                      ("task_completed", task["id"]),
-                     ("plugin_switched", "subset:False")] == HEARD
+                     ("membership_removed", vol.id),
+                     ("plugin_switched", "subset:False")]
 
 
 # Points per event, once: every task kind of every built-in plugin ----------------------------

@@ -42,5 +42,15 @@ def wardens_plugin_switched(plugin: str, enabled: bool) -> None:
 
 
 @hookimpl
+def wardens_membership_removed(user: Any) -> None:
+    HEARD.append(("membership_removed", user.id))
+
+
+@hookimpl
+def wardens_export_user(user: Any) -> dict[str, Any]:
+    return {"user_id": user.id}
+
+
+@hookimpl
 def wardens_user_erased(user: Any) -> None:
     HEARD.append(("user_erased", user.id))
