@@ -10,7 +10,7 @@ from api.auth import actor
 from api.unit_of_work import db
 from console.pages import render
 from core.hookspecs import ConsoleNav, ConsolePages, ConsolePanel
-from tests.sample_plugin import service
+from tests.sample_plugin.notes import notes_query
 
 bp = Blueprint("sample_console", __name__, template_folder="templates")
 PAGES = ConsolePages(bp, nav=(ConsoleNav("sample_console.notes",
@@ -20,11 +20,11 @@ PAGES = ConsolePages(bp, nav=(ConsoleNav("sample_console.notes",
 
 @bp.route("/notes", methods=["GET"], endpoint="notes")
 def notes(station: str) -> Any:
-    found = db().scalars(service.notes_query(actor(station))).all()
+    found = db().scalars(notes_query(actor(station))).all()
     return render("sample/notes.html", station=station, notes=found)
 
 
 def panels(session: Any, who: Any) -> list[ConsolePanel]:
-    count = len(session.scalars(service.notes_query(who)).all())
+    count = len(session.scalars(notes_query(who)).all())
     return [ConsolePanel({"en": "Sample notes", "zh-CN": "示例笔记"}, "sample/panel.html",
                          {"count": count})]
