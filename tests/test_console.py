@@ -226,3 +226,15 @@ def test_people_in_several_stations_pick_one(world, console):
     picker = browser.get("/console/").get_data(as_text=True)
     assert "east station" in picker and "west station" in picker
     assert browser.get("/console/west/").headers["Location"].endswith("/console/west/dashboard")
+
+
+def test_points_rules_set_in_the_console_are_the_apis(world, console, client):
+    station = world.station("east")
+    admin = _admin(world, station)
+    browser = console(admin.phone)
+    points = f"/console/{station.code}/points"
+    answer = post(browser, points, {"rule:core.task_completed": "7"}, page=points)
+    assert answer.status_code == 303
+    rules = client.get(f"/api/v1/stations/{station.code}/points/rules", headers=admin.headers)
+    amounts = {r["event_code"]: r["amount"] for r in rules.json["rules"]}
+    assert amounts["core.task_completed"] == 7

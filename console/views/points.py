@@ -20,7 +20,7 @@ def _page(station: str, status: int = 200, **context: Any) -> Any:
     who = actor(station)
     period = request.args.get("period", "week")
     period = period if period in ledger.PERIODS else "week"
-    rules = point_requests.rules(db(), who)
+    rules = point_requests.rules(db(), who)["rules"]
     pending = db().scalars(point_requests.pending_adjustments(who).limit(100)).all()
     board = point_requests.leaderboard(db(), who, period=period, group_id=None, limit=20)
     names = _names({p.user_id for p in pending} | {p.requested_by for p in pending})
@@ -55,7 +55,8 @@ def points_change(station: str) -> Any:
                                                                 else "reject") or 0,
                                              approve=bool(form.get("approve")))
         elif any(key.startswith("rule:") for key in form):
-            current = {r["event_code"]: r["override"] for r in point_requests.rules(db(), who)}
+            current = {r["event_code"]: r["override"]
+                       for r in point_requests.rules(db(), who)["rules"]}
             amounts: dict[str, Any] = {}
             for key, value in form.items():
                 code, wanted = key[5:], value.strip() or None
@@ -64,7 +65,7 @@ def points_change(station: str) -> Any:
                     amounts[code] = wanted
             if amounts:
                 body = load(RulesPutSchema, {"rules": amounts})
-                point_requests.set_rules(db(), who, body["rules"])
+                point_requests.set_rules(db(), who, body.get("rules"))
             notice = "saved"
         else:
             body = load(AdjustmentSchema, {"user_id": form_int("user_id"),
