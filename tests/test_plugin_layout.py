@@ -28,6 +28,8 @@ ROLE_FILES = {
     "wardens_export_user": "privacy.py",
     "wardens_user_erased": "privacy.py",
     "wardens_seed_demo": "demo.py",
+    "wardens_today_cards": "today.py",
+    "wardens_task_targets": "today.py",
 }
 
 
