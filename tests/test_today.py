@@ -29,7 +29,7 @@ def scene(world):
                            term=("2026-02-16", "2026-03-31"))
     crossing.generate(made["term"])
     tomorrow = next(s for s in crossing.shifts(guard) if s["date"] == "2026-02-21")
-    signed = crossing.post(f"/shifts/{tomorrow['id']}/signup", guard)
+    signed = crossing.post(f"/shifts/{tomorrow['id']}/signups", guard)
     assert signed.status_code == 201, signed.json
     base = f"/api/v1/stations/{crossing.code}"
     route = world.client.post(f"{base}/patrol/routes", headers=crossing.officer.headers, json={
