@@ -123,8 +123,11 @@ def patrol_checkpoints_tag(station: str, checkpoint_id: int) -> dict[str, Any]:
 
 @blp.route("/checkpoints/<int:checkpoint_id>/tag.svg", methods=["GET"])
 @blp.arguments(s.TagSvgArgsSchema, location="query")
-@blp.doc(responses={"200": {"description": "The tag's QR code, SVG",
-                            "content": {"image/svg+xml": {"schema": {"type": "string"}}}}})
+@blp.doc(responses={"200": {
+    "description": "The tag's QR code, SVG; as application/octet-stream when the request's "
+                   "Accept prefers that",
+    "content": {kind: {"schema": {"type": "string", "format": "binary"}}
+                for kind in ("image/svg+xml", "application/octet-stream")}}})
 @writes
 def patrol_checkpoints_tag_svg(args: dict[str, Any], station: str,
                                checkpoint_id: int) -> Response:
@@ -132,7 +135,9 @@ def patrol_checkpoints_tag_svg(args: dict[str, Any], station: str,
     (officers, audited)."""
     checkpoint, found = tags.tag(db(), actor(station), checkpoint_id)
     payload = tags.parse(found[args["variant"]]["uri"])
-    response = Response(tags.svg(payload, title=checkpoint.name), mimetype="image/svg+xml")
+    served = request.accept_mimetypes.best_match(["image/svg+xml", "application/octet-stream"],
+                                                 default="image/svg+xml")
+    response = Response(tags.svg(payload, title=checkpoint.name), mimetype=served)
     response.headers["Cache-Control"] = "no-store"  # it carries a code
     response.headers["Content-Disposition"] = \
         f'inline; filename="checkpoint-{checkpoint.id}-{args["variant"]}.svg"'
