@@ -11,7 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
-from core import audit, events, tasks
+from core import audit, events, geofence, tasks
 from core.access import Actor
 from core.errors import Invalid, NotFound, PermissionDenied
 from core.models import Assignment, AssignmentStatus, Checkin, Membership, Task, User
@@ -143,3 +143,23 @@ def checkins(session: so.Session, who: Actor, task_id: int) -> sa.Select[Any]:
     if not who.is_staff:
         query = query.where(Checkin.user_id == who.user.id)
     return query
+
+
+def check_in_rules(who: Actor) -> dict[str, Any]:
+    """The station's check-in rules (members): accuracy limit, when check-in opens and closes."""
+    who.require_member()
+    return geofence.station_rules(who.station.settings)
+
+
+def change_check_in_rules(session: so.Session, who: Actor,
+                          changes: dict[str, Any]) -> dict[str, Any]:
+    """Change the station's check-in rules (admins, audited); rules left out keep their value."""
+    who.require("admin")
+    settings = dict(who.station.settings or {})
+    before = geofence.station_rules(settings)
+    settings["tasks"] = {**(settings.get("tasks") or {}), **changes}
+    who.station.settings = settings  # a new dict: JSON columns only see reassignment
+    after = geofence.station_rules(settings)
+    audit.record(session, actor=who.user, role=who.role, action="station.task_settings_changed",
+                 record=who.station, before=before, after=after)
+    return after

@@ -24,7 +24,7 @@ from api.task_schemas import (
     checkin_answer,
 )
 from api.unit_of_work import db
-from core import audit, geofence, task_requests
+from core import task_requests
 from core.models import Task
 from core.models.tasks import TaskStatus, Visibility
 
@@ -256,9 +256,7 @@ def checkins_list(station: str, task_id: int) -> Any:
 @blp.response(200, TaskSettingsSchema)
 def task_settings_get(station: str) -> dict[str, Any]:
     """The station's check-in rules: accuracy limit, when check-in opens and closes."""
-    who = actor(station)
-    who.require_member()
-    return geofence.station_rules(who.station.settings)
+    return task_requests.check_in_rules(actor(station))
 
 
 @blp.route("/<station>/task-settings", methods=["PUT"])
@@ -266,13 +264,5 @@ def task_settings_get(station: str) -> dict[str, Any]:
 @blp.response(200, TaskSettingsSchema)
 def task_settings_put(body: dict[str, Any], station: str) -> dict[str, Any]:
     """Change the station's check-in rules (admins); fields left out keep their value."""
-    who = actor(station)
-    who.require("admin")
-    settings = dict(who.station.settings or {})
-    before = geofence.station_rules(settings)
-    settings["tasks"] = {**(settings.get("tasks") or {}), **body}
-    who.station.settings = settings  # a new dict: JSON columns only see reassignment
-    audit.record(db(), actor=who.user, role=who.role, action="station.task_settings_changed",
-                 record=who.station, before=before, after=geofence.station_rules(settings))
-    return geofence.station_rules(settings)
+    return task_requests.change_check_in_rules(db(), actor(station), body)
 
