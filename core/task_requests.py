@@ -95,20 +95,23 @@ def signups(session: so.Session, who: Actor,
     return tasks.assignments_query(task)
 
 
-def sign_up(session: so.Session, who: Actor, task_id: int,
-            user_id: int | None = None) -> Assignment:
-    """Sign oneself up (volunteers and staff), or assign a member (officers and admins)."""
+def sign_up(session: so.Session, who: Actor, task_id: int, user_id: int | None = None, *,
+            waitlist: bool = True) -> Assignment:
+    """Sign oneself up (volunteers and staff), or assign a member (officers and admins).
+
+    ``waitlist=False``: a full task refuses (409 ``task_full``) rather than queue the person.
+    """
     task, mine = open_task(session, who, task_id)
     if user_id is None or user_id == who.user.id:
         who.require("volunteer", "officer", "admin")
         require_generic(session, task, "sign_up")
-        return tasks.sign_up(session, task, who.user.id, existing=mine)
+        return tasks.sign_up(session, task, who.user.id, existing=mine, waitlist=waitlist)
     who.require("officer", "admin")
     require_generic(session, task, "assign")
     if session.scalar(sa.select(Membership.id).where(
             Membership.station_id == who.station.id, Membership.user_id == user_id)) is None:
         raise Invalid("not_a_member", field="user_id")
-    assignment = tasks.sign_up(session, task, user_id, by=who.user.id)
+    assignment = tasks.sign_up(session, task, user_id, by=who.user.id, waitlist=waitlist)
     audit.record(session, actor=who.user, role=who.role, action="task.assigned", record=task,
                  user_id=user_id, status=str(assignment.status))
     return assignment
