@@ -8,6 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Blueprint, redirect, request, send_file, url_for
+from markupsafe import Markup
 from sqlalchemy import orm as so
 
 from api.auth import actor
@@ -20,7 +21,7 @@ from core.errors import Invalid, WardensError
 from core.hookspecs import ConsoleNav, ConsolePages, ConsolePanel
 from core.models import User
 from core.storage import default_storage
-from plugins.patrol import checkpoints, coverage, incidents, roster
+from plugins.patrol import checkpoints, coverage, incidents, roster, tags
 from plugins.patrol import schemas as s
 from plugins.patrol.models import (
     Incident,
@@ -201,11 +202,14 @@ def checkpoint_archive(station: str, checkpoint_id: int) -> Any:
 
 
 @bp.route("/routes/<int:route_id>/tags", methods=["GET"], endpoint="tags")
-def tags(station: str, route_id: int) -> Any:
+def tag_sheet(station: str, route_id: int) -> Any:
     """The printable sheet of a route's checkpoint tags (officers; reading it is audited)."""
     who = actor(station)
     route = checkpoints.get_route(db(), who, route_id)
     rows = checkpoints.code_sheet(db(), who, route_id)
+    for row in rows:
+        # The printed tag: the static URI as a QR code (the same SVG as GET .../tag.svg).
+        row["qr_svg"] = Markup(tags.svg(tags.parse(row["tag_uri"]), title=row["name"]))
     return _render("patrol/tags.html", station=station, route=route, rows=rows)
 
 

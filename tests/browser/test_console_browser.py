@@ -109,6 +109,7 @@ def test_03_a_route_is_made_by_placing_checkpoints_on_the_map(browser, live_serv
     _press(browser, By.ID, "tag-sheet-link")
     tags = browser.find_elements(By.CSS_SELECTOR, "#tags .tag")
     assert len(tags) == 2 and "北门 North gate" in tags[0].text
+    assert tags[0].find_element(By.CSS_SELECTOR, "svg path").is_displayed()  # the QR code
     shoot("patrol-tags")
 
 
