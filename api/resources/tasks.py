@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from api.auth import actor
 from api.fields import Name, Text, TimeRangeArgsSchema
 from api.pagination import QueryPage
+from api.positions import Lat, Lon, Positioned
 from api.smorest import Blueprint, Schema
 from api.unit_of_work import db
 from core import audit, geofence, task_requests, tasks
@@ -19,21 +20,19 @@ from core.models.tasks import CheckinKind, TaskStatus, Visibility
 blp = Blueprint("tasks", __name__, url_prefix="/api/v1/stations",
                 description="Tasks, sign-ups, waitlists and geofenced check-ins")
 
-LAT = ma.validate.Range(min=-90, max=90)
-LON = ma.validate.Range(min=-180, max=180)
 CLIENT_ID = ma.validate.Regexp(r"^[A-Za-z0-9_-]{8,64}$",
                                error="8-64 letters, digits, '-' or '_' (a UUID, say).")
 
 
-class TaskSchema(Schema):
+class TaskSchema(Positioned):
     id = ma.fields.Integer(dump_only=True)
     kind = ma.fields.String(load_default="general", validate=ma.validate.Length(max=48))
     title = Name(max_length=200, required=True)
     description = Text(max_length=4000, load_default="")
     starts_at = ma.fields.AwareDateTime(required=True)
     ends_at = ma.fields.AwareDateTime(required=True)
-    lat = ma.fields.Float(allow_none=True, load_default=None, validate=LAT)
-    lon = ma.fields.Float(allow_none=True, load_default=None, validate=LON)
+    lat = Lat(allow_none=True, load_default=None)
+    lon = Lon(allow_none=True, load_default=None)
     radius_m = ma.fields.Integer(load_default=100, validate=ma.validate.Range(min=1, max=10000),
                                  metadata={"description": "Geofence radius in metres"})
     capacity = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=1000))
@@ -65,13 +64,13 @@ def _task_view(task: Task, my_status: str | None) -> dict[str, Any]:
     return {**{f: getattr(task, f) for f in fields}, "my_status": my_status}
 
 
-class TaskUpdateSchema(Schema):
+class TaskUpdateSchema(Positioned):
     title = Name(max_length=200)
     description = Text(max_length=4000)
     starts_at = ma.fields.AwareDateTime()
     ends_at = ma.fields.AwareDateTime()
-    lat = ma.fields.Float(allow_none=True, validate=LAT)
-    lon = ma.fields.Float(allow_none=True, validate=LON)
+    lat = Lat(allow_none=True)
+    lon = Lon(allow_none=True)
     radius_m = ma.fields.Integer(validate=ma.validate.Range(min=1, max=10000))
     capacity = ma.fields.Integer(validate=ma.validate.Range(min=1, max=1000))
     waitlist = ma.fields.Boolean()
@@ -123,10 +122,10 @@ def _assignment_view(assignment: Any, position: int | None = None) -> dict[str, 
     return {**{f: getattr(assignment, f) for f in fields}, "waitlist_position": position}
 
 
-class CheckinCreateSchema(Schema):
+class CheckinCreateSchema(Positioned):
     kind = ma.fields.String(required=True, validate=ma.validate.OneOf([k.value for k in CheckinKind]))
-    lat = ma.fields.Float(required=True, validate=LAT)
-    lon = ma.fields.Float(required=True, validate=LON)
+    lat = Lat(required=True)
+    lon = Lon(required=True)
     accuracy_m = ma.fields.Float(required=True, validate=ma.validate.Range(min=0, max=100000),
                                  metadata={"description": "The fix's accuracy radius, metres"})
     is_mock = ma.fields.Boolean(load_default=False,
@@ -137,7 +136,7 @@ class CheckinCreateSchema(Schema):
                                                           "one is reported as a duplicate"})
 
 
-class CheckinSchema(Schema):
+class CheckinSchema(Positioned):
     id = ma.fields.Integer()
     task_id = ma.fields.Integer()
     assignment_id = ma.fields.Integer()
@@ -151,6 +150,9 @@ class CheckinSchema(Schema):
     device_time = ma.fields.AwareDateTime()
     server_time = ma.fields.AwareDateTime()
     client_id = ma.fields.String()
+
+
+CHECKIN_FIELDS = [f for f in CheckinSchema._declared_fields if f != "crs"]
 
 
 class CheckinResultSchema(CheckinSchema):
@@ -277,7 +279,7 @@ def checkins_create(body: dict[str, Any], station: str, task_id: int) -> Any:
     ledger booked for this check-out.
     """
     result = task_requests.check_in(db(), actor(station), task_id, **body)
-    view = {**{f: getattr(result.checkin, f) for f in CheckinSchema._declared_fields},
+    view = {**{f: getattr(result.checkin, f) for f in CHECKIN_FIELDS},
             "duplicate": result.duplicate, "assignment_status": result.assignment.status,
             "points_awarded": result.points}
     return (view, 200) if result.duplicate else view

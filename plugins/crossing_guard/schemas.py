@@ -7,6 +7,7 @@ from typing import Any
 import marshmallow as ma
 
 from api.fields import Name, Text
+from api.positions import Lat, Lon, Positioned
 from api.smorest import Schema
 from plugins.crossing_guard.models import ClosureKind, PostKind, SwapStatus
 
@@ -17,32 +18,32 @@ WEEKDAY = ma.fields.Integer(validate=ma.validate.Range(min=1, max=7),
 HHMM = "%H:%M"
 
 
-class CrossingSchoolSchema(Schema):
+class CrossingSchoolSchema(Positioned):
     id = ma.fields.Integer(dump_only=True)
     name = Name(required=True)
     address = Text(max_length=200, load_default="")
-    lat = ma.fields.Float(required=True, validate=LAT)
-    lon = ma.fields.Float(required=True, validate=LON)
+    lat = Lat(required=True)
+    lon = Lon(required=True)
     team_group_id = ma.fields.Integer(allow_none=True, load_default=None, metadata={
         "description": "The crossing_team group guarding this school; none = any crossing team"})
     created_at = ma.fields.AwareDateTime(dump_only=True)
 
 
-class CrossingSchoolUpdateSchema(Schema):
+class CrossingSchoolUpdateSchema(Positioned):
     name = Name()
     address = Text(max_length=200)
-    lat = ma.fields.Float(validate=LAT)
-    lon = ma.fields.Float(validate=LON)
+    lat = Lat()
+    lon = Lon()
     team_group_id = ma.fields.Integer(allow_none=True)
 
 
-class CrossingPostSchema(Schema):
+class CrossingPostSchema(Positioned):
     id = ma.fields.Integer(dump_only=True)
     school_id = ma.fields.Integer(dump_only=True)
     name = Name(required=True)
     kind = ma.fields.Enum(PostKind, by_value=True, required=True)
-    lat = ma.fields.Float(required=True, validate=LAT)
-    lon = ma.fields.Float(required=True, validate=LON)
+    lat = Lat(required=True)
+    lon = Lon(required=True)
     radius_m = ma.fields.Integer(load_default=50, validate=ma.validate.Range(min=5, max=2000))
     min_guards = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=0, max=50))
     max_guards = ma.fields.Integer(load_default=2, validate=ma.validate.Range(min=1, max=50))
@@ -50,11 +51,11 @@ class CrossingPostSchema(Schema):
     created_at = ma.fields.AwareDateTime(dump_only=True)
 
 
-class CrossingPostUpdateSchema(Schema):
+class CrossingPostUpdateSchema(Positioned):
     name = Name()
     kind = ma.fields.Enum(PostKind, by_value=True)
-    lat = ma.fields.Float(validate=LAT)
-    lon = ma.fields.Float(validate=LON)
+    lat = Lat()
+    lon = Lon()
     radius_m = ma.fields.Integer(validate=ma.validate.Range(min=5, max=2000))
     min_guards = ma.fields.Integer(validate=ma.validate.Range(min=0, max=50))
     max_guards = ma.fields.Integer(validate=ma.validate.Range(min=1, max=50))
@@ -247,10 +248,10 @@ class CrossingCancelSchema(Schema):
     reason = Text(max_length=200, required=True)
 
 
-class CrossingCheckinSchema(Schema):
+class CrossingCheckinSchema(Positioned):
     kind = ma.fields.String(required=True, validate=ma.validate.OneOf(["in", "out"]))
-    lat = ma.fields.Float(required=True, validate=LAT)
-    lon = ma.fields.Float(required=True, validate=LON)
+    lat = Lat(required=True)
+    lon = Lon(required=True)
     accuracy_m = ma.fields.Float(required=True, validate=ma.validate.Range(min=0, max=100000))
     is_mock = ma.fields.Boolean(load_default=False)
     device_time = ma.fields.AwareDateTime(required=True)
