@@ -380,12 +380,25 @@ MESSAGES: dict[str, dict[str, str]] = {
 }
 
 
+# code -> the plugin that registered it; the core's own codes are not listed.
+OWNERS: dict[str, str] = {}
+
+
 def register(messages: dict[str, dict[str, str]], owner: str) -> None:
     """Add a plugin's codes; a code defined twice with other text stops start-up."""
     for code, texts in messages.items():
         if code in MESSAGES and MESSAGES[code] != texts:
             raise ValueError(f"message code {code!r} of {owner} is already defined")
         MESSAGES[code] = texts
+        if not owner.startswith("core"):
+            OWNERS[code] = owner
+
+
+def codes_of(plugin: str) -> set[str]:
+    """The message codes ``plugin`` registered (``core``: the core's own)."""
+    if plugin == "core":
+        return {code for code in MESSAGES if code not in OWNERS}
+    return {code for code, owner in OWNERS.items() if owner == plugin}
 
 
 def pick_locale(candidates: list[str] | tuple[str, ...] | None) -> str:

@@ -109,6 +109,21 @@ def my_memberships(user: User) -> sa.Select:
     )
 
 
+def my_groups(user: User, *, station: str | None = None,
+              kind: str | None = None) -> sa.Select[GroupMember, Group, Station]:
+    """The groups a person is in, across their stations, by station then group name."""
+    query = (sa.select(GroupMember, Group, Station)
+             .join(Group, Group.id == GroupMember.group_id)
+             .join(Station, Station.id == GroupMember.station_id)
+             .where(GroupMember.user_id == user.id)
+             .order_by(Station.name, Group.name, Group.id))
+    if station is not None:
+        query = query.where(Station.code == station)
+    if kind is not None:
+        query = query.where(Group.kind == kind)
+    return query
+
+
 def join(session: so.Session, actor: Actor) -> Membership:
     if actor.membership is not None:
         raise Conflict("already_member")

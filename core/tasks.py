@@ -84,6 +84,11 @@ def kind_policy(session: so.Session, kind: str) -> TaskKind:
     return found if found is not None else TaskKind(kind)
 
 
+def _kinds(session: so.Session) -> dict[str, TaskKind]:
+    deployment = session.info.get("deployment")
+    return dict(deployment.task_kinds) if deployment else {"general": TaskKind("general")}
+
+
 def _switched_off_kinds(session: so.Session, station_id: int) -> set[str]:
     deployment = session.info.get("deployment")
     return deployment.disabled_kinds(session, station_id) if deployment else set()
@@ -119,13 +124,19 @@ def can_see(who: Actor, task: Task, assignment: Assignment | None,
 
 
 def visible_tasks(session: so.Session, who: Actor, *, duty_kinds: Iterable[str] = (),
-                  kind: str | None = None, status: str | None = None,
+                  kind: str | list[str] | None = None, status: str | None = None,
                   since: dt.datetime | None = None, until: dt.datetime | None = None,
-                  mine: bool = False) -> sa.Select[Task, AssignmentStatus]:
+                  mine: bool = False, has_places: bool = False, can_sign_up: bool = False,
+                  near: tuple[float, float, float] | None = None,
+                  ) -> sa.Select[Task, AssignmentStatus]:
     """Tasks of the actor's station that ``who`` may see, as (Task, my_status) rows.
 
     ``since``/``until`` keep tasks whose window overlaps that range; ``mine`` keeps tasks the
-    person is assigned to (waitlisted included, withdrawn not). Ordered by start time.
+    person is assigned to (waitlisted included, withdrawn not); ``has_places`` open tasks
+    with a free place; ``can_sign_up`` open tasks not yet over that the person may sign up
+    for through the generic endpoints (their kind allows it, their role too) and holds no
+    place on; ``near`` (lat, lon, metres) tasks whose position lies that close. Ordered by
+    start time.
     """
     private = private_kinds(session)
     staff_private = private & set(duty_kinds)
@@ -152,9 +163,22 @@ def visible_tasks(session: so.Session, who: Actor, *, duty_kinds: Iterable[str] 
                                 Task.kind.not_in(private) if private else sa.true()))
         query = query.where(sa.or_(*seen))
     if kind:
-        query = query.where(Task.kind == kind)
+        kinds = [kind] if isinstance(kind, str) else list(kind)
+        query = query.where(Task.kind.in_(kinds))
     if status:
         query = query.where(Task.status == status)
+    if has_places:
+        query = query.where(Task.status == TaskStatus.OPEN, Task.filled < Task.capacity)
+    if can_sign_up:
+        signable = sorted(name for name, policy in _kinds(session).items()
+                          if policy.generic_sign_up and name not in switched_off)
+        if not who.has_any("volunteer", "officer", "admin"):
+            signable = []
+        query = query.where(Task.status == TaskStatus.OPEN, Task.ends_at > clock.now(),
+                            Task.kind.in_(signable),
+                            sa.or_(Assignment.id.is_(None), Assignment.status == S.WITHDRAWN))
+    if near is not None:
+        query = query.where(geofence.within(Task.lat, Task.lon, *near))
     if since:
         query = query.where(Task.ends_at > since)
     if until:
