@@ -248,7 +248,10 @@ def _document_positions(doc: dict[str, Any], method: str) -> set[str]:
     codes = {"position_incomplete", "crs_unknown"} if any(map(holds_positions, bodies)) else set()
     answers = [r["schema"] for found in doc.get("response", {}).get("responses", {}).values()
                for r in found if isinstance(r, dict) and "schema" in r]
-    if method == "get" and any(map(holds_positions, answers)):
+    queries = [p["schema"] for p in arguments.get("parameters", []) if p.get("in") == "query"]
+    if any(map(holds_positions, queries)):  # a point to filter by (?lat=&lon=&crs=)
+        codes |= {"position_incomplete", "crs_unknown"}
+    elif method == "get" and any(map(holds_positions, answers)):
         arguments.setdefault("parameters", []).append(
             {"in": "query", "required": False, "schema": CrsArgsSchema})
         arguments.setdefault("responses", {})[422] = HTTPStatus(422).name

@@ -122,6 +122,21 @@ def test_positions_go_out_in_wgs84_unless_a_get_asks_for_another(client, east, d
     assert (changed["lat"], changed["crs"]) == (TASK[0], "wgs84")
 
 
+def test_a_near_filter_takes_its_point_in_the_datum_it_says(client, east, duty):
+    """?lat=&lon= in GCJ-02 with ?crs=gcj02 finds the task there (and answers in GCJ-02); the
+    same point read as WGS-84 is 500 m off and finds nothing within 100 m."""
+    _officer, task, volunteer = duty
+    vol = volunteer("v")
+    pin = datum.from_wgs84("gcj02", *TASK)
+    near = url(east, f"/tasks?lat={pin[0]}&lon={pin[1]}&radius_m=100")
+    found = client.get(f"{near}&crs=gcj02", headers=vol.headers)
+    assert found.status_code == 200, found.json
+    assert [(t["id"], t["crs"]) for t in found.json] == [(task["id"], "gcj02")]
+    assert client.get(near, headers=vol.headers).json == []
+    wrong = client.get(f"{near}&crs=gps", headers=vol.headers)
+    assert wrong.status_code == 422 and wrong.json["code"] == "crs_unknown"
+
+
 def test_places_made_by_officers_are_stored_in_wgs84(client, east, duty):
     """A task placed from an AMap pin lands on the WGS-84 spot; moving half a position in
     another datum cannot be converted and is refused."""

@@ -33,6 +33,7 @@ def test_a_batch_mixes_datums_item_by_item(scene):
 
 
 def test_an_incident_reported_from_a_baidu_map_is_stored_where_it_happened(scene):
+    scene.start()  # volunteers report while on patrol
     where = offset(30, -20)
     baidu = datum.from_wgs84("bd09", *where)
     answer = scene.post("/incidents", json={"category": "hazard", "description": "Loose cover",
