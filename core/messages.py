@@ -339,6 +339,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Unknown points event {event_code}.",
         "zh-CN": "未知积分事件 {event_code}。",
     },
+    "task_kind_pays_task_completed": {
+        "en": "Tasks of kind {kind} already pay core.task_completed.",
+        "zh-CN": "{kind} 类任务本身已按 core.task_completed 计分。",
+    },
     "points_adjusted": {
         "en": "Your points were adjusted by {amount}: {reason}",
         "zh-CN": "您的积分调整了 {amount}：{reason}",

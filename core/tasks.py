@@ -41,6 +41,10 @@ EDITABLE = frozenset({"title", "description", "starts_at", "ends_at", "lat", "lo
                       "capacity", "waitlist", "visibility"})
 
 S = AssignmentStatus
+#: ledger sources of a completed assignment: the event its kind pays, and the generic
+#: ``core.task_completed`` where the station pays it besides (earn-once keeps each once)
+COMPLETION_SOURCE = "assignment"
+ALSO_COMPLETED_SOURCE = "assignment_task_completed"
 
 
 @dataclass
@@ -678,9 +682,14 @@ def _record_checkin(session: so.Session, task: Task, user_id: int,
         events.assignment_changed(session, task, assignment, previous)
         points = 0
         if target == S.COMPLETED:
-            if not kind_policy(session, task.kind).needs_acceptance:
+            needs_acceptance = kind_policy(session, task.kind).needs_acceptance
+            if not needs_acceptance:
                 points = pay_completion(session, task, assignment)
             events.task_completed(session, task, assignment)
+            if needs_acceptance:
+                # The plugin may accept it at once (a visit with nothing to review): the answer
+                # says what it booked.
+                points = completion_points(session, task, assignment)
     except (Conflict, Invalid) as refused:
         # A plugin refused the check-in (e.g. care visits after a withdrawn consent): our own
         # record is in this transaction, so it must not be taken for a re-sent check-in.
@@ -703,17 +712,35 @@ def _require_completion(session: so.Session, task: Task, assignment: Assignment,
 
 
 def pay_completion(session: so.Session, task: Task, assignment: Assignment) -> int:
-    """Book the event the task's kind pays for a completed assignment, once; the points booked.
+    """Book what a completed assignment pays, each event once; the points booked.
 
-    Called by the check-out, or by the plugin when its officer accepts a completion that
-    needed acceptance (never for a rejected one).
+    The event the task's kind names (``TaskKind.pays``), and ``core.task_completed`` besides
+    it only where the station's points rules list the kind
+    (:func:`core.ledger.task_completed_also_for`). Called by the check-out, or by the plugin
+    when its officer accepts a completion that needed acceptance (never for a rejected one).
     """
-    event = kind_policy(session, task.kind).pays
-    if event is None or assignment.status != S.COMPLETED:
+    if assignment.status != S.COMPLETED:
         return 0
-    entry = ledger.award(session, station_id=task.station_id, user_id=assignment.user_id,
-                         event_code=event, source_type="assignment", source_id=assignment.id)
-    return entry.amount if entry is not None else 0
+    event = kind_policy(session, task.kind).pays
+    paid = []
+    if event is not None:
+        paid.append((event, COMPLETION_SOURCE))
+    if event != ledger.TASK_COMPLETED and task.kind in ledger.task_completed_also_for(
+            session.get(Station, task.station_id)):
+        paid.append((ledger.TASK_COMPLETED, ALSO_COMPLETED_SOURCE))
+    booked = 0
+    for code, source_type in paid:
+        entry = ledger.award(session, station_id=task.station_id, user_id=assignment.user_id,
+                             event_code=code, source_type=source_type, source_id=assignment.id)
+        booked += entry.amount if entry is not None else 0
+    return booked
+
+
+def completion_points(session: so.Session, task: Task, assignment: Assignment) -> int:
+    """The points booked so far for the completion of ``assignment`` (both its sources)."""
+    return ledger.booked_for(session, station_id=task.station_id, user_id=assignment.user_id,
+                             source_types=(COMPLETION_SOURCE, ALSO_COMPLETED_SOURCE),
+                             source_id=assignment.id)
 
 
 def _by_client_id(session: so.Session, station_id: int, client_id: str) -> Checkin | None:
