@@ -60,8 +60,6 @@ from plugins.care_visits.models import (
 from plugins.care_visits.recipients import check_members
 from plugins.care_visits.settings import for_station
 
-POINTS_EVENT = "care_visits.visit_completed"
-POINTS_SOURCE = "care_visits.visit"
 HOLDING = (AssignmentStatus.SIGNED_UP, AssignmentStatus.CHECKED_IN, AssignmentStatus.COMPLETED)
 # A visitor reads the record of a visit they made this long after it ended (to finish it).
 RECORD_WINDOW = dt.timedelta(hours=24)
