@@ -24,15 +24,6 @@ def for_display(lat: float, lon: float) -> tuple[float, float]:
     return float(shown[0]), float(shown[1])
 
 
-def from_display(lat: float, lon: float) -> tuple[float, float]:
-    """A position picked on the map, in WGS-84 as it is stored."""
-    datum = settings()["datum"]
-    if datum == "wgs84":
-        return lat, lon
-    stored = _datums().to_wgs84(datum, lat, lon)
-    return float(stored[0]), float(stored[1])
-
-
 def _datums() -> Any:
     """The core's one conversion between datums (WGS-84, GCJ-02, BD-09)."""
     return importlib.import_module("core.datum")

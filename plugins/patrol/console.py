@@ -179,9 +179,10 @@ def checkpoints_add(station: str, route_id: int) -> Any:
         lat, lon = form_float("lat"), form_float("lon")
         if lat is None or lon is None:
             raise Invalid("validation_error", field="lat" if lat is None else "lon")
-        lat, lon = maps.from_display(lat, lon)
+        # Picked on the map: in the datum its tiles are drawn in; the API's schema converts.
         body = load(s.CheckpointCreateSchema, {
             "name": form.get("name") or "", "lat": lat, "lon": lon,
+            "crs": maps.settings()["datum"],
             "radius_m": form_int("radius_m", required=False) or 30,
             "grid_group_id": form_int("grid_group_id", required=False)})
         route = checkpoints.get_route(db(), who, route_id)
