@@ -37,5 +37,19 @@ class TimeRangeArgsSchema(Schema):
 
 
 class StationRefSchema(Schema):
+    """The short reference to a station that other answers carry."""
+
     code = ma.fields.String()
     name = ma.fields.String()
+    timezone = ma.fields.String(metadata={
+        "description": "IANA time zone (e.g. Asia/Shanghai): the station's times, schedules and "
+                       "texts are in it"})
+
+
+class NotificationCode(ma.fields.String):
+    """A notification code: the document lists every code of the deployment's catalogue."""
+
+
+class TargetField(ma.fields.Dict):
+    """What the app opens for a notification: ``{"kind", "station", "<thing>_id": int...}``;
+    the document lists the kinds of the deployment's catalogue."""

@@ -63,6 +63,11 @@ def _insert_coupon(session: so.Session, offer: Offer, user_id: int, now: dt.date
     raise Conflict("conflict")
 
 
+def coupon_target(coupon: Coupon) -> dict[str, Any]:
+    """What the app opens for a notification about ``coupon``: the person's coupon."""
+    return {"kind": "anti_fraud.coupon", "coupon_id": coupon.id}
+
+
 def offer_open(offer: Offer, now: dt.datetime) -> bool:
     return offer.active and offer.valid_from <= now < offer.valid_until
 
@@ -119,8 +124,9 @@ def grant_for_quiz(session: so.Session, quiz: Quiz, user_id: int) -> tuple[Coupo
         return None, "offer_out_of_stock"
     except Conflict as exc:
         return None, exc.code
-    notifications.notify(session, user_id, "anti_fraud_coupon_granted", station_id=quiz.station_id,
-                         offer=offer.title, quiz=quiz.title)
+    notifications.notify(session, user_id, "anti_fraud.coupon_granted", station_id=quiz.station_id,
+                         target=coupon_target(coupon), coupon_id=coupon.id, offer=offer.title,
+                         quiz=quiz.title, expires_at=coupon.expires_at)
     return coupon, None
 
 
@@ -276,7 +282,8 @@ def redeem(session: so.Session, who: Actor, payload: str, bill_cents: int, *,
     audit.record(session, actor=who.user, role=who.role, action="anti_fraud.coupon_redeemed",
                  record=redemption, coupon_id=coupon.id, shop_id=shop.id,
                  discount_cents=redemption.discount_cents)
-    notifications.notify(session, coupon.user_id, "anti_fraud_coupon_redeemed",
-                         station_id=coupon.station_id, offer=offer.title, shop=shop.name,
-                         discount=f"{redemption.discount_cents / 100:.2f}")
+    notifications.notify(session, coupon.user_id, "anti_fraud.coupon_redeemed",
+                         station_id=coupon.station_id, target=coupon_target(coupon),
+                         coupon_id=coupon.id, offer=offer.title, shop=shop.name,
+                         redeemed_at=now, discount=f"{redemption.discount_cents / 100:.2f}")
     return redemption, coupon, offer, shop

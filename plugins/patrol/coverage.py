@@ -137,7 +137,7 @@ def alert_gaps(session: so.Session, station: Station | None, now: dt.datetime) -
         hours = round((now - since).total_seconds() / 3600, 1)
         for user_id in recipients:
             notify(session, user_id, "patrol.coverage_gap", station_id=station.id,
-                   grid_group_id=gid, grid=names.get(gid, str(gid)), hours=hours,
-                   since=since.isoformat())
+                   target={"kind": "group", "group_id": gid}, grid_group_id=gid,
+                   grid=names.get(gid, str(gid)), hours=hours, since=since)
         sent += 1
     return sent

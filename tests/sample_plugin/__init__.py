@@ -11,6 +11,7 @@ import marshmallow as ma
 
 from core.hookspecs import PluginInfo, TaskKind
 from core.jobs import Job
+from core.messages import NotificationKind
 from core.plugins import hookimpl
 from tests.sample_plugin import service
 
@@ -31,8 +32,9 @@ def wardens_describe_plugin() -> PluginInfo:
         settings_schema=SampleSettings, points_rules={"sample.note_written": 3},
         task_kinds=(TaskKind("sample_visit", private=True),),
         messages={"sample_note_too_long": {"en": "A note has at most {max} characters.",
-                                           "zh-CN": "笔记最多 {max} 个字符。"},
-                  "sample_hello": {"en": "Hello {name}.", "zh-CN": "你好，{name}。"}},
+                                           "zh-CN": "笔记最多 {max} 个字符。"}},
+        notifications={"sample.hello": NotificationKind(
+            {"en": "Hello {name}.", "zh-CN": "你好，{name}。"}, target="sample.note")},
     )
 
 
