@@ -12,7 +12,7 @@ from werkzeug.routing import IntegerConverter
 from api import access_log, docs, unit_of_work
 from api import config as app_config
 from api.auth import SignInThrottle, actor, current_user
-from api.smorest import Api, ContractPlugin, marshmallow_plugin
+from api.smorest import Api, ContractPlugin, deprecation_header, marshmallow_plugin
 from api.unit_of_work import db
 from core.db import Database
 from core.errors import NotFound
@@ -60,6 +60,7 @@ def create_app(overrides: dict[str, Any] | None = None, *,
         api.register_blueprint(blueprint)
     app.register_blueprint(docs.docs)
     app.extensions["wardens.plugin_blueprints"] = _register_plugin_blueprints(app, api, deployment)
+    app.after_request(deprecation_header)
     access_log.install(app)
     return app
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,20 @@ from core.db import default_database_url, instance_path
 from core.plugins import StartupError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+# The contract's version, MAJOR.MINOR.PATCH: MAJOR is the /api/v<MAJOR> path; MINOR grows with
+# each release that adds to it (new fields, routes, deprecated names); PATCH with fixes.
+API_VERSION = "1.1.0"
+SEMVER = re.compile(r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$")
+
+
+def check_min_app_version(value: str) -> str:
+    """WARDENS_MIN_APP_VERSION is MAJOR.MINOR.PATCH, or start-up stops naming it."""
+    if not SEMVER.match(value):
+        raise StartupError(f"WARDENS_MIN_APP_VERSION={value!r}: write MAJOR.MINOR.PATCH, "
+                           "e.g. 1.4.0")
+    return value
 
 
 # A key that signs every session: shorter or plainer than this is guessable offline.
@@ -67,15 +82,19 @@ def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "ACCESS_TOKEN_TTL": int(env("WARDENS_ACCESS_TOKEN_TTL", "900")),
         "MAX_CONTENT_LENGTH": 1024 * 1024,
         "MAX_PAGE_SIZE": 100,
+        # The oldest phone app release this server still serves well (GET /api/v1/meta): an
+        # older app asks its user to update. A deployment raises it when it drops an old name.
+        "MIN_APP_VERSION": env("WARDENS_MIN_APP_VERSION", "1.0.0"),
         "JSON_SORT_KEYS": False,
         # flask-smorest / OpenAPI
         "API_TITLE": "Wardens",
-        "API_VERSION": "v1",
+        "API_VERSION": API_VERSION,
         "OPENAPI_VERSION": "3.0.3",
         "OPENAPI_URL_PREFIX": "/api",
         "OPENAPI_JSON_PATH": "openapi.json",
     }
     config.update(overrides or {})
+    check_min_app_version(config["MIN_APP_VERSION"])
     if "SECRET_KEY" not in config:
         config["SECRET_KEY"] = _secret_key()
         check_secret_key(config)

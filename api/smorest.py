@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import calendar
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
 from http import HTTPStatus
-from typing import Any
+from typing import Any, TypeVar
 
 import flask_smorest
 import marshmallow as ma
 from apispec import APISpec, BasePlugin
 from apispec.ext.marshmallow import MarshmallowPlugin
 from apispec.ext.marshmallow.common import resolve_schema_cls, resolve_schema_instance
+from flask import Response, current_app, g, request, url_for
 
 from api import errors
 from api.error_codes import error_codes
@@ -45,20 +50,11 @@ class TypedMarshmallowPlugin(MarshmallowPlugin):
 
 def _catalogue(converter: Any, field: ma.fields.Field, ret: dict[str, Any],
                **_kwargs: Any) -> dict[str, Any]:
-    """Notification codes and target kinds: the catalogue of the installed plugins."""
-    from api.fields import NotificationCode, TargetField
+    """Notification codes: the catalogue of the core and the installed plugins."""
+    from api.fields import NotificationCode
 
     if isinstance(field, NotificationCode):
         return {"enum": sorted(messages.NOTIFICATIONS)}
-    if isinstance(field, TargetField):
-        return {"properties": {
-            "kind": {"type": "string", "enum": sorted(messages.TARGETS),
-                     "description": "What to open: `task`, `group`, `points`, or a plugin's "
-                                    "`<plugin>.<thing>`"},
-            "station": {"type": "string", "description": "The station's code"}},
-            "required": ["kind", "station"],
-            "additionalProperties": {"type": "integer",
-                                     "description": "The ids to open, e.g. `task_id`"}}
     return {}
 
 
@@ -126,6 +122,7 @@ class ContractPlugin(BasePlugin):
                            "`session_revoked` (signed out or erased: sign in again)",
             "headers": {"WWW-Authenticate": {"$ref": "#/components/headers/WWW_AUTHENTICATE"}},
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}})
+        spec.components.header("DEPRECATION", DEPRECATION_HEADER)
 
     def operation_helper(self, path: str | None = None,
                          operations: dict[str, Any] | None = None, **kwargs: Any) -> None:
@@ -137,6 +134,10 @@ class ContractPlugin(BasePlugin):
             if operation.get("security") != []:
                 operation.setdefault("responses", {}).setdefault(
                     "401", "UNAUTHENTICATED")
+            if operation.get("deprecated") or operation.get("x-renamed-fields"):
+                for status, response in operation.get("responses", {}).items():
+                    if str(status).startswith("2") and isinstance(response, dict):
+                        response.setdefault("headers", {})["Deprecation"] = "DEPRECATION"
 
 
 # X-Pagination is sent as JSON text: a header schema of type object would tell generated
@@ -222,7 +223,11 @@ class Blueprint(flask_smorest.Blueprint):
 
     JSON bodies are read with JSON types (see ``json_typed``), and a body is documented as
     required exactly when its schema requires a field: a body that may be empty may be absent.
+    A page holds 20 items unless the request asks for up to 100 (a phone's list screen fills
+    with one request; 10 took two).
     """
+
+    DEFAULT_PAGINATION_PARAMETERS = {"page": 1, "page_size": 20, "max_page_size": 100}
 
     def arguments(self, schema: Any, *, location: str = "json", **kwargs: Any) -> Any:
         if location == "json":
@@ -239,6 +244,7 @@ class Blueprint(flask_smorest.Blueprint):
                 manual.setdefault("operationId", endpoint)
                 _document_error_codes(manual, obj, method,
                                       plugin=self.import_name.startswith("plugins."))
+                _document_deprecation(manual, obj)
 
 
 def _document_error_codes(manual: dict[str, Any], view: Any, method: str, *,
@@ -275,7 +281,11 @@ class Timestamp(ma.fields.AwareDateTime):
 
 class Schema(ma.Schema):
     """Base schema: unknown fields are refused, so a typo is an error, not silence; every
-    time out carries its offset (:class:`Timestamp`)."""
+    time out carries its offset (:class:`Timestamp`).
+
+    A field kept under its old name (``api.fields.renamed``) loads into its new name, and the
+    answer then carries ``Deprecation``; sending both names is a 422.
+    """
 
     class Meta:
         unknown = ma.RAISE
@@ -284,3 +294,99 @@ class Schema(ma.Schema):
     def on_bind_field(self, field_name: str, field_obj: ma.fields.Field) -> None:
         if type(field_obj) is ma.fields.AwareDateTime:
             field_obj.__class__ = Timestamp
+
+    @ma.post_load
+    def _renamed_fields(self, data: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:
+        for name, field in self.load_fields.items():
+            new = field.metadata.get("x-renamed-to")
+            old = field.attribute or name
+            if new is None or old not in data:
+                continue
+            if new in data:
+                raise ma.ValidationError([f"Send `{new}` only (`{field.data_key or name}` is its "
+                                          "deprecated name)."], field_name=field.data_key or name)
+            data[new] = data.pop(old)
+            note_deprecated_use()
+        return data
+
+
+# Deprecation (RFC 9745) ----------------------------------------------------------------------------
+#
+# A renamed path or field keeps its old name for one release. The document marks the old one
+# `deprecated: true` (and names its successor), and an answer to a request that used it carries
+# `Deprecation: @<unix time>` (the date it was deprecated), so a phone team sees it in its logs
+# before the old name goes.
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: the release that renamed paths and fields for one shape across plugins
+RENAMED_ON = dt.date(2026, 12, 1)
+
+DEPRECATION_HEADER = {
+    "description": "RFC 9745: the request used a deprecated path or field name (the document "
+                   "marks it `deprecated` and names its successor); `@` and the Unix time it "
+                   "was deprecated. It goes one release later.",
+    "schema": {"type": "string", "pattern": r"^@[0-9]+$"},
+}
+
+
+@dataclass(frozen=True)
+class Deprecation:
+    """An old path kept for a release: what replaced it, and since when."""
+
+    successor: str  # the endpoint that replaced it, e.g. "crossing_guard.crossing_shifts_signup"
+    since: dt.date = RENAMED_ON
+
+
+def deprecated_alias(successor: str, since: dt.date = RENAMED_ON) -> Callable[[F], F]:
+    """Mark a view as an old path kept for a release (put it closest to the function).
+
+    The document marks the operation deprecated and names ``successor`` (an endpoint name);
+    every answer carries ``Deprecation`` and a ``Link`` to the successor's URL.
+    """
+    def mark(view: F) -> F:
+        view.wardens_deprecated = Deprecation(successor, since)  # type: ignore[attr-defined]
+        return view
+    return mark
+
+
+def note_deprecated_use(since: dt.date = RENAMED_ON) -> None:
+    """This request used an old field name: its answer carries ``Deprecation``."""
+    earlier = g.get("wardens_deprecated_since")
+    g.wardens_deprecated_since = since if earlier is None else min(earlier, since)
+
+
+def deprecation_header(response: Response) -> Response:
+    """After each request: ``Deprecation`` when an old path or field name was used."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    alias: Deprecation | None = getattr(view, "wardens_deprecated", None)
+    since = alias.since if alias is not None else g.get("wardens_deprecated_since")
+    if since is None:
+        return response
+    response.headers["Deprecation"] = f"@{calendar.timegm(since.timetuple())}"
+    if alias is not None:
+        try:
+            successor = url_for(alias.successor, **(request.view_args or {}))
+        except Exception:  # noqa: BLE001  (a header is no reason to fail the answer)
+            successor = None
+        if successor:
+            response.headers["Link"] = f'<{successor}>; rel="successor-version"'
+    return response
+
+
+def _document_deprecation(manual: dict[str, Any], view: Any) -> None:
+    alias: Deprecation | None = getattr(view, "wardens_deprecated", None)
+    if alias is not None:
+        manual["deprecated"] = True
+        manual["x-successor"] = alias.successor.split(".", 1)[-1]  # its operationId
+        manual["x-deprecated-since"] = alias.since.isoformat()
+    renamed: dict[str, str] = {}
+    for argument in getattr(view, "_apidoc", {}).get("arguments", {}).get("parameters", []):
+        schema = argument.get("schema")
+        if schema is None:
+            continue
+        for name, field in resolve_schema_instance(schema).fields.items():
+            if "x-renamed-to" in field.metadata:
+                renamed[field.data_key or name] = field.metadata["x-renamed-to"]
+    if renamed:
+        manual["x-renamed-fields"] = renamed

@@ -32,7 +32,7 @@ NO_SHOWS_PER_RUN = 500  # a backlog is caught up over the next slots
 
 @hookimpl
 def wardens_describe_plugin() -> PluginInfo:
-    return PluginInfo(name="core", version="1", points_rules={"core.task_completed": 0},
+    return PluginInfo(name="core", version="1.0.0", points_rules={"core.task_completed": 0},
                       retained_positions=(retention.CHECKINS,))
 
 

@@ -117,8 +117,7 @@ def _plugin_parts(session: so.Session, user: User) -> dict[str, Any]:
         name = found.pm.get_name(impl.plugin)
         if name == CORE_PLUGIN:
             continue
-        given = {"session": session, "user": user}
-        part = impl.function(*[given[arg] for arg in impl.argnames])
+        part = found.call_one("wardens_export_user", impl.plugin, session=session, user=user)
         if part:
             parts[name] = plain(part)
     return dict(sorted(parts.items()))

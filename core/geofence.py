@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import sqlalchemy as sa
+
 from core.errors import Invalid
 
 EARTH_RADIUS_M = 6_371_008.8  # mean radius (IUGG)
@@ -61,3 +63,19 @@ def check_position(*, centre: tuple[float, float] | None, radius_m: float, lat: 
         raise Invalid("outside_geofence", distance_m=round(distance), radius_m=radius_m,
                       accuracy_m=round(accuracy_m))
     return distance
+
+
+def within(lat_column: Any, lon_column: Any, lat: float, lon: float, radius_m: float) -> Any:
+    """SQL: the row's position lies within ``radius_m`` of (lat, lon), on both databases.
+
+    An equirectangular distance (plain arithmetic: SQLite has no trigonometry): off by well
+    under 1% within 50 km, which a "near me" list needs; a fence is judged by
+    :func:`distance_m`. A row without a position is never near.
+    """
+    metres_per_degree = math.pi * EARTH_RADIUS_M / 180
+    dy = (lat_column - lat) * metres_per_degree
+    dx = (lon_column - lon) * (metres_per_degree * math.cos(math.radians(lat)))
+    box = radius_m / metres_per_degree
+    return sa.and_(lat_column.is_not(None), lon_column.is_not(None),
+                   lat_column.between(lat - box, lat + box),  # cheap first, before the products
+                   dx * dx + dy * dy <= radius_m * radius_m)

@@ -53,8 +53,8 @@ class TaskKind:
     #: a check-out sooner than this many minutes after the check-in (device times) does not
     #: complete it
     min_minutes: int = 0
-    #: completion pays only once an officer accepts it (:func:`core.tasks.accept_completion`);
-    #: a rejection pays nothing
+    #: completion pays nothing at check-out: the plugin calls :func:`core.tasks.pay_completion`
+    #: once its officer accepts it; a rejection pays nothing
     needs_acceptance: bool = False
     #: the points event a completed assignment of this kind books, once per assignment (None:
     #: the core books nothing; the plugin pays through its own events)

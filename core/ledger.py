@@ -13,9 +13,11 @@ from sqlalchemy import orm as so
 from core import clock
 from core.db import dialect_insert, flushed
 from core.errors import Conflict, Invalid
-from core.models import GroupMember, PointsBalance, PointsEntry, PointsRule, User
+from core.models import GroupMember, PointsBalance, PointsEntry, PointsRule, Station, User
 
 PERIODS = ("week", "month", "all")
+#: the core's generic event for a completed assignment of a task
+TASK_COMPLETED = "core.task_completed"
 
 
 def amount_for(session: so.Session, station_id: int, event_code: str) -> int:
@@ -189,6 +191,56 @@ def set_rules(session: so.Session, station_id: int, amounts: dict[str, int | Non
         else:
             row.amount, row.updated_at = amount, clock.now()
     session.flush()
+
+
+# What a completed task pays ---------------------------------------------------------------------
+
+def task_completed_also_for(station: Station | None) -> list[str]:
+    """The task kinds whose completion books ``core.task_completed`` besides their own event.
+
+    A kind pays the one event it names (``TaskKind.pays``); a kind naming an event of its own
+    pays the generic ``core.task_completed`` as well only where the station's rules list it.
+    None by default.
+    """
+    points = ((station.settings if station else None) or {}).get("points") or {}
+    return list(points.get("task_completed_also_for") or [])
+
+
+def set_task_completed_also_for(session: so.Session, station: Station,
+                                kinds: Iterable[str]) -> list[str]:
+    """Set the whole list of kinds that pay ``core.task_completed`` besides their own event.
+
+    Past entries stay as they are: the list applies to completions paid after it changed.
+
+    :raises Invalid: ``unknown_task_kind``, or ``task_kind_pays_task_completed`` for a kind
+        whose own event already is ``core.task_completed``.
+    """
+    deployment = session.info.get("deployment")
+    known = deployment.task_kinds if deployment else {}
+    wanted = sorted(set(kinds))
+    for kind in wanted:
+        if kind not in known:
+            raise Invalid("unknown_task_kind", field="task_completed_also_for", kind=kind)
+        if known[kind].pays == TASK_COMPLETED:
+            raise Invalid("task_kind_pays_task_completed", field="task_completed_also_for",
+                          kind=kind)
+    settings = dict(station.settings or {})
+    points = {k: v for k, v in (settings.get("points") or {}).items()
+              if k != "task_completed_also_for"}
+    if wanted:
+        points["task_completed_also_for"] = wanted
+    settings["points"] = points
+    station.settings = settings  # a new dict: JSON columns only see reassignment
+    return wanted
+
+
+def booked_for(session: so.Session, *, station_id: int, user_id: int,
+               source_types: Iterable[str], source_id: str | int) -> int:
+    """The points booked for one source, whichever of ``source_types`` booked them."""
+    return session.scalar(sa.select(sa.func.coalesce(sa.func.sum(PointsEntry.amount), 0)).where(
+        PointsEntry.station_id == station_id, PointsEntry.user_id == user_id,
+        PointsEntry.source_type.in_(list(source_types)),
+        PointsEntry.source_id == str(source_id))) or 0
 
 
 # Reading the ledger -----------------------------------------------------------------------------

@@ -329,6 +329,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Unknown points event {event_code}.",
         "zh-CN": "未知积分事件 {event_code}。",
     },
+    "task_kind_pays_task_completed": {
+        "en": "Tasks of kind {kind} already pay core.task_completed.",
+        "zh-CN": "{kind} 类任务本身已按 core.task_completed 计分。",
+    },
     "notification_not_found": {"en": "Notification not found.", "zh-CN": "未找到该通知。"},
     # duties granted by groups (care teams, shop staff, patrol and crossing teams)
     "duty_group_admins_only": {
@@ -356,8 +360,9 @@ class NotificationKind:
     target: str | None = None
 
 
-# The core's kinds of target: a task (``task_id``), a group (``group_id``), the person's points.
-CORE_TARGETS = frozenset({"task", "group", "points"})
+# The core's kinds of target (core/targets.py): a task (``task_id``), a group (``group_id``),
+# the person's points in the station, the inbox.
+CORE_TARGETS = frozenset({"core.task", "core.group", "core.points", "core.notifications"})
 CODE = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")
 
 # Every notification code, ``core.<event>`` or ``<plugin>.<event>``: the core's below, each
@@ -370,28 +375,28 @@ CORE_NOTIFICATIONS: dict[str, NotificationKind] = {
     "core.task_assigned": NotificationKind({
         "en": "{by} assigned you to {title}, {starts_at}.",
         "zh-CN": "{by} 安排您参加“{title}”，时间 {starts_at}。",
-    }, target="task"),
+    }, target="core.task"),
     "core.task_cancelled": NotificationKind({
         "en": "{title}, {starts_at}, was cancelled. {reason}",
         "zh-CN": "“{title}”（{starts_at}）已取消。{reason}",
-    }, target="task"),
+    }, target="core.task"),
     "core.waitlist_promoted": NotificationKind({
         "en": "A place freed up: you are now signed up for {title}, {starts_at}.",
         "zh-CN": "有名额空出：您已成功报名“{title}”，时间 {starts_at}。",
-    }, target="task"),
+    }, target="core.task"),
     "core.points_adjusted": NotificationKind({
         "en": "{by} adjusted your points by {amount}: {reason}",
         "zh-CN": "{by} 将您的积分调整了 {amount}：{reason}",
-    }, target="points"),
+    }, target="core.points"),
     # duties granted by groups (care teams, shop staff, patrol and crossing teams)
     "core.duty_group_created": NotificationKind({
         "en": "{by} set up a new team: {group}.",
         "zh-CN": "{by} 新建了小组“{group}”。",
-    }, target="group"),
+    }, target="core.group"),
     "core.duty_group_kind_changed": NotificationKind({
         "en": "{by} made the team {group} of kind {kind}.",
         "zh-CN": "{by} 将小组“{group}”的类型改为 {kind}。",
-    }, target="group"),
+    }, target="core.group"),
     "core.duty_group_deleted": NotificationKind({
         "en": "{by} deleted the team {group}.",
         "zh-CN": "{by} 删除了小组“{group}”。",
@@ -399,15 +404,15 @@ CORE_NOTIFICATIONS: dict[str, NotificationKind] = {
     "core.duty_group_member_added": NotificationKind({
         "en": "{by} added {person} to your team {group}.",
         "zh-CN": "{by} 将 {person} 加入了您所在的小组“{group}”。",
-    }, target="group"),
+    }, target="core.group"),
     "core.duty_group_member_removed": NotificationKind({
         "en": "{person} is no longer in your team {group}.",
         "zh-CN": "{person} 已不在您所在的小组“{group}”中。",
-    }, target="group"),
+    }, target="core.group"),
     "core.duty_group_leader_changed": NotificationKind({
         "en": "{by} changed the leaders of your team {group} ({person}).",
         "zh-CN": "{by} 变更了您所在的小组“{group}”的组长（{person}）。",
-    }, target="group"),
+    }, target="core.group"),
 }
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
-from core import clock, events, local_time, messages
+from core import clock, events, local_time, messages, targets
 from core.hookspecs import Delivery
 from core.models import Notification, Station, User
 from core.models.notifications import DeliveryStatus
@@ -68,8 +68,8 @@ def target_of(row: Notification, station_code: str | None) -> dict[str, Any] | N
     (None without one, or for an account's notification: no station to open it in)."""
     if not row.target or station_code is None:
         return None
-    return {"kind": row.target["kind"], "station": station_code,
-            **{key: value for key, value in row.target.items() if key != "kind"}}
+    ids = {key: value for key, value in row.target.items() if key != "kind"}
+    return targets.target(row.target["kind"], station_code, **ids)
 
 
 def named(session: so.Session, key: str, user_id: int | None) -> dict[str, Any]:

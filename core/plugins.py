@@ -379,7 +379,7 @@ class Deployment:
         owners: dict[str, str | None] = {}
         for impl in self.pm.hook.wardens_station_sections.get_hookimpls():
             owner = self.pm.get_name(impl.plugin)
-            for section in _listed(impl.function()):
+            for section in _listed(self.call_one("wardens_station_sections", impl.plugin)):
                 if owner != CORE_PLUGIN and section.name != owner:
                     raise StartupError(f"plugin {owner}: its station file section must be"
                                        f" named {owner}, not {section.name}")

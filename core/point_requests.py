@@ -11,7 +11,7 @@ from typing import Any, cast
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
-from core import audit, clock, ledger, notifications
+from core import audit, clock, ledger, notifications, targets
 from core.access import Actor
 from core.errors import Conflict, Invalid, NotFound, PermissionDenied
 from core.models import AdjustmentStatus, Group, Membership, PendingAdjustment, PointsEntry, Station
@@ -115,7 +115,7 @@ def _book_adjustment(session: so.Session, actor: Actor, *, user_id: int, amount:
     audit.record(session, actor=actor.user, role=actor.role, action="points.adjusted",
                  record=entry, user_id=user_id, amount=amount, reason=reason, **extra)
     notifications.notify(session, user_id, "core.points_adjusted", station_id=actor.station.id,
-                         target={"kind": "points"}, amount=f"{amount:+d}", reason=reason,
+                         target=targets.target("core.points"), amount=f"{amount:+d}", reason=reason,
                          entry_id=entry.id, **notifications.named(session, "by", by))
     return entry
 
@@ -169,21 +169,38 @@ def decide_adjustment(session: so.Session, actor: Actor, adjustment_id: int, *,
     return pending
 
 
-def rules(session: so.Session, who: Actor) -> list[dict[str, Any]]:
+def rules(session: so.Session, who: Actor) -> dict[str, Any]:
+    """What each event earns here, and the task kinds that also pay ``core.task_completed``
+    (officers and admins)."""
     who.require("officer", "admin")
-    return ledger.rules(session, who.station.id)
+    return {"rules": ledger.rules(session, who.station.id),
+            "task_completed_also_for": ledger.task_completed_also_for(who.station)}
 
 
-def set_rules(session: so.Session, who: Actor,
-              amounts: dict[str, int | None]) -> list[dict[str, Any]]:
-    """Officers and admins set what events earn here (audited); past entries keep theirs."""
+def set_rules(session: so.Session, who: Actor, amounts: dict[str, int | None] | None = None,
+              task_completed_also_for: list[str] | None = None) -> dict[str, Any]:
+    """Officers and admins set what events earn here (audited); past entries keep theirs.
+
+    :param amounts: event code -> amount (None: back to the default); None changes none.
+    :param task_completed_also_for: the whole list of task kinds whose completion books
+        ``core.task_completed`` besides their own event; None leaves it as it is.
+    """
     who.require("officer", "admin")
-    before = {r["event_code"]: r["amount"] for r in ledger.rules(session, who.station.id)}
-    ledger.set_rules(session, who.station.id, amounts)
-    audit.record(session, actor=who.user, role=who.role, action="points.rules_changed",
-                 station_id=who.station.id,
-                 changes={code: [before.get(code), amount] for code, amount in amounts.items()})
-    return ledger.rules(session, who.station.id)
+    changes: dict[str, Any] = {}
+    if amounts:
+        before = {r["event_code"]: r["amount"] for r in ledger.rules(session, who.station.id)}
+        ledger.set_rules(session, who.station.id, amounts)
+        changes = {code: [before.get(code), amount] for code, amount in amounts.items()}
+    if task_completed_also_for is not None:
+        before_kinds = ledger.task_completed_also_for(who.station)
+        after_kinds = ledger.set_task_completed_also_for(session, who.station,
+                                                         task_completed_also_for)
+        if after_kinds != before_kinds:
+            changes["task_completed_also_for"] = [before_kinds, after_kinds]
+    if changes:
+        audit.record(session, actor=who.user, role=who.role, action="points.rules_changed",
+                     station_id=who.station.id, changes=changes)
+    return rules(session, who)
 
 
 def leaderboard(session: so.Session, who: Actor, *, period: str, group_id: int | None,

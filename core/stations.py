@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
-from core import audit, clock, events, messages, notifications, phones, tasks
+from core import audit, clock, events, messages, notifications, phones, targets, tasks
 from core.access import Actor
 from core.errors import Conflict, Invalid, NotFound, PermissionDenied
 from core.models import (
@@ -99,6 +99,21 @@ def my_memberships(user: User) -> sa.Select:
         .where(Membership.user_id == user.id)
         .order_by(Station.name)
     )
+
+
+def my_groups(user: User, *, station: str | None = None,
+              kind: str | None = None) -> sa.Select[GroupMember, Group, Station]:
+    """The groups a person is in, across their stations, by station then group name."""
+    query = (sa.select(GroupMember, Group, Station)
+             .join(Group, Group.id == GroupMember.group_id)
+             .join(Station, Station.id == GroupMember.station_id)
+             .where(GroupMember.user_id == user.id)
+             .order_by(Station.name, Group.name, Group.id))
+    if station is not None:
+        query = query.where(Station.code == station)
+    if kind is not None:
+        query = query.where(Group.kind == kind)
+    return query
 
 
 def join(session: so.Session, actor: Actor) -> Membership:
@@ -461,7 +476,7 @@ def _tell_team(session: so.Session, actor: Actor, group: Group, code: str,
     told.discard(actor.user.id)
     told.discard(skip)
     kind = messages.NOTIFICATIONS[code]
-    target = {"kind": "group", "group_id": group.id} if kind.target == "group" else None
+    target = targets.target("core.group", group_id=group.id) if kind.target else None
     about = {**notifications.named(session, "by", actor.user.id),
              **notifications.named(session, "person", user_id)}
     for uid in sorted(told):

@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
-from core import clock, events, geofence, ledger, notifications
+from core import clock, events, geofence, ledger, notifications, targets
 from core.access import Actor
 from core.db import dialect_insert
 from core.errors import Conflict, Invalid, NotFound
@@ -41,6 +41,10 @@ EDITABLE = frozenset({"title", "description", "starts_at", "ends_at", "lat", "lo
                       "capacity", "waitlist", "visibility"})
 
 S = AssignmentStatus
+#: ledger sources of a completed assignment: the event its kind pays, and the generic
+#: ``core.task_completed`` where the station pays it besides (earn-once keeps each once)
+COMPLETION_SOURCE = "assignment"
+ALSO_COMPLETED_SOURCE = "assignment_task_completed"
 
 
 @dataclass
@@ -61,7 +65,7 @@ def _now_iso(value: dt.datetime) -> str:
 
 def task_target(task: Task) -> dict[str, Any]:
     """What the app opens for a notification about ``task``."""
-    return {"kind": "task", "task_id": task.id}
+    return targets.target("core.task", task_id=task.id)
 
 
 # Kinds and visibility ---------------------------------------------------------------------------
@@ -87,6 +91,11 @@ def kind_policy(session: so.Session, kind: str) -> TaskKind:
     deployment = session.info.get("deployment")
     found = deployment.task_kinds.get(kind) if deployment else None
     return found if found is not None else TaskKind(kind)
+
+
+def _kinds(session: so.Session) -> dict[str, TaskKind]:
+    deployment = session.info.get("deployment")
+    return dict(deployment.task_kinds) if deployment else {"general": TaskKind("general")}
 
 
 def _switched_off_kinds(session: so.Session, station_id: int) -> set[str]:
@@ -124,13 +133,19 @@ def can_see(who: Actor, task: Task, assignment: Assignment | None,
 
 
 def visible_tasks(session: so.Session, who: Actor, *, duty_kinds: Iterable[str] = (),
-                  kind: str | None = None, status: str | None = None,
+                  kind: str | list[str] | None = None, status: str | None = None,
                   since: dt.datetime | None = None, until: dt.datetime | None = None,
-                  mine: bool = False) -> sa.Select[Task, AssignmentStatus]:
+                  mine: bool = False, has_places: bool = False, can_sign_up: bool = False,
+                  near: tuple[float, float, float] | None = None,
+                  ) -> sa.Select[Task, AssignmentStatus]:
     """Tasks of the actor's station that ``who`` may see, as (Task, my_status) rows.
 
     ``since``/``until`` keep tasks whose window overlaps that range; ``mine`` keeps tasks the
-    person is assigned to (waitlisted included, withdrawn not). Ordered by start time.
+    person is assigned to (waitlisted included, withdrawn not); ``has_places`` open tasks
+    with a free place; ``can_sign_up`` open tasks not yet over that the person may sign up
+    for through the generic endpoints (their kind allows it, their role too) and holds no
+    place on; ``near`` (lat, lon, metres) tasks whose position lies that close. Ordered by
+    start time.
     """
     private = private_kinds(session)
     staff_private = private & set(duty_kinds)
@@ -157,9 +172,22 @@ def visible_tasks(session: so.Session, who: Actor, *, duty_kinds: Iterable[str] 
                                 Task.kind.not_in(private) if private else sa.true()))
         query = query.where(sa.or_(*seen))
     if kind:
-        query = query.where(Task.kind == kind)
+        kinds = [kind] if isinstance(kind, str) else list(kind)
+        query = query.where(Task.kind.in_(kinds))
     if status:
         query = query.where(Task.status == status)
+    if has_places:
+        query = query.where(Task.status == TaskStatus.OPEN, Task.filled < Task.capacity)
+    if can_sign_up:
+        signable = sorted(name for name, policy in _kinds(session).items()
+                          if policy.generic_sign_up and name not in switched_off)
+        if not who.has_any("volunteer", "officer", "admin"):
+            signable = []
+        query = query.where(Task.status == TaskStatus.OPEN, Task.ends_at > clock.now(),
+                            Task.kind.in_(signable),
+                            sa.or_(Assignment.id.is_(None), Assignment.status == S.WITHDRAWN))
+    if near is not None:
+        query = query.where(geofence.within(Task.lat, Task.lon, *near))
     if since:
         query = query.where(Task.ends_at > since)
     if until:
@@ -662,9 +690,14 @@ def _record_checkin(session: so.Session, task: Task, user_id: int,
         events.assignment_changed(session, task, assignment, previous)
         points = 0
         if target == S.COMPLETED:
-            if not kind_policy(session, task.kind).needs_acceptance:
+            needs_acceptance = kind_policy(session, task.kind).needs_acceptance
+            if not needs_acceptance:
                 points = pay_completion(session, task, assignment)
             events.task_completed(session, task, assignment)
+            if needs_acceptance:
+                # The plugin may accept it at once (a visit with nothing to review): the answer
+                # says what it booked.
+                points = completion_points(session, task, assignment)
     except (Conflict, Invalid) as refused:
         # A plugin refused the check-in (e.g. care visits after a withdrawn consent): our own
         # record is in this transaction, so it must not be taken for a re-sent check-in.
@@ -687,17 +720,35 @@ def _require_completion(session: so.Session, task: Task, assignment: Assignment,
 
 
 def pay_completion(session: so.Session, task: Task, assignment: Assignment) -> int:
-    """Book the event the task's kind pays for a completed assignment, once; the points booked.
+    """Book what a completed assignment pays, each event once; the points booked.
 
-    Called by the check-out, or by the plugin when its officer accepts a completion that
-    needed acceptance (never for a rejected one).
+    The event the task's kind names (``TaskKind.pays``), and ``core.task_completed`` besides
+    it only where the station's points rules list the kind
+    (:func:`core.ledger.task_completed_also_for`). Called by the check-out, or by the plugin
+    when its officer accepts a completion that needed acceptance (never for a rejected one).
     """
-    event = kind_policy(session, task.kind).pays
-    if event is None or assignment.status != S.COMPLETED:
+    if assignment.status != S.COMPLETED:
         return 0
-    entry = ledger.award(session, station_id=task.station_id, user_id=assignment.user_id,
-                         event_code=event, source_type="assignment", source_id=assignment.id)
-    return entry.amount if entry is not None else 0
+    event = kind_policy(session, task.kind).pays
+    paid = []
+    if event is not None:
+        paid.append((event, COMPLETION_SOURCE))
+    if event != ledger.TASK_COMPLETED and task.kind in ledger.task_completed_also_for(
+            session.get(Station, task.station_id)):
+        paid.append((ledger.TASK_COMPLETED, ALSO_COMPLETED_SOURCE))
+    booked = 0
+    for code, source_type in paid:
+        entry = ledger.award(session, station_id=task.station_id, user_id=assignment.user_id,
+                             event_code=code, source_type=source_type, source_id=assignment.id)
+        booked += entry.amount if entry is not None else 0
+    return booked
+
+
+def completion_points(session: so.Session, task: Task, assignment: Assignment) -> int:
+    """The points booked so far for the completion of ``assignment`` (both its sources)."""
+    return ledger.booked_for(session, station_id=task.station_id, user_id=assignment.user_id,
+                             source_types=(COMPLETION_SOURCE, ALSO_COMPLETED_SOURCE),
+                             source_id=assignment.id)
 
 
 def _by_client_id(session: so.Session, station_id: int, client_id: str) -> Checkin | None:

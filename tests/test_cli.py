@@ -31,7 +31,8 @@ def test_user_and_station_create(fresh):
 
 
 def test_an_admin_seat_for_a_number_registered_unverified_waits(fresh, tmp_path):
-    """[9] C1 through the command line: the number's password account does not get the seat."""
+    """Through the command line too: an unproven password account on the number does not get the
+    seat."""
     import sqlalchemy as sa
 
     from core import accounts

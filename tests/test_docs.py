@@ -1,4 +1,4 @@
-"""The plugin author's guide documents every hook, with its parameters (issue point 5)."""
+"""The plugin author's guide documents every hook, with its parameters and its contract."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Idempotency-Key on non-auth POSTs: replays, reuse with another body, refusals, races (point 4)."""
+"""Idempotency-Key on non-auth POSTs: replays, reuse with another body, refusals, races."""
 
 from __future__ import annotations
 

@@ -18,11 +18,11 @@ def test_notifications_are_mine_newest_first_and_in_my_language(client, world, s
     me = world.person("me", station=east, roles=["volunteer"])
     other = world.person("other", station=east, roles=["volunteer"])
     notifications.notify(session, me.id, "core.task_cancelled", station_id=east.id,
-                         target={"kind": "task", "task_id": 1}, task_id=1, title="Night patrol",
+                         target={"kind": "core.task", "task_id": 1}, task_id=1, title="Night patrol",
                          starts_at=START, reason="")
     clock.advance(dt.timedelta(minutes=1))
     notifications.notify(session, me.id, "core.waitlist_promoted", station_id=east.id,
-                         target={"kind": "task", "task_id": 2}, task_id=2, title="Market day",
+                         target={"kind": "core.task", "task_id": 2}, task_id=2, title="Market day",
                          starts_at=START)
     notifications.notify(session, other.id, "core.waitlist_promoted", task_id=3, title="x",
                          starts_at=START)
@@ -35,7 +35,7 @@ def test_notifications_are_mine_newest_first_and_in_my_language(client, world, s
     assert listed.json[0]["text"] == "有名额空出：您已成功报名“Market day”，时间 2026年3月2日（周一）09:00。"
     assert listed.json[0]["params"]["task_id"] == 2 and listed.json[0]["read_at"] is None
     assert listed.json[0]["params"]["starts_at"] == "2026-03-02T09:00:00+08:00"
-    assert listed.json[0]["target"] == {"kind": "task", "station": "east", "task_id": 2}
+    assert listed.json[0]["target"] == {"kind": "core.task", "station": "east", "task_id": 2}
     assert listed.json[0]["timezone"] == "Asia/Shanghai"
     assert listed.json[0]["title"] == "east station"
     client.patch("/api/v1/me", json={"locale": "en"}, headers=me.headers)
@@ -73,7 +73,7 @@ def test_an_unknown_code_or_a_target_of_another_kind_is_refused(session, world):
         notifications.notify(session, me.id, "task_cancelled", title="x")
     with pytest.raises(ValueError, match="target kind"):
         notifications.notify(session, me.id, "core.task_cancelled",
-                             target={"kind": "group", "group_id": 1}, title="x")
+                             target={"kind": "core.group", "group_id": 1}, title="x")
 
 
 def test_mark_one_or_all_read_and_count_the_unread(client, world, session):

@@ -52,7 +52,7 @@ def nightly(session, station, now):
 
 @hookimpl
 def wardens_describe_plugin():
-    return PluginInfo(name="flaky", version="1")
+    return PluginInfo(name="flaky", version="1.0.0")
 
 
 @hookimpl

@@ -1,4 +1,4 @@
-"""A person who leaves a station, or is removed, keeps nothing there (M1)."""
+"""A person who leaves a station, or is removed, keeps no access, duty or place there."""
 
 from __future__ import annotations
 

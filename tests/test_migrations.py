@@ -1,5 +1,5 @@
 """Migrations: core and plugin branches upgraded together, plugins switched off in plugins.toml,
-revisions written on the right branch, and no drift between models and migrations (point 3)."""
+revisions written on the right branch, and no drift between models and migrations."""
 
 from __future__ import annotations
 

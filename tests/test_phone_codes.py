@@ -1,4 +1,4 @@
-"""Texted codes ([9] C1, M5): sign-in and password reset by code, a squatted number taken back,
+"""Texted codes: sign-in and password reset by code, a squatted number taken back,
 codes stored hashed with capped guesses and a growing wait, and the purge of old codes."""
 
 from __future__ import annotations
@@ -80,7 +80,8 @@ def test_codes_are_random_and_stored_only_as_a_keyed_hash(client, session, outbo
 
 
 def test_the_first_proven_sign_in_takes_a_squatted_number_back(client, session, world, outbox):
-    """C1: a password registration of someone else's number; the owner signs in by code."""
+    """A password registration of someone else's number: the owner signs in by code and takes
+    the number back."""
     open_station = world.station("open", open_join=True)
     squatter = world.person("squatter")
     other_session = world.sign_in(squatter.user, squatter.phone)
@@ -230,7 +231,7 @@ def test_an_identity_that_did_not_prove_the_phone_opens_no_existing_account(worl
 
 @pytest.mark.postgres_only
 def test_parallel_guesses_at_one_code_never_pass_the_cap(app, live_world, outbox):
-    """M5: 20 guesses at once on PostgreSQL; the counter is a conditional UPDATE."""
+    """20 guesses at once on PostgreSQL never pass the cap: the counter is a conditional UPDATE."""
     from api.auth import SignInThrottle
 
     phone = "+8613955550000"

@@ -1,6 +1,7 @@
 """Every built-in plugin keeps the one layout of docs/plugins.md ("The package"): hook
 implementations alone in ``__init__.py``, importable without Flask; each role in its fixed-role
-file; a README; one version scheme. A new plugin, or a plugin that drifts, fails here."""
+file; state changes in noun modules, never a ``service.py``; a README; one version scheme (for
+the example plugins in tests/ too). A new plugin, or a plugin that drifts, fails here."""
 
 from __future__ import annotations
 
@@ -29,6 +30,8 @@ ROLE_FILES = {
     "wardens_user_erased": "privacy.py",
     "wardens_seed_demo": "demo.py",
 }
+#: names that say nothing of what a module changes: state changes go in noun modules instead
+GRAB_BAGS = {"service.py", "services.py", "utils.py", "helpers.py", "common.py", "manager.py"}
 
 
 def _package(name: str) -> ModuleType:
@@ -85,6 +88,19 @@ def test_each_role_lives_in_its_fixed_file(name):
 
 
 @pytest.mark.parametrize("name", BUILTIN)
-def test_every_plugin_has_a_version_in_one_scheme(name):
-    version = _info(name).version
-    assert VERSION.fullmatch(version), f"{name}: version {version!r} is not MAJOR.MINOR.PATCH"
+def test_state_changes_live_in_noun_modules(name):
+    folder = ROOT / "plugins" / name
+    found = sorted(f.name for f in folder.glob("*.py") if f.name in GRAB_BAGS)
+    assert not found, (f"plugins/{name} has {found}: split it into modules named for the "
+                       "things they change (patrols.py, scans.py, ...)")
+
+
+#: besides the built-ins: the core's own description, and the plugins in tests/ that authors copy
+DESCRIBED = [f"plugins.{name}" for name in BUILTIN] + [
+    "core.defaults", "tests.sample_plugin", "tests.subset_plugin"]
+
+
+@pytest.mark.parametrize("module", DESCRIBED)
+def test_every_plugin_has_a_version_in_one_scheme(module):
+    version = importlib.import_module(module).wardens_describe_plugin().version
+    assert VERSION.fullmatch(version), f"{module}: version {version!r} is not MAJOR.MINOR.PATCH"

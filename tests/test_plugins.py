@@ -1,5 +1,5 @@
 """The plugin platform seen from a station: switching a third-party plugin on and off through
-the API, its settings, its hooks, points rule, job and dashboard metric (issue point 1)."""
+the API, its settings, its hooks, points rule, job and dashboard metric."""
 
 from __future__ import annotations
 
@@ -93,7 +93,7 @@ def test_the_list_shows_installed_plugins_with_settings_to_staff_and_secrets_nev
     assert staff_view.status_code == 200
     (plugin,) = staff_view.json
     assert plugin["name"] == "sample" and plugin["enabled"] is False
-    assert plugin["version"] == "1.0" and plugin["url_name"] == "sample"
+    assert plugin["version"] == "1.0.0" and plugin["url_name"] == "sample"
     assert plugin["task_kinds"] == [{
         "name": "sample_visit", "private": True, "managed": False,
         "generic": ["sign_up", "assign", "withdraw", "edit", "cancel"],

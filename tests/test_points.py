@@ -1,4 +1,4 @@
-"""Points: rules as data, balances and entries, adjustments, spending, leaderboards (points 3, 5)."""
+"""Points: rules as data, balances and entries, adjustments, spending, earn-once, leaderboards."""
 
 from __future__ import annotations
 
@@ -221,7 +221,7 @@ def test_forty_concurrent_spends_of_a_whole_balance_one_succeeds(live_world):
                           .where(PointsBalance.user_id == vol.id)) == 0
 
 
-# Earn-once (point 5) ----------------------------------------------------------------------------
+# Earn-once: one source is booked once, whatever path retried ---------------------------------
 
 def test_completing_retrying_and_resending_never_books_a_second_award(client, world, east,
                                                                        session):

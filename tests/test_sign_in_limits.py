@@ -1,4 +1,4 @@
-"""Sign-in limits and their side channels ([9] M4 and lows): every sign-in counts, the password
+"""Sign-in limits and their side channels: every sign-in counts, the password
 change is limited, an unknown number costs the same hashing, hashing holds no write lock, and
 the client's address comes through a trusted proxy only."""
 
@@ -100,7 +100,7 @@ def test_password_hashing_never_runs_inside_a_write_transaction(app, live_world,
 
 @pytest.mark.parametrize("hops", [0, 1])
 def test_the_client_address_comes_through_trusted_proxies_only(deployment, connection, hops):
-    """M4: behind a TLS proxy, each client has its own budget; without one, the header is
+    """Behind a TLS proxy, each client has its own budget; without one, the header is
     ignored, so nobody picks a fresh budget by writing X-Forwarded-For."""
     app = create_app({**TEST_CONFIG, "PROXY_HOPS": hops, "AUTH_LIMIT_PER_IP": "3/hour"},
                      deployment=deployment)

@@ -1,4 +1,4 @@
-"""Start-up refuses a wrong deployment with a message naming what to fix (issue point 2)."""
+"""Start-up refuses a wrong deployment with a message naming what to fix."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from core.plugins import hookimpl
 
 @hookimpl
 def wardens_describe_plugin():
-    return PluginInfo(name="{name}", version="0.1")
+    return PluginInfo(name="{name}", version="0.1.0")
 '''
 
 
@@ -142,7 +142,7 @@ def test_secrets_come_from_the_environment(sample_site, monkeypatch):
 
 
 def test_task_kinds_and_blueprint_names_are_unique(site, sample_site):
-    taken = PLUGIN.replace('version="0.1"', 'version="0.1", task_kinds=(TaskKind("sample_visit"),)')
+    taken = PLUGIN.replace('version="0.1.0"', 'version="0.1.0", task_kinds=(TaskKind("sample_visit"),)')
     taken = taken.replace("import PluginInfo", "import PluginInfo, TaskKind")
     offer(site, "copycat", source=taken)
     with pytest.raises(StartupError, match="plugin .*: task kind sample_visit is already taken"):
@@ -178,7 +178,7 @@ def test_the_command_line_says_why_it_cannot_start(sample_site, tmp_path):
     listed = subprocess.run([sys.executable, "-m", "api.cli", "plugins", "list"], cwd=ROOT,
                             env=env, capture_output=True, text=True, timeout=60)
     assert listed.returncode == 0, listed.stderr
-    assert "sample 1.0  Notes, for testing the plugin platform" in listed.stdout
+    assert "sample 1.0.0  Notes, for testing the plugin platform" in listed.stdout
     assert "from: wardens_sample (tests.sample_plugin)" in listed.stdout
     assert "endpoints: /api/v1/stations/<station>/sample/" in listed.stdout
     assert "jobs: sample.tally" in listed.stdout
@@ -198,7 +198,7 @@ def test_a_built_in_name_offered_by_a_distribution_too_is_refused(site, tmp_path
 
 
 def test_a_group_kind_is_owned_by_one_plugin(site):
-    owner = PLUGIN.replace('version="0.1"', 'version="0.1", group_kinds=("night_team",)')
+    owner = PLUGIN.replace('version="0.1.0"', 'version="0.1.0", group_kinds=("night_team",)')
     offer(site, "watch_one", source=owner)
     offer(site, "watch_two", source=owner)
     assert start('[plugins]\ninstalled = ["watch_one"]').group_kinds == {"night_team": "watch_one"}

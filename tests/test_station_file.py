@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 from api.cli import cli
+from core import ledger
 from core.models import AuditEvent, Group, Membership, Station
 from core.station_file import document, plan
 from core.station_file.document import FileErrors
@@ -153,6 +154,30 @@ def test_objects_left_out_are_archived_not_deleted(session, people):
     assert plan.make_plan(session, root, read(session, without_shed)).empty
     # The key is free again: a later file brings a new checkpoint under it.
     assert applied(session, root, text).summary == {"created": 1, "changed": 0, "archived": 0}
+
+
+def test_the_kinds_paying_task_completed_besides_their_own_event_are_in_the_file(session, people):
+    root, admin, volunteer = people
+    text = station_text(admin=admin.phone, volunteer=volunteer.phone)
+    applied(session, root, text)
+    listed = text.replace("[points]\n", '[points]\ntask_completed_also_for = ["patrol"]\n')
+    found = applied(session, root, listed)
+    assert [(c.action, c.path, c.fields) for c in found.changes] == [
+        ("create", "points.task_completed_also_for", {"kinds": (None, ["patrol"])})]
+    station = session.scalar(sa.select(Station).where(Station.code == "north"))
+    assert ledger.task_completed_also_for(station) == ["patrol"]
+    exported = plan.export_text(session, root, "north")
+    assert read(session, exported)["points"]["task_completed_also_for"] == ["patrol"]
+    assert plan.make_plan(session, root, read(session, exported)).empty
+    # Left out, no kind pays it besides its own event any more.
+    assert [(c.action, c.path) for c in applied(session, root, text).changes] == [
+        ("archive", "points.task_completed_also_for")]
+    assert ledger.task_completed_also_for(station) == []
+    with pytest.raises(FileErrors) as caught:
+        read(session, listed.replace('["patrol"]', '["general", "juggling"]'))
+    assert {(e["path"], e["message"]) for e in caught.value.errors} == {
+        ("points.task_completed_also_for[0]", "already pays core.task_completed"),
+        ("points.task_completed_also_for[1]", "is not a task kind of this deployment")}
 
 
 def test_ten_mistakes_are_all_reported_with_their_paths_and_nothing_changes(session, people):

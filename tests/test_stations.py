@@ -190,7 +190,8 @@ def test_a_password_registration_cannot_take_a_seat_waiting_for_a_number(client,
 
 def test_a_seat_reserved_for_a_number_registered_unverified_waits_for_the_proof(
         client, world, outbox):
-    """C1: the number was registered by password before the seat existed; the seat waits."""
+    """The number was registered by password before the seat existed: the seat waits for a
+    proof of the phone, so whoever typed the number first does not get it."""
     root = world.sign_in(world.root, world.root.phone)
     squatter = world.person("squatter")
     created = client.post("/api/v1/stations", headers=root.headers, json={

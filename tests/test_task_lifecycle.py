@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 from api import create_app
 from core import clock, ledger
 from core.db import Database
-from core.models import PointsEntry
+from core.models import AuditEvent, PointsEntry
 from core.plugins import Deployment, DeploymentConfig
 from tests.fixtures.app import TEST_CONFIG
 from tests.fixtures.plugins import _bound, write_distribution
@@ -119,12 +119,19 @@ def test_hook_implementations_with_a_subset_of_the_parameters_work_everywhere(
     dashboard = subset_client.get(url(east, "/dashboard"), headers=admin.headers)
     assert dashboard.status_code == 200, dashboard.json
     assert dashboard.json["plugins"] == {"subset": {"station_id": east.id}}
+    exported = subset_client.get("/api/v1/me/export", headers=vol.headers)
+    assert exported.status_code == 200, exported.json
+    assert exported.json["plugins"] == {"subset": {"user_id": vol.id}}
+    left = subset_client.delete(f"/api/v1/me/memberships/{east.code}", headers=vol.headers)
+    assert left.status_code == 204, left.json
     switch(subset_client, east, admin, "subset", False)
-    assert [("assignment_changed", "None->signed_up"),
+    heard = list(HEARD)
+    assert heard == [("assignment_changed", "None->signed_up"),
                      ("assignment_changed", "signed_up->checked_in"),
                      ("assignment_changed", "checked_in->completed"),
                      ("task_completed", task["id"]),
-                     ("plugin_switched", "subset:False")] == HEARD
+                     ("membership_removed", vol.id),
+                     ("plugin_switched", "subset:False")]
 
 
 # Points per event, once: every task kind of every built-in plugin ----------------------------
@@ -139,7 +146,20 @@ def _rule(session: Any, station: Any, code: str) -> int:
     return ledger.amount_for(session, station.id, code)
 
 
-def _general(client, session, world):
+def _pay_task_completed_too(client: FlaskClient, station: Any, officer: Any, kind: str,
+                            headers: dict[str, str] | None = None) -> None:
+    """The station's points rules say this kind pays core.task_completed besides its event."""
+    answer = client.put(url(station, "/points/rules"), json={"task_completed_also_for": [kind]},
+                        headers=headers or officer.headers)
+    assert answer.status_code == 200, answer.json
+    assert answer.json["task_completed_also_for"] == [kind]
+
+
+def _also(session: Any, station: Any, also: bool) -> list[tuple[str, int]]:
+    return [("core.task_completed", _rule(session, station, "core.task_completed"))] if also else []
+
+
+def _general(client, session, world, also=False):
     clock.freeze(NOON)
     east = world.station("east")
     officer = world.person("officer", station=east, roles=["officer"])
@@ -160,10 +180,13 @@ def _general(client, session, world):
     return [(east, vol, [("core.task_completed", rule)])]
 
 
-def _patrol(client, session, world):
+def _patrol(client, session, world, also=False):
     from tests.plugins.patrol.conftest import T0, build_scene
 
     scene = build_scene(client, session, world)
+    if also:
+        _pay_task_completed_too(client, scene.station, scene.officer, "patrol",
+                                scene.headers(scene.officer))
     task = client.post(url(scene.station, "/tasks"), headers=scene.officer.headers, json={
         "kind": "patrol", "title": "Night patrol", "starts_at": (T0 + 5 * MINUTE).isoformat(),
         "ends_at": (T0 + HOUR).isoformat()}).json
@@ -183,16 +206,20 @@ def _patrol(client, session, world):
     assert scene.finish(patrol["id"]).json["summary"]["points"] == finished["summary"]["points"]
     checkpoint = _rule(session, scene.station, "patrol.checkpoint_ok")
     completed = _rule(session, scene.station, "patrol.completed")
-    assert finished["summary"]["points"] == 5 * checkpoint + completed
+    generic = _also(session, scene.station, also)
+    assert finished["summary"]["points"] == 5 * checkpoint + completed + sum(a for _, a in generic)
     return [(scene.station, scene.walker,
-             sorted([("patrol.checkpoint_ok", checkpoint)] * 5 + [("patrol.completed", completed)]))]
+             sorted([("patrol.checkpoint_ok", checkpoint)] * 5 + [("patrol.completed", completed)]
+                    + generic))]
 
 
-def _crossing(client, session, world):
+def _crossing(client, session, world, also=False):
     from tests.plugins.crossing_guard.conftest import FROZEN, build
 
     clock.freeze(FROZEN)
     crossing = build(world)
+    if also:
+        _pay_task_completed_too(client, crossing.station, crossing.officer, "crossing_shift")
     made = crossing.school(posts=[{"name": "North gate", "min_guards": 1, "max_guards": 2}],
                            term=("2026-03-02", "2026-03-02"))
     crossing.generate(made["term"])
@@ -215,14 +242,18 @@ def _crossing(client, session, world):
     done = check("out", starts + 40 * MINUTE, "shift-out-1")
     again = check("out", starts + 41 * MINUTE, "shift-out-1")
     rule = _rule(session, crossing.station, "crossing_guard.shift_completed")
-    assert (done.json["points"], again.json["duplicate"], again.json["points"]) == (rule, True, 0)
-    return [(crossing.station, guard, [("crossing_guard.shift_completed", rule)])]
+    generic = _also(session, crossing.station, also)
+    booked = rule + sum(a for _, a in generic)
+    assert (done.json["points"], again.json["duplicate"], again.json["points"]) == (booked, True, 0)
+    return [(crossing.station, guard, sorted([("crossing_guard.shift_completed", rule)] + generic))]
 
 
-def _care(client, session, world):
+def _care(client, session, world, also=False):
     from tests.plugins.care_visits.conftest import HOME, build, north_of
 
     care = build(world, client, session)
+    if also:
+        _pay_task_completed_too(client, care.station, care.officer_care, "care_visit")
     clean = care.recipient(named_visitor_ids=[care.volunteer_named.id])
     flagged = care.recipient(named_visitor_ids=[care.volunteer_team.id])
     care.post("/plan", care.officer_care)
@@ -239,15 +270,20 @@ def _care(client, session, world):
     out = {"kind": "out", "client_id": "care-out-1"}
     done = care.checkin(good["task_id"], care.volunteer_named, **out)
     again = care.checkin(good["task_id"], care.volunteer_named, **out)
-    assert (done.status_code, again.status_code, again.json["points_awarded"]) == (201, 200, 0)
+    # Nothing to review: the visit is accepted at its check-out, which says what it booked.
+    rule = _rule(session, care.station, "care_visits.visit_completed")
+    generic = _also(session, care.station, also)
+    booked = rule + sum(a for _, a in generic)
+    assert (done.status_code, done.json["points_awarded"]) == (201, booked)
+    assert (again.status_code, again.json["points_awarded"]) == (200, 0)
     # The flagged visit completes but pays nothing until accepted; rejected, it never pays.
     left = care.checkin(bad["task_id"], care.volunteer_team, kind="out")
     assert left.status_code == 201 and left.json["points_awarded"] == 0
     rejected = care.post(f"/visits/{bad['id']}/review", care.officer_care,
                          json={"decision": "reject", "note": "not at home"})
     assert rejected.status_code == 200 and rejected.json["review"] == "rejected"
-    rule = _rule(session, care.station, "care_visits.visit_completed")
-    return [(care.station, care.volunteer_named, [("care_visits.visit_completed", rule)]),
+    return [(care.station, care.volunteer_named,
+             sorted([("care_visits.visit_completed", rule)] + generic)),
             (care.station, care.volunteer_team, [])]
 
 
@@ -264,3 +300,45 @@ def test_each_kind_through_its_own_flow_books_exactly_its_rules_once(kind, clien
                                                                        world):
     for station, person, expected in FLOWS[kind](client, session, world):
         assert _ledger(session, station, person) == expected, person.user.display_name
+
+
+#: the kinds that pay an event of their own, so core.task_completed only where a station says so
+OWN_EVENT = sorted(set(FLOWS) - {"general"})
+
+
+@pytest.mark.parametrize("kind", OWN_EVENT)
+def test_a_station_whose_rules_say_so_pays_core_task_completed_besides_the_kinds_event(
+        kind, client, session, world):
+    for station, person, expected in FLOWS[kind](client, session, world, also=True):
+        assert _ledger(session, station, person) == expected, person.user.display_name
+
+
+def test_only_a_kind_with_an_event_of_its_own_can_be_made_to_pay_task_completed_too(
+        client, session, world):
+    east = world.station("east", plugins=("patrol",))
+    officer = world.person("officer", station=east, roles=["officer"])
+    vol = world.person("vol", station=east, roles=["volunteer"])
+    path = url(east, "/points/rules")
+    assert client.get(path, headers=officer.headers).json["task_completed_also_for"] == []
+    refused = {kind: client.put(path, json={"task_completed_also_for": [kind]},
+                                headers=officer.headers).json["code"]
+               for kind in ("general", "juggling")}
+    assert refused == {"general": "task_kind_pays_task_completed",
+                       "juggling": "unknown_task_kind"}
+    assert client.put(path, json={"task_completed_also_for": ["patrol"]},
+                      headers=vol.headers).status_code == 403
+    both = client.put(path, json={"task_completed_also_for": ["patrol", "crossing_shift"],
+                                  "rules": {"core.task_completed": 4}}, headers=officer.headers)
+    assert both.status_code == 200, both.json
+    assert both.json["task_completed_also_for"] == ["crossing_shift", "patrol"]
+    assert {"event_code": "core.task_completed", "default": 10, "override": 4,
+            "amount": 4} in both.json["rules"]
+    amounts_only = client.put(path, json={"rules": {"core.task_completed": None}},
+                              headers=officer.headers)
+    assert amounts_only.json["task_completed_also_for"] == ["crossing_shift", "patrol"]
+    cleared = client.put(path, json={"task_completed_also_for": []}, headers=officer.headers)
+    assert cleared.json["task_completed_also_for"] == []
+    changes = session.scalars(sa.select(AuditEvent.details).where(
+        AuditEvent.action == "points.rules_changed").order_by(AuditEvent.id)).all()
+    assert [c["changes"].get("task_completed_also_for") for c in changes] == [
+        [[], ["crossing_shift", "patrol"]], None, [["crossing_shift", "patrol"], []]]

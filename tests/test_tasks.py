@@ -1,4 +1,4 @@
-"""Tasks: the service API plugins call, and the HTTP flow of issue 3 (point 1)."""
+"""Tasks: the service API plugins call, the whole HTTP flow, and concurrent sign-ups."""
 
 from __future__ import annotations
 
@@ -303,7 +303,7 @@ def test_visibility_of_public_private_and_private_kind_tasks(session, world, eas
     assert tasks.get_visible_task(session, who, public.id)[0].id == public.id
 
 
-# HTTP: the whole flow (issue 3, point 1) ----------------------------------------------------------
+# HTTP: the whole flow, from creating a task to its points ------------------------------------------
 
 def url(station, path=""):
     return f"/api/v1/stations/{station.code}{path}"
@@ -517,7 +517,7 @@ def test_creating_a_task_of_an_unknown_kind_is_refused(client, world, east):
     assert answer.status_code == 422 and answer.json["code"] == "unknown_task_kind"
 
 
-# PostgreSQL: concurrency (issue 3, point 2) -------------------------------------------------------
+# PostgreSQL: concurrent sign-ups and check-ins never overfill or double-book ----------------------
 
 def run_together(app, count, request):
     """Run ``request(client, i)`` from ``count`` threads released at once; return the answers."""

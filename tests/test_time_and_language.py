@@ -44,7 +44,7 @@ def test_an_assignment_notice_names_the_officer_the_task_and_the_local_time(
     (note,) = client.get("/api/v1/me/notifications", headers=vol.headers).json
     assert note["code"] == "core.task_assigned"
     assert note["text"] == "Officer Wang 安排您参加“Market patrol”，时间 2026年3月2日（周一）09:00。"
-    assert note["target"] == {"kind": "task", "station": "east", "task_id": task["id"]}
+    assert note["target"] == {"kind": "core.task", "station": "east", "task_id": task["id"]}
     assert note["params"]["starts_at"] == "2026-03-02T09:00:00+08:00"
     assert note["params"]["by"] == "Officer Wang" and note["params"]["by_id"] == officer.id
 

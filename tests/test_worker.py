@@ -1,5 +1,5 @@
 """The worker: outbox delivery through each station's provider, retries, stale claims, the SQLite
-lock, the SMS default, and two workers on PostgreSQL sharing the work (issue point 4)."""
+lock, the SMS default, and two workers on PostgreSQL sharing the work."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ from core.plugins import hookimpl
 
 @hookimpl
 def wardens_describe_plugin():
-    return PluginInfo(name="gateway", version="1")
+    return PluginInfo(name="gateway", version="1.0.0")
 
 
 @hookimpl

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from api.auth import current_user
 from api.errors import request_locale
-from api.fields import NotificationCode, StationRefSchema, TargetField, TimeRangeArgsSchema
+from api.fields import NotificationCode, StationRefSchema, TargetSchema, TimeRangeArgsSchema
 from api.pagination import QueryPage
 from api.smorest import Blueprint, Schema
 from api.unit_of_work import db
@@ -24,6 +24,14 @@ blp = Blueprint("inbox", __name__, url_prefix="/api/v1/me",
 
 class NotificationQueryArgsSchema(Schema):
     unread = ma.fields.Boolean(metadata={"description": "Only unread (true) or read (false)"})
+    code = ma.fields.List(ma.fields.String(validate=ma.validate.Length(max=64)),
+                          validate=ma.validate.Length(max=20),
+                          metadata={"description": "Only these codes; repeat for several"})
+    plugin = ma.fields.String(validate=ma.validate.Regexp(r"^[a-z][a-z0-9_]{1,31}$"), metadata={
+        "description": "Only those a plugin sent (`core`: the core's own)"})
+    since = ma.fields.AwareDateTime(metadata={"description": "Only those sent at or after"})
+    station = ma.fields.String(validate=ma.validate.Length(max=32),
+                               metadata={"description": "Only those of a station (its code)"})
 
 
 class NotificationSchema(Schema):
@@ -39,7 +47,7 @@ class NotificationSchema(Schema):
     params = ma.fields.Dict(metadata={
         "description": "What the text is made of, for an app that writes its own text: names, "
                        "titles, ids; times as RFC 3339 in the station's zone"})
-    target = TargetField(allow_none=True, metadata={
+    target = ma.fields.Nested(TargetSchema, allow_none=True, metadata={
         "description": "What the app opens for it (a deep link), or null"})
     station = ma.fields.String(allow_none=True, metadata={"description": "Station code"})
     timezone = ma.fields.String(allow_none=True, metadata={
@@ -120,11 +128,20 @@ def _mine() -> sa.Select[Notification, Station]:
 @blp.response(200, NotificationSchema(many=True))
 @blp.paginate(QueryPage)
 def notifications_list(args: dict[str, Any]) -> Any:
-    """My notifications, newest first, each rendered in my language."""
+    """My notifications, newest first, each rendered in my language; filter by read state,
+    code, plugin, station, and since when."""
     query = _mine().order_by(Notification.created_at.desc(), Notification.id.desc())
     if "unread" in args:
         query = query.where(Notification.read_at.is_(None) if args["unread"]
                             else Notification.read_at.is_not(None))
+    if args.get("code"):
+        query = query.where(Notification.code.in_(args["code"]))
+    if "plugin" in args:  # every code is <plugin>.<event> (core.<event> for the core's)
+        query = query.where(Notification.code.startswith(f"{args['plugin']}.", autoescape=True))
+    if "since" in args:
+        query = query.where(Notification.created_at >= args["since"])
+    if "station" in args:
+        query = query.where(Station.code == args["station"])
     return query
 
 

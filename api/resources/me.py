@@ -10,12 +10,12 @@ import sqlalchemy as sa
 from flask import current_app
 
 from api.auth import actor, current_user
-from api.fields import Name, StationRefSchema
+from api.fields import Name, StationRefSchema, TargetSchema
 from api.pagination import QueryPage
 from api.resources.auth import UserSchema
 from api.smorest import Blueprint, Schema
 from api.unit_of_work import db, writes
-from core import accounts, audit, export, messages, stations
+from core import accounts, audit, export, messages, stations, targets
 from core.errors import Invalid
 from core.models import Station, User
 
@@ -96,6 +96,42 @@ def me_export() -> dict[str, Any]:
 def me_memberships() -> Any:
     """The stations I belong to, with my roles there."""
     return stations.my_memberships(current_user())
+
+
+class MyGroupQueryArgsSchema(Schema):
+    station = ma.fields.String(validate=ma.validate.Length(max=32),
+                               metadata={"description": "A station code"})
+    kind = ma.fields.String(validate=ma.validate.Length(max=32),
+                            metadata={"description": "grid, patrol_team, crossing_team, ..."})
+
+
+class MyGroupSchema(Schema):
+    """Dumps (GroupMember, Group, Station) rows."""
+
+    id = ma.fields.Integer(metadata={"description": "The group's id"})
+    kind = ma.fields.String()
+    name = ma.fields.String()
+    station = ma.fields.Nested(StationRefSchema)
+    is_leader = ma.fields.Boolean(metadata={"description": "I lead it"})
+    joined_at = ma.fields.AwareDateTime()
+    target = ma.fields.Nested(TargetSchema)
+
+    @ma.pre_dump
+    def _row(self, row: Any, **_kwargs: Any) -> dict[str, Any]:
+        member, group, station = row
+        return {"id": group.id, "kind": group.kind, "name": group.name, "station": station,
+                "is_leader": member.is_leader, "joined_at": member.created_at,
+                "target": targets.target("core.group", station.code, group_id=group.id)}
+
+
+@blp.route("/groups", methods=["GET"])
+@blp.arguments(MyGroupQueryArgsSchema, location="query")
+@blp.response(200, MyGroupSchema(many=True))
+@blp.paginate(QueryPage)
+def me_groups(args: dict[str, Any]) -> Any:
+    """The groups I am in (teams, grid cells, shops), in every station; filter by station
+    or kind."""
+    return stations.my_groups(current_user(), **args)
 
 
 @blp.route("/memberships/<code>", methods=["DELETE"])

@@ -80,16 +80,26 @@ class RuleSchema(Schema):
     amount = ma.fields.Integer(metadata={"description": "What an event earns now"})
 
 
+ALSO_FOR = ("Task kinds whose completion books core.task_completed besides the event the kind "
+            "pays (GET .../plugins shows each kind's `pays`); none by default")
+
+
 class RulesSchema(Schema):
     rules = ma.fields.List(ma.fields.Nested(RuleSchema))
+    task_completed_also_for = ma.fields.List(ma.fields.String(), metadata={
+        "description": ALSO_FOR})
 
 
 class RulesPutSchema(Schema):
     rules = ma.fields.Dict(
         keys=ma.fields.String(validate=ma.validate.Length(min=1, max=64)),
         values=ma.fields.Integer(allow_none=True, validate=ma.validate.Range(min=0, max=100000)),
-        required=True, validate=ma.validate.Length(min=1, max=200),
+        validate=ma.validate.Length(min=1, max=200),
         metadata={"description": "event code -> amount; null returns it to the default"})
+    task_completed_also_for = ma.fields.List(
+        ma.fields.String(validate=ma.validate.Length(min=1, max=64)),
+        validate=ma.validate.Length(max=50),
+        metadata={"description": ALSO_FOR + "; the whole list, left out: unchanged"})
 
 
 class LeaderboardArgsSchema(Schema):
@@ -195,8 +205,9 @@ def points_settings_put(body: dict[str, Any], station: str) -> dict[str, Any]:
 @blp.route("/<station>/points/rules", methods=["GET"])
 @blp.response(200, RulesSchema)
 def points_rules_get(station: str) -> dict[str, Any]:
-    """What each event earns here: the deployment default and this station's override."""
-    return {"rules": point_requests.rules(db(), actor(station))}
+    """What each event earns here (the deployment default and this station's override), and
+    the task kinds that pay core.task_completed besides their own event."""
+    return point_requests.rules(db(), actor(station))
 
 
 @blp.route("/<station>/points/rules", methods=["PUT"])
@@ -204,7 +215,8 @@ def points_rules_get(station: str) -> dict[str, Any]:
 @blp.response(200, RulesSchema)
 def points_rules_put(body: dict[str, Any], station: str) -> dict[str, Any]:
     """Set what events earn here (officers and admins; audited); past entries keep theirs."""
-    return {"rules": point_requests.set_rules(db(), actor(station), body["rules"])}
+    return point_requests.set_rules(db(), actor(station), body.get("rules"),
+                                    body.get("task_completed_also_for"))
 
 
 @blp.route("/<station>/points/leaderboard", methods=["GET"])

@@ -8,7 +8,7 @@ import marshmallow as ma
 import sqlalchemy as sa
 
 from api.auth import actor
-from api.fields import Name, Text, TimeRangeArgsSchema
+from api.fields import Name, NearArgsSchema, Text, TimeRangeArgsSchema, near_args
 from api.pagination import QueryPage
 from api.smorest import Blueprint, Schema
 from api.unit_of_work import db
@@ -78,11 +78,19 @@ class TaskUpdateSchema(Schema):
     visibility = ma.fields.String(validate=ma.validate.OneOf([v.value for v in Visibility]))
 
 
-class TaskQueryArgsSchema(TimeRangeArgsSchema):
-    kind = ma.fields.String(validate=ma.validate.Length(max=48))
+class TaskQueryArgsSchema(NearArgsSchema, TimeRangeArgsSchema):
+    kind = ma.fields.List(ma.fields.String(validate=ma.validate.Length(max=48)),
+                          validate=ma.validate.Length(max=20),
+                          metadata={"description": "Repeat to keep several kinds"})
     status = ma.fields.String(validate=ma.validate.OneOf([s.value for s in TaskStatus]))
     mine = ma.fields.Boolean(load_default=False,
                              metadata={"description": "Only tasks I am signed up or waiting for"})
+    has_places = ma.fields.Boolean(load_default=False, metadata={
+        "description": "Only open tasks with a free place"})
+    can_sign_up = ma.fields.Boolean(load_default=False, metadata={
+        "description": "Only tasks I can sign up for here: open, not over, of a kind whose "
+                       "sign-up goes through /tasks, and not mine yet (a full one with a "
+                       "waitlist included; add has_places for a free place)"})
 
 
 class CancelSchema(Schema):
@@ -190,11 +198,12 @@ def tasks_create(body: dict[str, Any], station: str) -> dict[str, Any]:
 @blp.response(200, TaskSchema(many=True))
 @blp.paginate(QueryPage)
 def tasks_list(args: dict[str, Any], station: str) -> Any:
-    """Tasks I may see, by start time; filter by kind, status, time range, or mine.
+    """Tasks I may see, by start time; filter by kind, status, time range, mine, free places,
+    what I can sign up for, or near a position.
 
     Tasks of a plugin the station has switched off are left out.
     """
-    return task_requests.listed(db(), actor(station), **args)
+    return task_requests.listed(db(), actor(station), **near_args(args))
 
 
 @blp.route("/<station>/tasks/<int:task_id>", methods=["GET"])

@@ -424,17 +424,24 @@ PLUGINS = StationSection(
 
 # [points] -------------------------------------------------------------------------------------
 
+ALSO_FOR = "task_completed_also_for"
+
+
 class PointsSchema(ma.Schema):
-    """Event code -> amount the station gives instead of the deployment's default."""
+    """Event code -> amount the station gives instead of the deployment's default; and the task
+    kinds whose completion books ``core.task_completed`` besides their own event."""
 
     class Meta:
         unknown = ma.INCLUDE
 
+    task_completed_also_for = ma.fields.List(ma.fields.String(), metadata={
+        "description": "task kinds that pay core.task_completed besides their own event"})
+
     @ma.post_load
     def _amounts(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
         errors = {code: ["must be a whole number from 0 to 100000"] for code, amount in data.items()
-                  if isinstance(amount, bool) or not isinstance(amount, int)
-                  or not 0 <= amount <= 100_000}
+                  if code != ALSO_FOR and (isinstance(amount, bool) or not isinstance(amount, int)
+                                           or not 0 <= amount <= 100_000)}
         if errors:
             raise ma.ValidationError(errors)
         return data
@@ -442,20 +449,32 @@ class PointsSchema(ma.Schema):
 
 def _points_check(points: dict[str, Any], document: dict[str, Any],
                   deployment: Deployment) -> list[tuple[str, str]]:
-    return [(f'points."{code}"', "is not an event code of this deployment")
-            for code in points if code not in deployment.points_defaults]
+    errors = [(f'points."{code}"', "is not an event code of this deployment")
+              for code in points if code != ALSO_FOR and code not in deployment.points_defaults]
+    for n, kind in enumerate(points.get(ALSO_FOR) or []):
+        found = deployment.task_kinds.get(kind)
+        if found is None:
+            errors.append((f"points.{ALSO_FOR}[{n}]", "is not a task kind of this deployment"))
+        elif found.pays == ledger.TASK_COMPLETED:
+            errors.append((f"points.{ALSO_FOR}[{n}]", "already pays core.task_completed"))
+    return errors
 
 
 def _points_export(ctx: SectionContext) -> dict[str, Any]:
     assert ctx.station is not None
-    return dict(ctx.session.execute(sa.select(PointsRule.event_code, PointsRule.amount).where(
-        PointsRule.station_id == ctx.station.id)).all())  # type: ignore[arg-type]
+    points: dict[str, Any] = dict(ctx.session.execute(
+        sa.select(PointsRule.event_code, PointsRule.amount)
+        .where(PointsRule.station_id == ctx.station.id)).all())  # type: ignore[arg-type]
+    also = ledger.task_completed_also_for(ctx.station)
+    if also:
+        points[ALSO_FOR] = also
+    return points
 
 
 def _points_plan(ctx: SectionContext, current: dict[str, Any],
                  wanted: dict[str, Any]) -> list[Change]:
     changes = []
-    for code in sorted(set(current) | set(wanted)):
+    for code in sorted((set(current) | set(wanted)) - {ALSO_FOR}):
         before, after = current.get(code), wanted.get(code)
         if before == after:
             continue
@@ -463,19 +482,31 @@ def _points_plan(ctx: SectionContext, current: dict[str, Any],
         note = "back to the default" if after is None else ""
         changes.append(Change("points", "points rule", code, action, f'points."{code}"',
                               {"amount": (before, after)}, note=note))
+    before_kinds = sorted(current.get(ALSO_FOR) or [])
+    after_kinds = sorted(set(wanted.get(ALSO_FOR) or []))
+    if before_kinds != after_kinds:
+        action = CREATE if not before_kinds else ARCHIVE if not after_kinds else UPDATE
+        changes.append(Change("points", "points option", ALSO_FOR, action, f"points.{ALSO_FOR}",
+                              {"kinds": (before_kinds or None, after_kinds or None)},
+                              note="core.task_completed paid besides each kind's own event"))
     return changes
 
 
 def _points_apply(ctx: SectionContext, changes: list[Change]) -> None:
     assert ctx.station is not None
-    ledger.set_rules(ctx.session, ctx.station.id,
-                     {c.key: c.fields["amount"][1] for c in changes})
+    amounts = {c.key: c.fields["amount"][1] for c in changes if c.key != ALSO_FOR}
+    if amounts:
+        ledger.set_rules(ctx.session, ctx.station.id, amounts)
     for change in changes:
+        if change.key == ALSO_FOR:
+            ledger.set_task_completed_also_for(ctx.session, ctx.station,
+                                               change.fields["kinds"][1] or [])
         ctx.progress(change)
 
 
 POINTS = StationSection(
     "points", PointsSchema, _points_export, _points_plan, _points_apply, check=_points_check,
-    order=50, description="Points per event code where the station differs from the default.")
+    order=50, description="Points per event code where the station differs from the default, "
+                          "and the task kinds that also pay core.task_completed.")
 
 SECTIONS = [STATION, SEATS, GROUPS, PLUGINS, POINTS]

@@ -18,11 +18,12 @@ from core.errors import Invalid
 from plugins.care_visits import (
     access,
     acknowledgement,
+    consents,
     planning,
     privacy,
+    recipients,
     reports,
     schemas,
-    service,
     visits,
 )
 from plugins.care_visits.models import Campaign, FollowUp, Visit
@@ -45,7 +46,7 @@ def care_recipients_list(args: dict[str, Any], station: str,
     Every recipient returned writes one audit event.
     """
     page = pagination_parameters
-    cards, total = service.read_recipients(db(), actor(station), limit=page.page_size,
+    cards, total = recipients.read_recipients(db(), actor(station), limit=page.page_size,
                                            offset=page.first_item, **args)
     page.item_count = total
     return cards
@@ -57,8 +58,8 @@ def care_recipients_list(args: dict[str, Any], station: str,
 def care_recipients_create(body: dict[str, Any], station: str) -> dict[str, Any]:
     """Add a recipient, optionally with its consent or legal basis (care officers)."""
     who = actor(station)
-    recipient = service.create_recipient(db(), who, body)
-    return service.present(db(), [recipient], access.View.OFFICER)[0]
+    recipient = recipients.create_recipient(db(), who, body)
+    return recipients.present(db(), [recipient], access.View.OFFICER)[0]
 
 
 @blp.route("/recipients/<int:recipient_id>", methods=["GET"])
@@ -66,7 +67,7 @@ def care_recipients_create(body: dict[str, Any], station: str) -> dict[str, Any]
 @writes
 def care_recipients_get(station: str, recipient_id: int) -> dict[str, Any]:
     """A recipient; sensitive details only to care officers. The read is audited."""
-    return service.read_recipient(db(), actor(station), recipient_id)
+    return recipients.read_recipient(db(), actor(station), recipient_id)
 
 
 @blp.route("/recipients/<int:recipient_id>", methods=["PATCH"])
@@ -76,8 +77,8 @@ def care_recipients_update(changes: dict[str, Any], station: str,
                            recipient_id: int) -> dict[str, Any]:
     """Change a recipient's record, policy, team or named visitors (care officers)."""
     who = actor(station)
-    recipient = service.update_recipient(db(), who, recipient_id, changes)
-    return service.present(db(), [recipient], access.View.OFFICER)[0]
+    recipient = recipients.update_recipient(db(), who, recipient_id, changes)
+    return recipients.present(db(), [recipient], access.View.OFFICER)[0]
 
 
 @blp.route("/recipients/<int:recipient_id>/sensitive", methods=["PUT"])
@@ -86,7 +87,7 @@ def care_recipients_update(changes: dict[str, Any], station: str,
 def care_recipients_sensitive_put(body: dict[str, Any], station: str,
                                   recipient_id: int) -> Any:
     """Record disability type and grade, health notes, ID number (care officers; consent)."""
-    _, details = service.put_sensitive(db(), actor(station), recipient_id, body)
+    _, details = recipients.put_sensitive(db(), actor(station), recipient_id, body)
     return details
 
 
@@ -94,7 +95,7 @@ def care_recipients_sensitive_put(body: dict[str, Any], station: str,
 @blp.response(200, schemas.ConsentSchema(many=True))
 def care_consents_list(station: str, recipient_id: int) -> Any:
     """Every consent or legal basis recorded for the recipient, withdrawn ones too."""
-    return service.consent_history(db(), actor(station), recipient_id)
+    return consents.consent_history(db(), actor(station), recipient_id)
 
 
 @blp.route("/recipients/<int:recipient_id>/consents", methods=["POST"])
@@ -104,7 +105,7 @@ def care_consents_create(body: dict[str, Any], station: str, recipient_id: int) 
     """Record a consent or legal basis: scope, version, who recorded it and when."""
     who = actor(station)
     recipient, _ = access.get_recipient(db(), who, recipient_id, officer=True)
-    return service.record_consent(db(), who, recipient, **body)
+    return consents.record_consent(db(), who, recipient, **body)
 
 
 @blp.route("/recipients/<int:recipient_id>/consents/withdraw", methods=["POST"])
@@ -112,7 +113,7 @@ def care_consents_create(body: dict[str, Any], station: str, recipient_id: int) 
 @blp.response(200, schemas.ConsentSchema)
 def care_consents_withdraw(body: dict[str, Any], station: str, recipient_id: int) -> Any:
     """Withdraw consent: planned visits are cancelled, further processing refused (409)."""
-    return service.withdraw_consent(db(), actor(station), recipient_id, body["note"])
+    return consents.withdraw_consent(db(), actor(station), recipient_id, body["note"])
 
 
 @blp.route("/recipients/<int:recipient_id>/export", methods=["GET"])
@@ -128,7 +129,7 @@ def care_recipients_export(station: str, recipient_id: int) -> dict[str, Any]:
 def care_recipients_erase(station: str, recipient_id: int) -> dict[str, Any]:
     """Anonymise the recipient: name, phones, address, ID and notes go; counts stay."""
     recipient = privacy.erase(db(), actor(station), recipient_id)
-    return service.present(db(), [recipient], access.View.OFFICER)[0]
+    return recipients.present(db(), [recipient], access.View.OFFICER)[0]
 
 
 # Visits ---------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from sqlalchemy import orm as so
 from core import clock
 from core.access import Actor
 from core.models import Group, Membership, Station, User
-from plugins.care_visits import planning, service
+from plugins.care_visits import planning, recipients
 
 TEAM = "care-team"  # its key in examples/demo-station.toml (which also names its members)
 
@@ -51,11 +51,11 @@ def seed(session: so.Session, station: Station, people: dict[str, User]) -> None
     # The volunteers are named, so they (not the officer, who reviews) make the visits.
     named = [people["volunteer1"].id, people["volunteer2"].id]
     for data in RECIPIENTS:
-        recipient = service.create_recipient(session, who, {**data, "care_group_id": team.id,
+        recipient = recipients.create_recipient(session, who, {**data, "care_group_id": team.id,
                                                              "named_visitor_ids": named,
                                                              "consent": consent})
         if "disabled" in data["categories"]:
-            service.put_sensitive(session, who, recipient.id, SENSITIVE)
+            recipients.put_sensitive(session, who, recipient.id, SENSITIVE)
     now = clock.now()
     planning.plan_station(session, station, now)
     planning.create_campaign(session, who, {

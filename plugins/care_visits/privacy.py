@@ -31,6 +31,7 @@ from plugins.care_visits.access import (
     View,
     get_recipient,
 )
+from plugins.care_visits.consents import cancel_planned_visits
 from plugins.care_visits.models import (
     Consent,
     FollowUp,
@@ -40,7 +41,7 @@ from plugins.care_visits.models import (
     Signature,
     Visit,
 )
-from plugins.care_visits.service import cancel_planned_visits, present
+from plugins.care_visits.recipients import present
 from plugins.care_visits.visits import present as present_visits
 
 ERASED = "[erased]"

@@ -41,6 +41,7 @@ from plugins.care_visits.access import (
     is_care_officer,
     require_care_officer,
 )
+from plugins.care_visits.consents import require_consent
 from plugins.care_visits.models import (
     Campaign,
     FollowUp,
@@ -56,7 +57,7 @@ from plugins.care_visits.models import (
     VisitSource,
     VisitStatus,
 )
-from plugins.care_visits.service import check_members, require_consent
+from plugins.care_visits.recipients import check_members
 from plugins.care_visits.settings import for_station
 
 POINTS_EVENT = "care_visits.visit_completed"

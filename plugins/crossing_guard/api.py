@@ -14,7 +14,7 @@ from api.unit_of_work import db, secret_answer
 from core import tasks
 from core.errors import NotFound
 from core.models import AssignmentStatus, Station
-from plugins.crossing_guard import feed, records, roster, service, swaps
+from plugins.crossing_guard import feed, records, roster, schools, shift_templates, swaps, terms
 from plugins.crossing_guard import schemas as s
 from plugins.crossing_guard.models import Closure, Post, School, Shift, SwapOffer, Template, Term
 
@@ -38,14 +38,14 @@ def crossing_schools_list(station: str) -> Any:
 @blp.response(201, s.CrossingSchoolSchema)
 def crossing_schools_create(body: dict[str, Any], station: str) -> School:
     """Add a school (officers and admins)."""
-    return service.create_school(db(), actor(station), **body)
+    return schools.create_school(db(), actor(station), **body)
 
 
 @blp.route("/schools/<int:school_id>", methods=["GET"])
 @blp.response(200, s.CrossingSchoolSchema)
 def crossing_schools_get(station: str, school_id: int) -> School:
     """A school."""
-    return service.get_school(db(), actor(station).station.id, school_id)
+    return schools.get_school(db(), actor(station).station.id, school_id)
 
 
 @blp.route("/schools/<int:school_id>", methods=["PATCH"])
@@ -53,14 +53,14 @@ def crossing_schools_get(station: str, school_id: int) -> School:
 @blp.response(200, s.CrossingSchoolSchema)
 def crossing_schools_update(changes: dict[str, Any], station: str, school_id: int) -> School:
     """Change a school's name, address, position or team (officers and admins)."""
-    return service.update_school(db(), actor(station), school_id, changes)
+    return schools.update_school(db(), actor(station), school_id, changes)
 
 
 @blp.route("/schools/<int:school_id>", methods=["DELETE"])
 @blp.response(204)
 def crossing_schools_delete(station: str, school_id: int) -> None:
     """Delete a school without posts (officers and admins)."""
-    service.delete_school(db(), actor(station), school_id)
+    schools.delete_school(db(), actor(station), school_id)
 
 
 @blp.route("/schools/<int:school_id>/posts", methods=["GET"])
@@ -69,7 +69,7 @@ def crossing_schools_delete(station: str, school_id: int) -> None:
 def crossing_posts_list(station: str, school_id: int) -> Any:
     """A school's posts."""
     who = actor(station)
-    school = service.get_school(db(), who.station.id, school_id)
+    school = schools.get_school(db(), who.station.id, school_id)
     return sa.select(Post).where(Post.station_id == who.station.id,
                                  Post.school_id == school.id).order_by(Post.name)
 
@@ -79,14 +79,14 @@ def crossing_posts_list(station: str, school_id: int) -> Any:
 @blp.response(201, s.CrossingPostSchema)
 def crossing_posts_create(body: dict[str, Any], station: str, school_id: int) -> Post:
     """Add a post (gate or crossing) with its fence and its minimum and maximum guards."""
-    return service.create_post(db(), actor(station), school_id, **body)
+    return schools.create_post(db(), actor(station), school_id, **body)
 
 
 @blp.route("/posts/<int:post_id>", methods=["GET"])
 @blp.response(200, s.CrossingPostSchema)
 def crossing_posts_get(station: str, post_id: int) -> Post:
     """A post."""
-    return service.get_post(db(), actor(station).station.id, post_id)
+    return schools.get_post(db(), actor(station).station.id, post_id)
 
 
 @blp.route("/posts/<int:post_id>", methods=["PATCH"])
@@ -94,7 +94,7 @@ def crossing_posts_get(station: str, post_id: int) -> Post:
 @blp.response(200, s.CrossingPostChangedSchema)
 def crossing_posts_update(changes: dict[str, Any], station: str, post_id: int) -> Any:
     """Change a post; its coming shifts follow (switched off: they are cancelled)."""
-    post, effect = service.update_post(db(), actor(station), post_id, changes)
+    post, effect = schools.update_post(db(), actor(station), post_id, changes)
     return {**_columns(post), "shifts": effect}
 
 
@@ -102,7 +102,7 @@ def crossing_posts_update(changes: dict[str, Any], station: str, post_id: int) -
 @blp.response(204)
 def crossing_posts_delete(station: str, post_id: int) -> None:
     """Delete a post that never had shifts (else switch it off)."""
-    service.delete_post(db(), actor(station), post_id)
+    schools.delete_post(db(), actor(station), post_id)
 
 
 def _columns(row: Any) -> dict[str, Any]:
@@ -129,14 +129,14 @@ def crossing_terms_list(args: dict[str, Any], station: str) -> Any:
 @blp.response(201, s.CrossingTermSchema)
 def crossing_terms_create(body: dict[str, Any], station: str) -> Term:
     """Add a term in local dates, for the station or one school (officers and admins)."""
-    return service.create_term(db(), actor(station), **body)
+    return terms.create_term(db(), actor(station), **body)
 
 
 @blp.route("/terms/<int:term_id>", methods=["GET"])
 @blp.response(200, s.CrossingTermSchema)
 def crossing_terms_get(station: str, term_id: int) -> Term:
     """A term."""
-    return service.get_term(db(), actor(station).station.id, term_id)
+    return terms.get_term(db(), actor(station).station.id, term_id)
 
 
 @blp.route("/terms/<int:term_id>", methods=["PATCH"])
@@ -144,21 +144,21 @@ def crossing_terms_get(station: str, term_id: int) -> Term:
 @blp.response(200, s.CrossingTermSchema)
 def crossing_terms_update(changes: dict[str, Any], station: str, term_id: int) -> Term:
     """Rename a term or move its dates (generate again for new days)."""
-    return service.update_term(db(), actor(station), term_id, changes)
+    return terms.update_term(db(), actor(station), term_id, changes)
 
 
 @blp.route("/terms/<int:term_id>", methods=["DELETE"])
 @blp.response(204)
 def crossing_terms_delete(station: str, term_id: int) -> None:
     """Delete a term; its shifts stay."""
-    service.delete_term(db(), actor(station), term_id)
+    terms.delete_term(db(), actor(station), term_id)
 
 
 @blp.route("/terms/<int:term_id>/generate", methods=["POST"])
 @blp.response(200, s.CrossingGeneratedSchema)
 def crossing_terms_generate(station: str, term_id: int) -> Any:
     """Create the term's shifts from the templates; running it again creates nothing new."""
-    return service.generate_term(db(), actor(station), term_id)
+    return terms.generate_term(db(), actor(station), term_id)
 
 
 @blp.route("/closures", methods=["GET"])
@@ -180,7 +180,7 @@ def crossing_closures_list(args: dict[str, Any], station: str) -> Any:
 @blp.response(201, s.CrossingClosureCreatedSchema)
 def crossing_closures_create(body: dict[str, Any], station: str) -> Any:
     """Close days for the station or a school; their coming shifts are cancelled, guards told."""
-    closure, cancelled = service.create_closure(db(), actor(station), **body)
+    closure, cancelled = terms.create_closure(db(), actor(station), **body)
     return {**_columns(closure), "shifts_cancelled": cancelled}
 
 
@@ -188,7 +188,7 @@ def crossing_closures_create(body: dict[str, Any], station: str) -> Any:
 @blp.response(204)
 def crossing_closures_delete(station: str, closure_id: int) -> None:
     """Remove a closure; the days it closed get their shifts again."""
-    service.delete_closure(db(), actor(station), closure_id)
+    terms.delete_closure(db(), actor(station), closure_id)
 
 
 # Templates ---------------------------------------------------------------------------------------
@@ -213,7 +213,7 @@ def crossing_templates_list(args: dict[str, Any], station: str) -> Any:
 @blp.response(201, s.CrossingTemplateSchema)
 def crossing_templates_create(body: dict[str, Any], station: str, post_id: int) -> Template:
     """Add a recurring shift to a post: weekdays and local times (officers and admins)."""
-    return service.create_template(db(), actor(station), post_id=post_id, **body)
+    return shift_templates.create_template(db(), actor(station), post_id=post_id, **body)
 
 
 @blp.route("/templates/<int:template_id>", methods=["PATCH"])
@@ -221,7 +221,7 @@ def crossing_templates_create(body: dict[str, Any], station: str, post_id: int) 
 @blp.response(200, s.CrossingTemplateChangedSchema)
 def crossing_templates_update(changes: dict[str, Any], station: str, template_id: int) -> Any:
     """Change a template; coming shifts move, go or come and their guards are told."""
-    template, effect = service.update_template(db(), actor(station), template_id, changes)
+    template, effect = shift_templates.update_template(db(), actor(station), template_id, changes)
     return {**_columns(template), "shifts": effect}
 
 
@@ -229,7 +229,7 @@ def crossing_templates_update(changes: dict[str, Any], station: str, template_id
 @blp.response(200, s.CrossingTemplateChangedSchema)
 def crossing_templates_delete(station: str, template_id: int) -> Any:
     """Switch a template off: its coming shifts are cancelled, their guards told."""
-    template, effect = service.update_template(db(), actor(station), template_id,
+    template, effect = shift_templates.update_template(db(), actor(station), template_id,
                                                {"active": False})
     return {**_columns(template), "shifts": effect}
 
@@ -364,8 +364,8 @@ def crossing_swaps_withdraw(station: str, offer_id: int) -> SwapOffer:
 
 def _term(args: dict[str, Any], who: Any) -> Term:
     if "term_id" in args:
-        return service.get_term(db(), who.station.id, args["term_id"])
-    return service.current_term(db(), who, args.get("school_id"))
+        return terms.get_term(db(), who.station.id, args["term_id"])
+    return terms.current_term(db(), who, args.get("school_id"))
 
 
 @blp.route("/reports/hours", methods=["GET"])

@@ -13,7 +13,7 @@ from core import audit, clock, notifications, tasks
 from core.access import Actor
 from core.errors import Conflict, Invalid, NotFound, PermissionDenied, WardensError
 from core.models import Assignment, AssignmentStatus, Membership, Task, TaskStatus, User
-from plugins.crossing_guard import schedule, settings
+from plugins.crossing_guard import schedule, schools, settings, shift_templates, terms
 from plugins.crossing_guard.models import CancelReason, Post, School, Shift, Template
 from plugins.crossing_guard.team import is_coordinator, is_guard, require_coordinator
 
@@ -118,13 +118,11 @@ def series(session: so.Session, who: Actor, *, template_id: int, term_id: int | 
     Each shift is tried on its own, so a full, overlapping or cancelled one does not stop the
     others: the result says ``signed_up``, ``waitlisted`` or the error code that refused it.
     """
-    from plugins.crossing_guard import service
-
     who.require_member()
-    template = service.get_template(session, who.station.id, template_id)
-    post = service.get_post(session, who.station.id, template.post_id)
-    term = (service.get_term(session, who.station.id, term_id) if term_id is not None
-            else service.current_term(session, who, post.school_id))
+    template = shift_templates.get_template(session, who.station.id, template_id)
+    post = schools.get_post(session, who.station.id, template.post_id)
+    term = (terms.get_term(session, who.station.id, term_id) if term_id is not None
+            else terms.current_term(session, who, post.school_id))
     for weekday in weekdays or ():
         if weekday not in template.weekdays:
             raise Invalid("weekday_not_in_template", field="weekdays", weekday=weekday)
@@ -136,7 +134,7 @@ def series(session: so.Session, who: Actor, *, template_id: int, term_id: int | 
             Shift.local_date <= term.ends_on, Shift.starts_at > clock.now())
         .order_by(Shift.starts_at)).all()
     if not is_guard(session, who.station.id, who.user.id,
-                    service.get_school(session, who.station.id, post.school_id)):
+                    schools.get_school(session, who.station.id, post.school_id)):
         raise PermissionDenied("not_eligible")
     results = []
     for shift_id, local_date, starts_at in rows:

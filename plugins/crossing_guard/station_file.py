@@ -20,8 +20,24 @@ from core.station_file.section import (
     lat_field,
     lon_field,
 )
-from plugins.crossing_guard import schedule, service
+from plugins.crossing_guard import schedule
 from plugins.crossing_guard.models import Closure, ClosureKind, Post, PostKind, School, Template, Term
+from plugins.crossing_guard.schools import (
+    create_post,
+    create_school,
+    delete_school,
+    update_post,
+    update_school,
+)
+from plugins.crossing_guard.shift_templates import create_template, update_template
+from plugins.crossing_guard.terms import (
+    create_closure,
+    create_term,
+    delete_closure,
+    delete_term,
+    generate_term,
+    update_term,
+)
 
 SECTION = "crossing_guard"
 HARM = "cancel_guarded_shifts"
@@ -298,20 +314,20 @@ def apply(ctx: SectionContext, changes: list[Change]) -> None:
                   "lat": item["lat"], "lon": item["lon"],
                   "team_group_id": ctx.group_id(item["team"])}
         if change.action == CREATE:
-            service.create_school(session, who, **fields)
+            create_school(session, who, **fields)
         else:
-            service.update_school(session, who, change.current["id"], fields)
+            update_school(session, who, change.current["id"], fields)
         ctx.progress(change)
     # What goes comes first: a new post or template may take the name of one dropped.
     for change in of("template", ARCHIVE):
-        service.update_template(session, who, change.current["id"],
+        update_template(session, who, change.current["id"],
                                 {"key": None, "active": False})
         ctx.progress(change)
     for change in of("post", ARCHIVE):
         # Switched off, never deleted: its shifts and their history stay; keys are freed.
-        service.update_post(session, who, change.current["id"], {"key": None, "active": False})
+        update_post(session, who, change.current["id"], {"key": None, "active": False})
         for template in change.current["templates"]:
-            service.update_template(session, who, template["id"], {"key": None, "active": False})
+            update_template(session, who, template["id"], {"key": None, "active": False})
         ctx.progress(change)
     for change in of("post", CREATE, UPDATE):
         item = change.wanted
@@ -326,11 +342,11 @@ def apply(ctx: SectionContext, changes: list[Change]) -> None:
             Post.name == item["name"], Post.active.is_(False))) if change.action == CREATE else None
         if dropped is not None:
             # A switched-off post of that name comes back (with its history), not a twin.
-            service.update_post(session, who, dropped, {**fields, "active": True})
+            update_post(session, who, dropped, {**fields, "active": True})
         elif change.action == CREATE:
-            service.create_post(session, who, school_id, **fields)
+            create_post(session, who, school_id, **fields)
         else:
-            service.update_post(session, who, change.current["id"],
+            update_post(session, who, change.current["id"],
                                 {**fields, "school_id": school_id})
         ctx.progress(change)
     for change in of("template", CREATE, UPDATE):
@@ -343,11 +359,11 @@ def apply(ctx: SectionContext, changes: list[Change]) -> None:
             Template.name == item["name"], Template.active.is_(False))) \
             if change.action == CREATE else None
         if dropped is not None:
-            service.update_template(session, who, dropped, {**fields, "active": True})
+            update_template(session, who, dropped, {**fields, "active": True})
         elif change.action == CREATE:
-            service.create_template(session, who, post_id=post_id, **fields)
+            create_template(session, who, post_id=post_id, **fields)
         else:
-            service.update_template(session, who, change.current["id"], fields)
+            update_template(session, who, change.current["id"], fields)
         ctx.progress(change)
     for change in of("term", CREATE, UPDATE):
         item = change.wanted
@@ -355,31 +371,31 @@ def apply(ctx: SectionContext, changes: list[Change]) -> None:
                   "ends_on": item["ends_on"],
                   "school_id": _school_id(ctx, item["school"]) if item["school"] else None}
         if change.action == CREATE:
-            service.create_term(session, who, **fields)
+            create_term(session, who, **fields)
         else:
-            service.update_term(session, who, change.current["id"], fields)
+            update_term(session, who, change.current["id"], fields)
         ctx.progress(change)
     for change in of("closure", ARCHIVE, UPDATE):
-        service.delete_closure(session, who, change.current["id"])
+        delete_closure(session, who, change.current["id"])
         if change.action == ARCHIVE:
             ctx.progress(change)
     for change in of("closure", CREATE, UPDATE):
         item = change.wanted
-        service.create_closure(
+        create_closure(
             session, who, key=item["key"], kind=ClosureKind(item["kind"]), reason=item["name"],
             starts_on=item["starts_on"], ends_on=item["ends_on"],
             school_id=_school_id(ctx, item["school"]) if item["school"] else None)
         ctx.progress(change)
     for change in of("term", ARCHIVE):
-        service.delete_term(session, who, change.current["id"])
+        delete_term(session, who, change.current["id"])
         ctx.progress(change)
     for change in of("school", ARCHIVE):
-        service.delete_school(session, who, change.current["id"])
+        delete_school(session, who, change.current["id"])
         ctx.progress(change)
     if any(c.kind in ("template", "post", "term") and c.action != ARCHIVE for c in changes):
         # New or changed work: the terms not over yet get their shifts (existing ones stay).
         for term in schedule.terms_ahead(session, ctx.station):
-            service.generate_term(session, who, term.id)
+            generate_term(session, who, term.id)
 
 
 SECTION_SPEC = StationSection(

@@ -1,10 +1,13 @@
-"""Who guards and who coordinates: the school's crossing team (or any crossing team)."""
+"""Who guards, who coordinates and who plans: the crossing teams, the station's officers."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
+from core import audit
 from core.access import Actor
 from core.errors import PermissionDenied
 from core.models import Group, GroupMember, Membership
@@ -70,3 +73,9 @@ def require_coordinator(session: so.Session, who: Actor, school: School | None) 
 def require_planner(who: Actor) -> None:
     """Schools, posts, the calendar and templates are set up by officers and admins."""
     who.require("officer", "admin")
+
+
+def record_planning(session: so.Session, who: Actor, action: str, row: Any, **details: Any) -> None:
+    """Audit a planner's change to the set-up as ``crossing_guard.<action>``."""
+    audit.record(session, actor=who.user, role=who.role, action=f"crossing_guard.{action}",
+                 record=row, **details)

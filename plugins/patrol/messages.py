@@ -109,7 +109,7 @@ NOTIFICATIONS: dict[str, NotificationKind] = {
     "patrol.coverage_gap": NotificationKind(
         _m("Grid cell {grid} has not been patrolled since {since} ({hours} hours).",
            "网格 {grid} 自 {since} 起已 {hours} 小时无人巡逻。"),
-        target="group"),
+        target="core.group"),
 }
 
 

@@ -188,25 +188,30 @@ def patrols_query(who: Actor, *, status: str | None = None, route_id: int | None
 # A scheduled task's assignment ----------------------------------------------------------------
 
 def move_task(session: so.Session, patrol: Patrol, kind: str, scan: Scan,
-               device_time: dt.datetime | None = None) -> None:
+              device_time: dt.datetime | None = None) -> int:
     """A patrol for a scheduled task moves its assignment through the core's lifecycle.
 
     Checked in at the first accepted scan (its position and device time), checked out at the
     finish. Each step has a fixed client id, so a repeat is a duplicate. A step the core
     refuses (the task cancelled meanwhile, a fence the walk never touched) leaves the patrol
     as it is; the finish tries the check-in again.
+
+    :return: the points the core booked for the completion (a station's rules may pay
+        ``core.task_completed`` for a patrol besides the patrol's own events).
     """
     task = session.get(Task, patrol.task_id)
     if task is None or scan.lat is None or scan.lon is None:
-        return
+        return 0
     try:
         with session.begin_nested():
-            tasks.check_in(session, task, patrol.user_id, kind=kind, lat=scan.lat, lon=scan.lon,
-                           accuracy_m=scan.accuracy_m, is_mock=scan.is_mock,
-                           device_time=device_time or scan.device_time,
-                           client_id=f"patrol-{patrol.id}-{kind}")
+            result = tasks.check_in(session, task, patrol.user_id, kind=kind, lat=scan.lat,
+                                    lon=scan.lon, accuracy_m=scan.accuracy_m,
+                                    is_mock=scan.is_mock,
+                                    device_time=device_time or scan.device_time,
+                                    client_id=f"patrol-{patrol.id}-{kind}")
     except (Conflict, Invalid):
-        pass
+        return 0
+    return result.points
 
 
 
@@ -266,17 +271,17 @@ def close(session: so.Session, patrol: Patrol, finished_at: dt.datetime,
                              event_code="patrol.completed", source_type="patrol",
                              source_id=patrol.id)
         points += entry.amount if entry else 0
-    summary["points"] = points
-    patrol.summary = summary
-    patrol.completed = summary["completed"]
-    session.flush()
     if patrol.task_id is not None:
         accepted = session.scalars(sa.select(Scan).where(
             Scan.station_id == patrol.station_id, Scan.patrol_id == patrol.id,
             Scan.status != ScanStatus.REJECTED).order_by(Scan.device_time, Scan.id)).all()
         if accepted:
             move_task(session, patrol, "in", accepted[0])
-            move_task(session, patrol, "out", accepted[-1], finished_at)
+            points += move_task(session, patrol, "out", accepted[-1], finished_at)
+    summary["points"] = points
+    patrol.summary = summary
+    patrol.completed = summary["completed"]
+    session.flush()
     return summary
 
 

@@ -19,7 +19,15 @@ from core.station_file.section import (
     lat_field,
     lon_field,
 )
-from plugins.patrol import checkpoints as service
+from plugins.patrol.checkpoints import (
+    add_checkpoint,
+    archive_checkpoint,
+    archive_route,
+    create_route,
+    get_route,
+    update_checkpoint,
+    update_route,
+)
 from plugins.patrol.models import Checkpoint, Route
 
 SECTION = "patrol"
@@ -132,12 +140,12 @@ def apply(ctx: SectionContext, changes: list[Change]) -> None:
     # What goes comes first: a new route may take the name of one the file drops.
     for change in (c for c in changes if c.kind == "checkpoint" and c.action == ARCHIVE):
         # The key goes with the object's life in the file: a later file may use it again.
-        service.update_checkpoint(session, who, change.current["id"], {"key": None})
-        service.archive_checkpoint(session, who, change.current["id"])
+        update_checkpoint(session, who, change.current["id"], {"key": None})
+        archive_checkpoint(session, who, change.current["id"])
         ctx.progress(change)
     for change in (c for c in changes if c.kind == "route" and c.action == ARCHIVE):
-        service.update_route(session, who, change.current["id"], {"key": None})
-        service.archive_route(session, who, change.current["id"])
+        update_route(session, who, change.current["id"], {"key": None})
+        archive_route(session, who, change.current["id"])
         ctx.progress(change)
     route_ids: dict[str, int] = {}
     for change in (c for c in changes if c.kind == "route" and c.action != ARCHIVE):
@@ -149,12 +157,12 @@ def apply(ctx: SectionContext, changes: list[Change]) -> None:
             Route.archived_at.is_not(None))) if change.action == CREATE else None
         if archived is not None:
             # An archived route of that name comes back (with its history), not a twin.
-            service.update_route(session, who, archived, {**fields, "archived_at": None})
+            update_route(session, who, archived, {**fields, "archived_at": None})
             route_ids[item["key"]] = archived
         elif change.action == CREATE:
-            route_ids[item["key"]] = service.create_route(session, who, **fields).id
+            route_ids[item["key"]] = create_route(session, who, **fields).id
         else:
-            service.update_route(session, who, change.current["id"], fields)
+            update_route(session, who, change.current["id"], fields)
         ctx.progress(change)
     for change in (c for c in changes if c.kind == "checkpoint" and c.action != ARCHIVE):
         item = change.wanted
@@ -163,10 +171,10 @@ def apply(ctx: SectionContext, changes: list[Change]) -> None:
                   "sequence": item["sequence"]}
         route_id = route_ids.get(item["route"]) or _route_id(ctx, item["route"])
         if change.action == CREATE:
-            route = service.get_route(session, who, route_id)
-            service.add_checkpoint(session, who, route, **fields)
+            route = get_route(session, who, route_id)
+            add_checkpoint(session, who, route, **fields)
         else:
-            service.update_checkpoint(session, who, change.current["id"],
+            update_checkpoint(session, who, change.current["id"],
                                       {**fields, "route_id": route_id})
         ctx.progress(change)
 

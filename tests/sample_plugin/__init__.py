@@ -28,7 +28,7 @@ class SampleSettings(ma.Schema):
 @hookimpl
 def wardens_describe_plugin() -> PluginInfo:
     return PluginInfo(
-        name="sample", version="1.0", description="Notes, for testing the plugin platform",
+        name="sample", version="1.0.0", description="Notes, for testing the plugin platform",
         settings_schema=SampleSettings, points_rules={"sample.note_written": 3},
         task_kinds=(TaskKind("sample_visit", private=True),),
         messages={"sample_note_too_long": {"en": "A note has at most {max} characters.",

@@ -13,7 +13,7 @@ HEARD: list[tuple[str, Any]] = []
 
 @hookimpl
 def wardens_describe_plugin() -> PluginInfo:
-    return PluginInfo(name="subset", version="1", description="Hooks with fewer parameters")
+    return PluginInfo(name="subset", version="1.0.0", description="Hooks with fewer parameters")
 
 
 @hookimpl
@@ -39,6 +39,16 @@ def wardens_membership_created(membership: Any) -> None:
 @hookimpl
 def wardens_plugin_switched(plugin: str, enabled: bool) -> None:
     HEARD.append(("plugin_switched", f"{plugin}:{enabled}"))
+
+
+@hookimpl
+def wardens_membership_removed(user: Any) -> None:
+    HEARD.append(("membership_removed", user.id))
+
+
+@hookimpl
+def wardens_export_user(user: Any) -> dict[str, Any]:
+    return {"user_id": user.id}
 
 
 @hookimpl

@@ -1,4 +1,4 @@
-"""The question bank: officers' edits, CSV/JSON import (issue point 6) and export, the starter bank."""
+"""The question bank: officers' edits, CSV/JSON import and export, the starter bank."""
 
 from __future__ import annotations
 

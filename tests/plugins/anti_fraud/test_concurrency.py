@@ -1,4 +1,5 @@
-"""Issue points 3 and 4, and the other races: many clients released together on PostgreSQL."""
+"""Races on coupons, quizzes and balances: many clients released together on PostgreSQL, and
+nothing is redeemed, claimed, spent, graded, rewarded or started more often than allowed."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Issue point 1: a resident's whole path over HTTP, and point 5: replays with an Idempotency-Key."""
+"""A resident's whole path over HTTP, and replays with an Idempotency-Key that change nothing."""
 
 from __future__ import annotations
 

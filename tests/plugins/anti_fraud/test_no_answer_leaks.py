@@ -1,4 +1,4 @@
-"""Issue point 2: before submitting, no answer a resident can fetch holds an answer or explanation."""
+"""Before submitting, nothing a resident can fetch holds an answer or an explanation."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""Who sees what (point 2), every read audited (point 3), care visits kept out of the general
-task list (point 7)."""
+"""Who sees what of a recipient, every read audited, care visits kept out of the general task
+list, and care duty granted only by an admin."""
 
 from __future__ import annotations
 
@@ -167,7 +167,7 @@ def test_the_general_task_list_shows_no_care_visit_to_anyone_outside(care, scene
     assert scene["name"] not in str(mine) and scene["address"] not in str(mine)
 
 
-# Duty comes only from an admin's hand (H1) --------------------------------------------------
+# Duty comes only from an admin's hand -------------------------------------------------------
 
 def groups_url(care, path=""):
     return f"/api/v1/stations/{care.station.code}/groups{path}"

@@ -1,5 +1,5 @@
 """Consent: without one nothing is recorded (422); withdrawn, further visits are refused (409)
-while the records stay (issue 7, point 4)."""
+while the records stay."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """A visitor removed from the station loses sight of every recipient, and re-joining does not
-bring it back (M1)."""
+bring it back."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The planning job on a frozen clock (issue 7, point 5), campaigns, alerts and GPS retention."""
+"""The planning job on a frozen clock, campaigns, alerts and GPS retention."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Export returns one recipient's data and nothing of another; erasure leaves no name, phone,
-address or ID number anywhere in the database and keeps the yearly counts (issue 7, point 6)."""
+address or ID number anywhere in the database and keeps the yearly counts."""
 
 from __future__ import annotations
 

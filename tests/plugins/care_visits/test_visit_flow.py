@@ -1,5 +1,5 @@
 """A whole visit through HTTP: plan, check in at home, supplies, needs, acknowledgement, check out;
-the report and the points agree (issue 7, point 1)."""
+the report and the points agree."""
 
 from __future__ import annotations
 

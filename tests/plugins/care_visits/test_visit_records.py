@@ -1,5 +1,5 @@
 """Visit records hold health observations: every read is audited, and a visitor reads a visit's
-record only while they hold it and for a day after it ended (issue 12, item 6)."""
+record only while they hold it and for a day after it ended."""
 
 from __future__ import annotations
 

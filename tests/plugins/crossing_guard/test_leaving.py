@@ -1,4 +1,4 @@
-"""A guard who leaves the station keeps no calendar address and no open swap offer (M1)."""
+"""A guard who leaves the station keeps no calendar address and no open swap offer."""
 
 from __future__ import annotations
 

@@ -113,7 +113,7 @@ def test_unreachable_certificates_are_a_503_not_a_refusal(client, google_keys):
 def test_firebase_sign_in_for_a_password_registered_phone_ends_the_old_sessions(
         client, session, world, google_keys):
     """Whoever registered the number by password loses it (and their sessions) to the prover;
-    their account and its records stay, without the number ([9] C1)."""
+    their account and its records stay, without the number."""
     squatter = world.person("squatter")
     assert session.get(User, squatter.id).phone_verified is False
     answer = exchange(client, google_keys.id_token(SIGNING_KEY, "key-1", phone=squatter.phone))

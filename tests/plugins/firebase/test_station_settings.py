@@ -1,4 +1,4 @@
-"""Firebase settings are the deployment's: a station admin never points the server at a file (H2)."""
+"""Firebase settings are the deployment's: a station admin never points the server at a file."""
 
 from __future__ import annotations
 

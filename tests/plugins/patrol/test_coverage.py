@@ -1,4 +1,4 @@
-"""Coverage per checkpoint and grid cell, and the gap alert once per gap (issue point 5)."""
+"""Coverage per checkpoint and grid cell, and the gap alert once per gap."""
 
 from __future__ import annotations
 
@@ -79,7 +79,7 @@ def test_coverage_per_checkpoint_and_grid_cell(scene, world):
 
 
 def test_the_gap_alert_fires_once_per_gap(scene, deployment):
-    patrol_at(scene, [(0, 1), (1, 4), (2, 7), (3, 10)])  # grid 3 (point 5) is never visited
+    patrol_at(scene, [(0, 1), (1, 4), (2, 7), (3, 10)])  # grid 3 (checkpoint 5) is never visited
     run_job_at(deployment, T0 + 3 * HOUR)
     assert alerts(scene) == []
     run_job_at(deployment, T0 + 4 * HOUR + 2 * MIN)

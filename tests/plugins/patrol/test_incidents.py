@@ -1,4 +1,4 @@
-"""Incidents with photos and the duty roster (issue point 4)."""
+"""Incidents with photos, who sees them, and the duty roster."""
 
 from __future__ import annotations
 

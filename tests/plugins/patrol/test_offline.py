@@ -1,4 +1,4 @@
-"""Offline batches (issue point 3) and an offline patrol verified by device time (point 6)."""
+"""Offline batches of scans, and an offline patrol verified by the device's times."""
 
 from __future__ import annotations
 

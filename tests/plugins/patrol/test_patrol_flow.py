@@ -1,4 +1,4 @@
-"""A whole patrol through HTTP (issue point 1), completion ratio, who may patrol, patrol tasks."""
+"""A whole patrol through HTTP, completion ratio, who may patrol, patrol tasks."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""The plugin on the platform: switched off (point 7), SQL per scan (point 8), migrations,
-settings, messages, demo data and dashboard."""
+"""The plugin on the platform: 404 when switched off, a pinned number of SQL statements per scan,
+migrations, settings, messages, demo data and dashboard."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Each refusal and each flag of a scan (issue point 2): the recorded reason, and no points."""
+"""Each refusal and each flag of a scan: the recorded reason, and no points."""
 
 from __future__ import annotations
 
