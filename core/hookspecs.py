@@ -139,6 +139,31 @@ class Delivery:
     error: str | None = None
 
 
+@dataclass(frozen=True)
+class TodayCard:
+    """One card of a person's home screen (``GET /api/v1/me/today``): a thing to do now or next.
+
+    ``kind`` is ``<plugin>.<noun>`` (``crossing_guard.shift``); ``title`` the record's own words
+    (a task's title, a quiz's title), never personal data the person may not see; ``target``
+    what the phone opens (:func:`core.targets.target`, the station may be left out: the core
+    fills it in). Times are aware (UTC is fine: the API renders them in the station's zone).
+    """
+
+    kind: str
+    title: str
+    target: dict[str, Any]
+    #: when it starts (a shift, a visit) or, for a deadline, None with ``ends_at`` set
+    starts_at: dt.datetime | None = None
+    #: when it ends, or the deadline (a coupon's expiry, a quiz's close)
+    ends_at: dt.datetime | None = None
+    #: to do now (under way, check-in open, about to expire) rather than next
+    now: bool = False
+    #: the person's status on it (signed_up, waitlisted, checked_in, active, ...)
+    status: str | None = None
+    #: a few JSON values the card shows (points on offer, a waitlist position...)
+    details: dict[str, Any] = field(default_factory=dict)
+
+
 # Describing the plugin -------------------------------------------------------------------------
 
 @hookspec
@@ -297,6 +322,38 @@ def wardens_seed_demo(session: so.Session, station: Station, people: dict[str, U
     :param session: the open unit of work; do not commit.
     :param station: the demo station, with every installed plugin switched on.
     :param people: the demo users by key ("admin", "officer", "volunteer1", "resident1", ...).
+    """
+
+
+@hookspec
+def wardens_today_cards(
+    session: so.Session, station: Station, user: User, now: dt.datetime
+) -> list[TodayCard]:
+    """Return what ``user`` should do now and next in ``station`` through the plugin.
+
+    ``GET /api/v1/me/today`` (a phone's home screen) asks every plugin switched on in each of
+    the person's stations and shows the cards by time. Keep it to one or two queries and a few
+    cards (what is under way, the next few days): the home screen is opened often.
+
+    :param session: the request's unit of work; read only.
+    :param station: one of the person's stations; only called when the plugin is on there.
+    :param user: the person.
+    :param now: the time to judge "now" and "next" by (aware UTC).
+    :return: a list of :class:`TodayCard` whose kinds start with the plugin's name.
+    """
+
+
+@hookspec
+def wardens_task_targets(session: so.Session, tasks: list[Task]) -> dict[int, dict[str, Any]]:
+    """Return what the phone opens for tasks of the plugin's kinds (``/me/assignments``).
+
+    A crossing shift opens the shift (its check-in needs the shift's id), a care visit the
+    visit. Called with the tasks of the plugin's own kinds only; a task left out opens as
+    ``core.task``.
+
+    :param session: the request's unit of work; read only.
+    :param tasks: tasks of the plugin's kinds, from any station that has the plugin on.
+    :return: task id -> :func:`core.targets.target` (the station may be left out).
     """
 
 

@@ -324,6 +324,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "This client_id was used for another record.",
         "zh-CN": "该 client_id 已用于其他记录。",
     },
+    "today_unread": {
+        "en": "{count} unread notifications",
+        "zh-CN": "{count} 条未读消息",
+    },
     # points, inbox
     "unknown_event_code": {
         "en": "Unknown points event {event_code}.",

@@ -11,7 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
-from core import audit, events, tasks
+from core import audit, events, geofence, tasks
 from core.access import Actor
 from core.errors import Invalid, NotFound, PermissionDenied
 from core.models import Assignment, AssignmentStatus, Checkin, Membership, Task, User
@@ -95,20 +95,23 @@ def signups(session: so.Session, who: Actor,
     return tasks.assignments_query(task)
 
 
-def sign_up(session: so.Session, who: Actor, task_id: int,
-            user_id: int | None = None) -> Assignment:
-    """Sign oneself up (volunteers and staff), or assign a member (officers and admins)."""
+def sign_up(session: so.Session, who: Actor, task_id: int, user_id: int | None = None, *,
+            waitlist: bool = True) -> Assignment:
+    """Sign oneself up (volunteers and staff), or assign a member (officers and admins).
+
+    ``waitlist=False``: a full task refuses (409 ``task_full``) rather than queue the person.
+    """
     task, mine = open_task(session, who, task_id)
     if user_id is None or user_id == who.user.id:
         who.require("volunteer", "officer", "admin")
         require_generic(session, task, "sign_up")
-        return tasks.sign_up(session, task, who.user.id, existing=mine)
+        return tasks.sign_up(session, task, who.user.id, existing=mine, waitlist=waitlist)
     who.require("officer", "admin")
     require_generic(session, task, "assign")
     if session.scalar(sa.select(Membership.id).where(
             Membership.station_id == who.station.id, Membership.user_id == user_id)) is None:
         raise Invalid("not_a_member", field="user_id")
-    assignment = tasks.sign_up(session, task, user_id, by=who.user.id)
+    assignment = tasks.sign_up(session, task, user_id, by=who.user.id, waitlist=waitlist)
     audit.record(session, actor=who.user, role=who.role, action="task.assigned", record=task,
                  user_id=user_id, status=str(assignment.status))
     return assignment
@@ -140,3 +143,23 @@ def checkins(session: so.Session, who: Actor, task_id: int) -> sa.Select[Any]:
     if not who.is_staff:
         query = query.where(Checkin.user_id == who.user.id)
     return query
+
+
+def check_in_rules(who: Actor) -> dict[str, Any]:
+    """The station's check-in rules (members): accuracy limit, when check-in opens and closes."""
+    who.require_member()
+    return geofence.station_rules(who.station.settings)
+
+
+def change_check_in_rules(session: so.Session, who: Actor,
+                          changes: dict[str, Any]) -> dict[str, Any]:
+    """Change the station's check-in rules (admins, audited); rules left out keep their value."""
+    who.require("admin")
+    settings = dict(who.station.settings or {})
+    before = geofence.station_rules(settings)
+    settings["tasks"] = {**(settings.get("tasks") or {}), **changes}
+    who.station.settings = settings  # a new dict: JSON columns only see reassignment
+    after = geofence.station_rules(settings)
+    audit.record(session, actor=who.user, role=who.role, action="station.task_settings_changed",
+                 record=who.station, before=before, after=after)
+    return after

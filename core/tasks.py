@@ -381,7 +381,8 @@ LOOK_UP = _LookUp()
 
 
 def sign_up(session: so.Session, task: Task, user_id: int, *, by: int | None = None,
-            existing: Assignment | None | _LookUp = LOOK_UP, tell: bool = True) -> Assignment:
+            existing: Assignment | None | _LookUp = LOOK_UP, waitlist: bool = True,
+            tell: bool = True) -> Assignment:
     """Give ``user_id`` a place on ``task``, or a place in its waitlist.
 
     :param by: the officer who assigned the person (None when they signed up themselves);
@@ -389,9 +390,11 @@ def sign_up(session: so.Session, task: Task, user_id: int, *, by: int | None = N
         plugin that tells them in its own words.
     :param existing: the person's assignment when the caller already loaded it (None for
         none), which saves a query; leave it out to have it looked up.
+    :param waitlist: False: no place is no sign-up (``task_full``), even where the task
+        keeps a waitlist (the person asked not to wait).
     :return: the assignment, ``signed_up`` or ``waitlisted``.
     :raises Conflict: ``task_not_open``, ``task_ended``, ``already_signed_up``, ``task_full``
-        (no place and no waitlist).
+        (no place, and no waitlist kept or wanted).
     """
     _require_open(task)
     if clock.now() >= task.ends_at:
@@ -401,7 +404,7 @@ def sign_up(session: so.Session, task: Task, user_id: int, *, by: int | None = N
     if existing is not None and existing.status != S.WITHDRAWN:
         raise Conflict("already_signed_up", status=str(existing.status))
     took = _take_place(session, task)
-    if not took and not task.waitlist:
+    if not took and not (task.waitlist and waitlist):
         raise Conflict("task_full", capacity=task.capacity)
     status = S.SIGNED_UP if took else S.WAITLISTED
     now = clock.now()

@@ -1,7 +1,8 @@
 """Every built-in plugin keeps the one layout of docs/plugins.md ("The package"): hook
 implementations alone in ``__init__.py``, importable without Flask; each role in its fixed-role
 file; state changes in noun modules, never a ``service.py``; a README; one version scheme (for
-the example plugins in tests/ too). A new plugin, or a plugin that drifts, fails here."""
+the example plugins in tests/ too; the sample plugin keeps the whole layout, as authors copy
+it). A new plugin, or a plugin that drifts, fails here."""
 
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ from core.plugins import builtin_plugin_names
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILTIN = builtin_plugin_names()
+#: the built-ins and the example plugin authors copy (docs/plugins.md), by package
+PACKAGES = [f"plugins.{name}" for name in BUILTIN] + ["tests.sample_plugin"]
 VERSION = re.compile(r"\d+\.\d+\.\d+")  # MAJOR.MINOR.PATCH
 #: hook -> the fixed-role file that holds the role of a plugin implementing it
 ROLE_FILES = {
@@ -29,54 +32,60 @@ ROLE_FILES = {
     "wardens_export_user": "privacy.py",
     "wardens_user_erased": "privacy.py",
     "wardens_seed_demo": "demo.py",
+    "wardens_today_cards": "today.py",
+    "wardens_task_targets": "today.py",
 }
 #: names that say nothing of what a module changes: state changes go in noun modules instead
 GRAB_BAGS = {"service.py", "services.py", "utils.py", "helpers.py", "common.py", "manager.py"}
 
 
-def _package(name: str) -> ModuleType:
-    return importlib.import_module(f"plugins.{name}")
+def _package(package: str) -> ModuleType:
+    return importlib.import_module(package)
 
 
-def _info(name: str) -> PluginInfo:
-    return _package(name).wardens_describe_plugin()
+def _folder(package: str) -> Path:
+    return ROOT.joinpath(*package.split("."))
+
+
+def _info(package: str) -> PluginInfo:
+    return _package(package).wardens_describe_plugin()
 
 
 def test_every_builtin_plugin_is_checked():
     assert set(BUILTIN) >= {"anti_fraud", "care_visits", "crossing_guard", "firebase", "patrol"}
 
 
-@pytest.mark.parametrize("name", BUILTIN)
-def test_loading_a_plugin_loads_no_flask(name):
+@pytest.mark.parametrize("package", PACKAGES)
+def test_loading_a_plugin_loads_no_flask(package):
     # A fresh interpreter: this test session loaded Flask long ago.
-    probe = f"import sys, plugins.{name}; print('flask' in sys.modules)"
+    probe = f"import sys, {package}; print('flask' in sys.modules)"
     answer = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True,
                             text=True, check=True)
-    assert answer.stdout.strip() == "False", f"importing plugins.{name} imports Flask"
+    assert answer.stdout.strip() == "False", f"importing {package} imports Flask"
 
 
-@pytest.mark.parametrize("name", BUILTIN)
-def test_init_holds_hook_implementations_only(name):
-    module = _package(name)
+@pytest.mark.parametrize("package", PACKAGES)
+def test_init_holds_hook_implementations_only(package):
+    module = _package(package)
     own = [obj for obj in vars(module).values()
            if (inspect.isfunction(obj) or inspect.isclass(obj))
            and obj.__module__ == module.__name__]
-    assert own, f"plugins/{name}/__init__.py implements no hook"
+    assert own, f"{package}/__init__.py implements no hook"
     others = [obj.__name__ for obj in own if not hasattr(obj, "wardens_impl")]
-    assert not others, f"plugins/{name}/__init__.py: {others} belong in a module of their own"
+    assert not others, f"{package}/__init__.py: {others} belong in a module of their own"
 
 
-@pytest.mark.parametrize("name", BUILTIN)
-def test_each_role_lives_in_its_fixed_file(name):
-    folder = ROOT / "plugins" / name
-    module = _package(name)
-    info = _info(name)
+@pytest.mark.parametrize("package", PACKAGES)
+def test_each_role_lives_in_its_fixed_file(package):
+    folder = _folder(package)
+    module = _package(package)
+    info = _info(package)
     wanted = {"README.md"}
     wanted |= {filename for hook, filename in ROLE_FILES.items()
                if hasattr(getattr(module, hook, None), "wardens_impl")}
     if info.settings_schema is not None:
         wanted.add("settings.py")
-        assert info.settings_schema.__module__ == f"plugins.{name}.settings", name
+        assert info.settings_schema.__module__ == f"{package}.settings", package
     if info.messages:
         wanted.add("messages.py")
     if (folder / "api.py").is_file():
@@ -84,14 +93,13 @@ def test_each_role_lives_in_its_fixed_file(name):
     if (folder / "models.py").is_file():
         wanted.add("migrations/versions")
     missing = sorted(f for f in wanted if not (folder / f).exists())
-    assert not missing, f"plugins/{name} lacks {missing}"
+    assert not missing, f"{package} lacks {missing}"
 
 
-@pytest.mark.parametrize("name", BUILTIN)
-def test_state_changes_live_in_noun_modules(name):
-    folder = ROOT / "plugins" / name
-    found = sorted(f.name for f in folder.glob("*.py") if f.name in GRAB_BAGS)
-    assert not found, (f"plugins/{name} has {found}: split it into modules named for the "
+@pytest.mark.parametrize("package", PACKAGES)
+def test_state_changes_live_in_noun_modules(package):
+    found = sorted(f.name for f in _folder(package).glob("*.py") if f.name in GRAB_BAGS)
+    assert not found, (f"{package} has {found}: split it into modules named for the "
                        "things they change (patrols.py, scans.py, ...)")
 
 

@@ -64,3 +64,17 @@ def test_sign_up_and_check_in_statement_counts(client, world, deployment):
     # the check-in's 6, the key's insert and its answer, and the award: its rule, the entry,
     # the balance (the completion hook reuses the plugin switches read earlier)
     assert len(keyed) == 6 + 2 + 3, "\n".join(keyed)
+
+
+def test_home_screen_statement_count(world, deployment):
+    """GET /me/today stays a fixed handful of statements however many cards it shows."""
+    from tests.test_today import scene
+
+    _crossing, _admin, guard, *_ = scene(world)
+    with statements(deployment.database.engine) as home:
+        answer = world.client.get("/api/v1/me/today", headers=guard.headers)
+    assert answer.status_code == 200 and len(answer.json["cards"]) == 4
+    # session+user, my stations, the core's tasks, the station's plugin switches, then each
+    # plugin switched on: patrol (patrols under way, patrol tasks), crossing (shifts),
+    # anti-fraud (quizzes, coupons); the unread count
+    assert len(home) == 10, "\n".join(home)

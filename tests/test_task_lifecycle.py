@@ -225,7 +225,7 @@ def _crossing(client, session, world, also=False):
     crossing.generate(made["term"])
     shift = crossing.shifts()[0]
     guard = crossing.guard("Guard A")
-    assert crossing.post(f"/shifts/{shift['id']}/signup", guard).status_code == 201
+    assert crossing.post(f"/shifts/{shift['id']}/signups", guard).status_code == 201
     starts = dt.datetime.fromisoformat(shift["starts_at"])
 
     def check(kind: str, at: dt.datetime, client_id: str) -> Any:

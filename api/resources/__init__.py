@@ -11,6 +11,8 @@ from api.resources.points import blp as points_blp
 from api.resources.station_definition import blp as station_definition_blp
 from api.resources.stations import blp as stations_blp
 from api.resources.tasks import blp as tasks_blp
+from api.resources.today import blp as today_blp
 
-CORE_BLUEPRINTS = [meta_blp, auth_blp, me_blp, stations_blp, station_plugins_blp, dashboard_blp, tasks_blp,
-                   points_blp, inbox_blp, devices_blp, station_definition_blp]
+CORE_BLUEPRINTS = [meta_blp, auth_blp, me_blp, today_blp, stations_blp, station_plugins_blp,
+                   dashboard_blp, tasks_blp, points_blp, inbox_blp, devices_blp,
+                   station_definition_blp]

@@ -13,7 +13,7 @@ from api.fields import NotificationCode, StationRefSchema, TargetSchema, TimeRan
 from api.pagination import QueryPage
 from api.smorest import Blueprint, Schema
 from api.unit_of_work import db
-from core import clock, messages, notifications, tasks
+from core import clock, messages, notifications, tasks, today
 from core.errors import NotFound
 from core.models import Assignment, Notification, Station, Task
 from core.models.tasks import AssignmentStatus
@@ -97,16 +97,30 @@ class TaskRefSchema(Schema):
 
 
 class MyAssignmentSchema(Schema):
-    """Dumps (Assignment, Task, Station) rows."""
+    """Dumps (Assignment, Task, Station) rows, each with what the app opens for its task."""
 
-    id = ma.fields.Integer(attribute="Assignment.id")
-    status = ma.fields.String(attribute="Assignment.status")
-    station = ma.fields.Nested(StationRefSchema, attribute="Station")
-    task = ma.fields.Nested(TaskRefSchema, attribute="Task")
-    created_at = ma.fields.AwareDateTime(attribute="Assignment.created_at")
-    checked_in_at = ma.fields.AwareDateTime(attribute="Assignment.checked_in_at", allow_none=True)
-    checked_out_at = ma.fields.AwareDateTime(attribute="Assignment.checked_out_at",
-                                             allow_none=True)
+    id = ma.fields.Integer()
+    status = ma.fields.String()
+    station = ma.fields.Nested(StationRefSchema)
+    task = ma.fields.Nested(TaskRefSchema)
+    created_at = ma.fields.AwareDateTime()
+    checked_in_at = ma.fields.AwareDateTime(allow_none=True)
+    checked_out_at = ma.fields.AwareDateTime(allow_none=True)
+    target = ma.fields.Nested(TargetSchema, metadata={
+        "description": "What the app opens: a crossing shift (with the shift_id its check-in "
+                       "needs), a care visit, or the task"})
+
+    @ma.pre_dump(pass_collection=True)
+    def _with_targets(self, rows: Any, many: bool, **_kwargs: Any) -> Any:
+        listed = list(rows) if many else [rows]
+        found = today.task_targets(db(), [(row.Task, row.Station) for row in listed])
+        views = [{"id": row.Assignment.id, "status": row.Assignment.status,
+                  "station": row.Station, "task": row.Task,
+                  "created_at": row.Assignment.created_at,
+                  "checked_in_at": row.Assignment.checked_in_at,
+                  "checked_out_at": row.Assignment.checked_out_at,
+                  "target": found[row.Task.id]} for row in listed]
+        return views if many else views[0]
 
 
 class MyAssignmentQueryArgsSchema(TimeRangeArgsSchema):
@@ -183,7 +197,11 @@ def notifications_read_all() -> dict[str, int]:
 @blp.response(200, MyAssignmentSchema(many=True))
 @blp.paginate(QueryPage)
 def me_assignments(args: dict[str, Any]) -> Any:
-    """My sign-ups in every station, soonest task first; filter by status, station, time."""
+    """My sign-ups in every station, soonest task first; filter by status, station, time.
+
+    Each carries the ``target`` the app opens: a crossing shift's carries the ``shift_id``
+    that its check-in (``.../crossing-guard/shifts/<shift_id>/checkins``) needs.
+    """
     query = tasks.my_assignments(db(), current_user().id)
     if args.get("status"):
         query = query.where(Assignment.status.in_(args["status"]))

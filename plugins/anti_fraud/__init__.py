@@ -85,3 +85,11 @@ def wardens_dashboard_metrics(session: so.Session, station: Station,
     from plugins.anti_fraud import metrics
 
     return metrics.dashboard(session, station, since)
+
+
+@hookimpl
+def wardens_today_cards(session: so.Session, station: Any, user: Any,
+                        now: dt.datetime) -> list[Any]:
+    from plugins.anti_fraud import today
+
+    return today.cards(session, station, user, now)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, cast
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
-from core import audit, clock, ledger, notifications
+from core import audit, clock, ledger, notifications, targets
 from core.access import Actor
 from core.errors import Conflict, Invalid, NotFound, PermissionDenied
 from plugins.anti_fraud import shops
@@ -65,7 +65,7 @@ def _insert_coupon(session: so.Session, offer: Offer, user_id: int, now: dt.date
 
 def coupon_target(coupon: Coupon) -> dict[str, Any]:
     """What the app opens for a notification about ``coupon``: the person's coupon."""
-    return {"kind": "anti_fraud.coupon", "coupon_id": coupon.id}
+    return targets.target("anti_fraud.coupon", coupon_id=coupon.id)
 
 
 def offer_open(offer: Offer, now: dt.datetime) -> bool:

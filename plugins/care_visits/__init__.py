@@ -113,3 +113,18 @@ def wardens_dashboard_metrics(session: so.Session, station: Station,
     from plugins.care_visits import metrics
 
     return metrics.dashboard(session, station, since)
+
+
+@hookimpl
+def wardens_today_cards(session: so.Session, station: Any, user: Any,
+                        now: dt.datetime) -> list[Any]:
+    from plugins.care_visits import today
+
+    return today.cards(session, station, user, now)
+
+
+@hookimpl
+def wardens_task_targets(session: so.Session, tasks: list[Any]) -> dict[int, Any]:
+    from plugins.care_visits import today
+
+    return today.task_targets(session, tasks)

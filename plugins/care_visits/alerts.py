@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
-from core import notifications
+from core import notifications, targets
 from core.models import Station
 from plugins.care_visits import policy
 from plugins.care_visits.models import (
@@ -23,7 +23,7 @@ from plugins.care_visits.models import (
 )
 from plugins.care_visits.planning import plannable
 from plugins.care_visits.settings import CareSettings, for_station
-from plugins.care_visits.visits import close_stale, mark_missed, officers_for
+from plugins.care_visits.visits import close_stale, mark_missed, officers_for, visit_target
 
 
 def _unsent(query: sa.Select[*tuple[Any, ...]], model: Any, kind: str,
@@ -55,10 +55,6 @@ def _send(session: so.Session, station: Station, kind: str, subject_id: int,
     return len(people)
 
 
-def _visit(visit: Visit) -> dict[str, Any]:
-    return {"kind": "care_visits.visit", "visit_id": visit.id}
-
-
 def alert_station(session: so.Session, station: Station | None, now: dt.datetime) -> dict[str, int]:
     """The daily alerts job; each alert is sent once (behind plan: once a month)."""
     if station is None:
@@ -72,14 +68,14 @@ def alert_station(session: so.Session, station: Station | None, now: dt.datetime
                      Visit, "visit_missed")
     for visit in session.scalars(missed.order_by(Visit.id)).all():
         sent["visit_missed"] += _send(session, station, "visit_missed", visit.id,
-                                      visit.care_group_id, _visit(visit), visit_id=visit.id,
+                                      visit.care_group_id, visit_target(visit), visit_id=visit.id,
                                       recipient_id=visit.recipient_id, due_at=visit.due_at)
     late = _unsent(sa.select(Visit).where(Visit.station_id == station.id,
                                           Visit.status == VisitStatus.PLANNED,
                                           Visit.due_at < now), Visit, "visit_late")
     for visit in session.scalars(late.order_by(Visit.id)).all():
         sent["visit_late"] += _send(session, station, "visit_late", visit.id,
-                                    visit.care_group_id, _visit(visit), visit_id=visit.id,
+                                    visit.care_group_id, visit_target(visit), visit_id=visit.id,
                                     recipient_id=visit.recipient_id, due_at=visit.due_at,
                                     ends_at=visit.ends_at)
     sent["behind_plan"] = _behind_plan(session, station, now, settings)
@@ -92,7 +88,7 @@ def alert_station(session: so.Session, station: Station | None, now: dt.datetime
     for item, group_id in session.execute(old.order_by(FollowUp.id)).all():
         sent["follow_up_overdue"] += _send(
             session, station, "follow_up_overdue", item.id, group_id,
-            {"kind": "care_visits.follow_up", "follow_up_id": item.id}, follow_up_id=item.id,
+            targets.target("care_visits.follow_up", follow_up_id=item.id), follow_up_id=item.id,
             recipient_id=item.recipient_id, opened_at=item.opened_at)
     return sent
 
@@ -136,6 +132,6 @@ def _behind_plan(session: so.Session, station: Station, now: dt.datetime,
         if recipient_id in already:
             continue
         sent += _send(session, station, "behind_plan", recipient_id, groups[recipient_id],
-                      {"kind": "care_visits.recipient", "recipient_id": recipient_id},
+                      targets.target("care_visits.recipient", recipient_id=recipient_id),
                       period=period, recipient_id=recipient_id, made=made, expected=expected)
     return sent

@@ -10,7 +10,7 @@ from typing import Any, cast
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
-from core import audit, clock, local_time, notifications
+from core import audit, clock, local_time, notifications, targets
 from core.access import Actor
 from core.db import add_once
 from core.errors import Conflict, Invalid, NotFound, PermissionDenied
@@ -60,8 +60,6 @@ from plugins.care_visits.models import (
 from plugins.care_visits.recipients import check_members
 from plugins.care_visits.settings import for_station
 
-POINTS_EVENT = "care_visits.visit_completed"
-POINTS_SOURCE = "care_visits.visit"
 HOLDING = (AssignmentStatus.SIGNED_UP, AssignmentStatus.CHECKED_IN, AssignmentStatus.COMPLETED)
 # A visitor reads the record of a visit they made this long after it ended (to finish it).
 RECORD_WINDOW = dt.timedelta(hours=24)
@@ -125,6 +123,11 @@ def create_visit(session: so.Session, station: Station, recipient: Recipient, *,
     return visit
 
 
+def visit_target(visit: Visit) -> dict[str, Any]:
+    """What the app opens for a notification about ``visit`` (the shape of today.py's cards)."""
+    return targets.target("care_visits.visit", visit_id=visit.id, task_id=visit.task_id)
+
+
 def tell_visitor(session: so.Session, station: Station, visit: Visit, recipient: Recipient,
                  user_id: int, *, by: int | None = None) -> None:
     """Tell a visitor whom they visit, where and when (station time).
@@ -135,7 +138,7 @@ def tell_visitor(session: so.Session, station: Station, visit: Visit, recipient:
     """
     notifications.notify(
         session, user_id, "care_visits.visit_planned", station_id=station.id,
-        target={"kind": "care_visits.visit", "visit_id": visit.id}, visit_id=visit.id,
+        target=visit_target(visit), visit_id=visit.id,
         task_id=visit.task_id, recipient_id=recipient.id, recipient=recipient.name,
         place=recipient.address or "-", starts_at=visit.starts_at, ends_at=visit.ends_at,
         until=local_time.until(visit.starts_at, visit.ends_at, station.timezone),

@@ -9,9 +9,15 @@ from flask import Response, request
 
 from api.auth import actor, public_view
 from api.pagination import QueryPage
-from api.smorest import Blueprint
+from api.smorest import Blueprint, deprecated_alias
+from api.task_schemas import (
+    CheckinCreateSchema,
+    CheckinResultSchema,
+    SignupCreateSchema,
+    assignment_view,
+    checkin_answer,
+)
 from api.unit_of_work import db, secret_answer
-from core import tasks
 from core.errors import NotFound
 from core.models import AssignmentStatus, Station
 from plugins.crossing_guard import feed, records, roster, schools, shift_templates, swaps, terms
@@ -264,22 +270,56 @@ def crossing_shifts_get(station: str, shift_id: int) -> Any:
     return {**row._asdict(), "roster": people}
 
 
-@blp.route("/shifts/<int:shift_id>/signup", methods=["POST"])
-@blp.arguments(s.CrossingSignupSchema)
-@blp.response(201, s.CrossingSignupResultSchema)
-def crossing_shifts_signup(body: dict[str, Any], station: str, shift_id: int) -> Any:
-    """Sign up for a shift (a full one puts me on its waitlist); a coordinator may add a guard."""
+# Sign-ups: the core's shape (POST .../signups, DELETE .../signups/me and .../signups/<user>);
+# the paths of the first release stay for one more, deprecated.
+
+def _signed_up(session: Any, shift_id: int, assignment: Any) -> dict[str, Any]:
+    return assignment_view(session, assignment, shift_id=shift_id)
+
+
+def _sign_up(body: dict[str, Any], station: str, shift_id: int) -> dict[str, Any]:
     session = db()
     view, assignment = roster.sign_up(session, actor(station), shift_id, **body)
-    return {"shift_id": view.shift.id, "user_id": assignment.user_id,
-            "status": assignment.status,
-            "waitlist_position": tasks.waitlist_position(session, assignment)}
+    return _signed_up(session, view.shift.id, assignment)
+
+
+@blp.route("/shifts/<int:shift_id>/signups", methods=["POST"])
+@blp.arguments(SignupCreateSchema)
+@blp.response(201, s.CrossingSignupResultSchema)
+def crossing_signups_create(body: dict[str, Any], station: str, shift_id: int) -> Any:
+    """Sign up for a shift, or join its waitlist when full (``waitlist: false``: 409
+    ``task_full`` instead); a coordinator may put a guard on (``user_id``)."""
+    return _sign_up(body, station, shift_id)
+
+
+@blp.route("/shifts/<int:shift_id>/signups/me", methods=["DELETE"])
+@blp.response(204)
+def crossing_signups_delete_mine(station: str, shift_id: int) -> None:
+    """Leave a shift, until the station's cutoff before it; the first in line takes the place."""
+    roster.withdraw(db(), actor(station), shift_id)
+
+
+@blp.route("/shifts/<int:shift_id>/signups/<int:user_id>", methods=["DELETE"])
+@blp.response(204)
+def crossing_signups_delete(station: str, shift_id: int, user_id: int) -> None:
+    """A coordinator takes a guard off a shift, also after the cutoff; the guard is told."""
+    roster.release(db(), actor(station), shift_id, user_id)
+
+
+@blp.route("/shifts/<int:shift_id>/signup", methods=["POST"])
+@blp.arguments(SignupCreateSchema)
+@blp.response(201, s.CrossingSignupResultSchema)
+@deprecated_alias("crossing_guard.crossing_signups_create")
+def crossing_shifts_signup(body: dict[str, Any], station: str, shift_id: int) -> Any:
+    """Deprecated: ``POST .../shifts/<shift_id>/signups``, which answers the same."""
+    return _sign_up(body, station, shift_id)
 
 
 @blp.route("/shifts/<int:shift_id>/signup", methods=["DELETE"])
 @blp.response(204)
+@deprecated_alias("crossing_guard.crossing_signups_delete_mine")
 def crossing_shifts_withdraw(station: str, shift_id: int) -> None:
-    """Leave a shift, until the station's cutoff before it; the first in line takes the place."""
+    """Deprecated: ``DELETE .../shifts/<shift_id>/signups/me``."""
     roster.withdraw(db(), actor(station), shift_id)
 
 
@@ -300,10 +340,12 @@ def crossing_series_signup(body: dict[str, Any], station: str) -> Any:
 @blp.route("/shifts/<int:shift_id>/release", methods=["POST"])
 @blp.arguments(s.CrossingReleaseSchema)
 @blp.response(200, s.CrossingSignupResultSchema)
+@deprecated_alias("crossing_guard.crossing_signups_delete")
 def crossing_shifts_release(body: dict[str, Any], station: str, shift_id: int) -> Any:
-    """A coordinator takes a guard off a shift, also after the cutoff."""
-    assignment = roster.release(db(), actor(station), shift_id, body["user_id"])
-    return {"shift_id": shift_id, "user_id": assignment.user_id, "status": assignment.status}
+    """Deprecated: ``DELETE .../shifts/<shift_id>/signups/<user_id>``."""
+    session = db()
+    assignment = roster.release(session, actor(station), shift_id, body["user_id"])
+    return _signed_up(session, shift_id, assignment)
 
 
 @blp.route("/shifts/<int:shift_id>/cancel", methods=["POST"])
@@ -317,14 +359,13 @@ def crossing_shifts_cancel(body: dict[str, Any], station: str, shift_id: int) ->
 
 
 @blp.route("/shifts/<int:shift_id>/checkins", methods=["POST"])
-@blp.arguments(s.CrossingCheckinSchema)
-@blp.response(201, s.CrossingCheckinResultSchema)
+@blp.arguments(CheckinCreateSchema)
+@blp.response(201, CheckinResultSchema)
+@blp.alt_response(200, schema=CheckinResultSchema, description="A re-sent client_id")
 def crossing_shifts_checkin(body: dict[str, Any], station: str, shift_id: int) -> Any:
-    """Check in or out at the post, inside its fence (the core's rules)."""
-    result = roster.check_in(db(), actor(station), shift_id, **body)
-    return {"id": result.checkin.id, "kind": result.checkin.kind,
-            "status": result.assignment.status, "distance_m": result.checkin.distance_m,
-            "duplicate": result.duplicate, "points": result.points}
+    """Check in or out at the post, inside its fence (the core's rules); the answer is the
+    one of ``POST .../tasks/<task_id>/checkins`` (a re-sent ``client_id`` answers 200)."""
+    return checkin_answer(roster.check_in(db(), actor(station), shift_id, **body))
 
 
 # Swaps -------------------------------------------------------------------------------------------

@@ -100,14 +100,9 @@ def sign_up(session: so.Session, who: Actor, shift_id: int, *, user_id: int | No
     if existing is not None and existing.status != S.WITHDRAWN:
         raise Conflict("already_on_shift", status=str(existing.status))
     _check_guard(session, view, target)
-    if not waitlist and view.task.filled >= view.task.capacity:
-        raise Conflict("task_full", capacity=view.task.capacity)
     assignment = tasks.sign_up(session, view.task, target,
                                by=who.user.id if target != who.user.id else None,
-                               existing=existing)
-    if not waitlist and assignment.status == S.WAITLISTED:
-        # Lost the last place to someone else meanwhile: the caller asked not to wait.
-        raise Conflict("task_full", capacity=view.task.capacity)
+                               existing=existing, waitlist=waitlist)
     return view, assignment
 
 
@@ -224,7 +219,7 @@ def _void_offers(session: so.Session, shift: Shift, user_id: int) -> None:
 def shifts_query(session: so.Session, who: Actor, *, since: dt.datetime | None = None,
                  until: dt.datetime | None = None, school_id: int | None = None,
                  post_id: int | None = None, template_id: int | None = None,
-                 mine: bool = False, below_minimum: bool = False,
+                 mine: bool = False, below_minimum: bool = False, has_places: bool = False,
                  include_cancelled: bool = False) -> sa.Select[Any]:
     """Shifts of the station with the reader's own status, soonest first."""
     who.require_member()
@@ -249,6 +244,8 @@ def shifts_query(session: so.Session, who: Actor, *, since: dt.datetime | None =
         query = query.where(Assignment.status.in_(ON_SHIFT + (S.NO_SHOW,)))
     if below_minimum:
         query = query.where(Task.filled < Post.min_guards)
+    if has_places:
+        query = query.where(Task.status == TaskStatus.OPEN, Task.filled < Task.capacity)
     return query
 
 

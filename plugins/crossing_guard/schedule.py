@@ -12,7 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
-from core import clock, local_time, notifications, tasks
+from core import clock, local_time, notifications, targets, tasks
 from core.models import Assignment, AssignmentStatus, Station, Task, TaskStatus
 from plugins.crossing_guard.models import (
     CancelReason,
@@ -306,8 +306,8 @@ def local_labels(station: Station, task: Task) -> dict[str, str]:
 
 
 def shift_target(shift: Shift) -> dict[str, Any]:
-    """What the app opens for a notification about ``shift``."""
-    return {"kind": "crossing_guard.shift", "shift_id": shift.id}
+    """What the app opens for a notification about ``shift`` (the shape of today.py's cards)."""
+    return targets.target("crossing_guard.shift", shift_id=shift.id, task_id=shift.task_id)
 
 
 def notify_people(session: so.Session, shift: Shift, task: Task, code: str,

@@ -6,8 +6,9 @@ from typing import Any
 
 import marshmallow as ma
 
-from api.fields import Name, Text
+from api.fields import Name, Text, TimeRangeArgsSchema
 from api.smorest import Schema
+from api.task_schemas import AssignmentSchema
 from plugins.crossing_guard.models import ClosureKind, PostKind, SwapStatus
 
 LAT = ma.validate.Range(min=-90, max=90)
@@ -191,28 +192,24 @@ class CrossingShiftDetailSchema(CrossingShiftSchema):
     roster = ma.fields.List(ma.fields.Nested(CrossingRosterEntrySchema))
 
 
-class CrossingShiftQueryArgsSchema(Schema):
-    since = ma.fields.AwareDateTime(metadata={"description": "Shifts ending after"})
-    until = ma.fields.AwareDateTime(metadata={"description": "Shifts starting before"})
+class CrossingShiftQueryArgsSchema(TimeRangeArgsSchema):
+    """The filters of ``GET .../tasks`` where a shift has them (since/until, mine, has_places)."""
+
     school_id = ma.fields.Integer()
     post_id = ma.fields.Integer()
     template_id = ma.fields.Integer()
-    mine = ma.fields.Boolean(load_default=False)
+    mine = ma.fields.Boolean(load_default=False, metadata={
+        "description": "Only shifts I am on (waitlisted and no-show included)"})
+    has_places = ma.fields.Boolean(load_default=False, metadata={
+        "description": "Only open shifts with a free place"})
     below_minimum = ma.fields.Boolean(load_default=False)
     include_cancelled = ma.fields.Boolean(load_default=False)
 
 
-class CrossingSignupSchema(Schema):
-    user_id = ma.fields.Integer(metadata={"description": "A coordinator puts this guard on"})
-    waitlist = ma.fields.Boolean(load_default=True,
-                                 metadata={"description": "Wait in line when full (else 409)"})
+class CrossingSignupResultSchema(AssignmentSchema):
+    """The core's answer to a sign-up (``POST .../tasks/<id>/signups``), with the shift."""
 
-
-class CrossingSignupResultSchema(Schema):
     shift_id = ma.fields.Integer()
-    user_id = ma.fields.Integer()
-    status = ma.fields.String()
-    waitlist_position = ma.fields.Integer(allow_none=True)
 
 
 class CrossingSeriesSchema(Schema):
@@ -245,25 +242,6 @@ class CrossingReleaseSchema(Schema):
 
 class CrossingCancelSchema(Schema):
     reason = Text(max_length=200, required=True)
-
-
-class CrossingCheckinSchema(Schema):
-    kind = ma.fields.String(required=True, validate=ma.validate.OneOf(["in", "out"]))
-    lat = ma.fields.Float(required=True, validate=LAT)
-    lon = ma.fields.Float(required=True, validate=LON)
-    accuracy_m = ma.fields.Float(required=True, validate=ma.validate.Range(min=0, max=100000))
-    is_mock = ma.fields.Boolean(load_default=False)
-    device_time = ma.fields.AwareDateTime(required=True)
-    client_id = ma.fields.String(required=True, validate=ma.validate.Length(min=8, max=64))
-
-
-class CrossingCheckinResultSchema(Schema):
-    id = ma.fields.Integer()
-    kind = ma.fields.String()
-    status = ma.fields.String()
-    distance_m = ma.fields.Float(allow_none=True)
-    duplicate = ma.fields.Boolean()
-    points = ma.fields.Integer()
 
 
 class CrossingSwapOfferCreateSchema(Schema):

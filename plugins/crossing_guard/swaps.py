@@ -7,7 +7,7 @@ from typing import Any, cast
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
-from core import audit, clock, notifications, tasks
+from core import audit, clock, notifications, targets, tasks
 from core.access import Actor
 from core.errors import Conflict, NotFound, PermissionDenied
 from core.models import Assignment, AssignmentStatus, Task, TaskStatus, User
@@ -62,7 +62,7 @@ def offer(session: so.Session, who: Actor, shift_id: int, *, offered_to: int | N
 
 def swap_target(offer: SwapOffer) -> dict[str, Any]:
     """What the app opens for a notification about a swap offer."""
-    return {"kind": "crossing_guard.swap", "offer_id": offer.id}
+    return targets.target("crossing_guard.swap", offer_id=offer.id, shift_id=offer.shift_id)
 
 
 def take(session: so.Session, who: Actor, offer_id: int) -> SwapOffer:

@@ -96,3 +96,11 @@ def wardens_dashboard_metrics(session: so.Session, station: Station,
     from plugins.patrol import metrics
 
     return metrics.dashboard(session, station, since)
+
+
+@hookimpl
+def wardens_today_cards(session: so.Session, station: Any, user: Any,
+                        now: dt.datetime) -> list[Any]:
+    from plugins.patrol import today
+
+    return today.cards(session, station, user, now)

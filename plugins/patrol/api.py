@@ -13,11 +13,11 @@ from api.auth import actor
 from api.errors import request_locale
 from api.pagination import QueryPage
 from api.smorest import Blueprint
-from api.unit_of_work import db, secret_answer, upload_limit
+from api.unit_of_work import db, secret_answer, upload_limit, writes
 from core import clock, csv_export, messages
 from core.models import User
 from core.storage import default_storage
-from plugins.patrol import checkpoints, coverage, incidents, patrols, roster, scans
+from plugins.patrol import checkpoints, coverage, incidents, patrols, roster, scans, tags
 from plugins.patrol import schemas as s
 from plugins.patrol.models import Checkpoint, Route
 from plugins.patrol.settings import for_station
@@ -112,6 +112,38 @@ def patrol_checkpoints_rotate(station: str, checkpoint_id: int) -> dict[str, Any
     return checkpoints.rotate_secret(db(), actor(station), checkpoint_id)
 
 
+@blp.route("/checkpoints/<int:checkpoint_id>/tag", methods=["GET"])
+@blp.response(200, s.TagSchema)
+@writes
+def patrol_checkpoints_tag(station: str, checkpoint_id: int) -> dict[str, Any]:
+    """What the checkpoint's tag shows the phone: the static URI (printed, NFC) and the one a
+    rotating tag shows now (officers, audited: it shows the codes)."""
+    return tags.tag(db(), actor(station), checkpoint_id)[1]
+
+
+@blp.route("/checkpoints/<int:checkpoint_id>/tag.svg", methods=["GET"])
+@blp.arguments(s.TagSvgArgsSchema, location="query")
+@blp.doc(responses={"200": {
+    "description": "The tag's QR code, SVG; as application/octet-stream when the request's "
+                   "Accept prefers that",
+    "content": {kind: {"schema": {"type": "string", "format": "binary"}}
+                for kind in ("image/svg+xml", "application/octet-stream")}}})
+@writes
+def patrol_checkpoints_tag_svg(args: dict[str, Any], station: str,
+                               checkpoint_id: int) -> Response:
+    """The tag's QR code to print (``variant=static``) or of the current code (``rotating``)
+    (officers, audited)."""
+    checkpoint, found = tags.tag(db(), actor(station), checkpoint_id)
+    payload = tags.parse(found[args["variant"]]["uri"])
+    served = request.accept_mimetypes.best_match(["image/svg+xml", "application/octet-stream"],
+                                                 default="image/svg+xml")
+    response = Response(tags.svg(payload, title=checkpoint.name), mimetype=served)
+    response.headers["Cache-Control"] = "no-store"  # it carries a code
+    response.headers["Content-Disposition"] = \
+        f'inline; filename="checkpoint-{checkpoint.id}-{args["variant"]}.svg"'
+    return response
+
+
 @blp.route("/routes/<int:route_id>/code-sheet", methods=["GET"])
 @blp.response(200, s.CodeSheetRowSchema(many=True))
 def patrol_code_sheet(station: str, route_id: int) -> list[dict[str, Any]]:
@@ -125,7 +157,8 @@ def patrol_code_sheet(station: str, route_id: int) -> list[dict[str, Any]]:
 def patrol_code_sheet_csv(station: str, route_id: int) -> Response:
     """The same sheet as CSV, for a spreadsheet or a label printer (officers, audited)."""
     rows = checkpoints.code_sheet(db(), actor(station), route_id)
-    columns = ["route", "sequence", "checkpoint_id", "name", "grid", "lat", "lon", "static_code"]
+    columns = ["route", "sequence", "checkpoint_id", "name", "grid", "lat", "lon", "static_code",
+               "tag_uri"]
     text = csv_export.to_csv(columns, ([row[c] for c in columns] for row in rows))
     response = Response("\ufeff" + text, mimetype="text/csv")  # BOM: Excel reads UTF-8
     response.headers["Content-Disposition"] = f'attachment; filename="route-{route_id}-codes.csv"'

@@ -213,9 +213,12 @@ def code_sheet(session: so.Session, who: Actor, route_id: int) -> list[dict[str,
         Group.id.in_({c.grid_group_id for c in checkpoints if c.grid_group_id}))).all())
     audit.record(session, actor=who.user, role=who.role, action="patrol.code_sheet_read",
                  record=route)
+    from plugins.patrol import tags
+
     return [{"route": route.name, "sequence": c.sequence, "checkpoint_id": c.id, "name": c.name,
              "grid": grids.get(c.grid_group_id or 0, ""), "lat": c.lat, "lon": c.lon,
-             "static_code": codes.static_code(c.secret)} for c in checkpoints]
+             "static_code": codes.static_code(c.secret),
+             "tag_uri": tags.static_payload(who.station.code, c).uri} for c in checkpoints]
 
 
 def link_task(session: so.Session, who: Actor, route_id: int, task_id: int) -> RouteTask:

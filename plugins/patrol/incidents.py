@@ -9,7 +9,7 @@ from typing import IO, Any, cast
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
-from core import audit, clock, geofence
+from core import audit, clock, geofence, targets
 from core.access import Actor
 from core.db import flush_or_conflict
 from core.errors import Conflict, Invalid, NotFound, PermissionDenied
@@ -266,4 +266,4 @@ def _tell_reporter(session: so.Session, who: Actor, incident: Incident, code: st
 
 def incident_target(incident: Incident) -> dict[str, Any]:
     """What the app opens for a notification about ``incident``."""
-    return {"kind": "patrol.incident", "incident_id": incident.id}
+    return targets.target("patrol.incident", incident_id=incident.id)

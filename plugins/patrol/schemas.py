@@ -116,6 +116,38 @@ class CodeSheetRowSchema(Schema):
     lat = ma.fields.Float()
     lon = ma.fields.Float()
     static_code = ma.fields.String()
+    tag_uri = ma.fields.String(metadata={
+        "description": "The static tag's URI, wardens://checkpoint/<station>/<id>?c=<static "
+                       "code>: print it as a QR code (.../checkpoints/<id>/tag.svg)"})
+
+
+class TagStaticSchema(Schema):
+    uri = ma.fields.String(metadata={"description": "wardens://checkpoint/<station>/<id>?c="
+                                                    "<static code>: the printed QR code"})
+    code = ma.fields.String(metadata={"description": "The static code in it"})
+    ndef_hex = ma.fields.String(metadata={
+        "description": "The same URI as an NDEF message (one URI record, identifier code 0x00), "
+                       "hex: write it to an NFC tag"})
+
+
+class TagRotatingSchema(Schema):
+    uri = ma.fields.String(metadata={"description": "What a rotating tag shows now: the URI "
+                                                    "with the current six-digit code"})
+    code = ma.fields.String()
+    valid_until = ma.fields.AwareDateTime(metadata={"description": "When the code's step ends"})
+    period = ma.fields.Integer(metadata={"description": "Seconds per code"})
+
+
+class TagSchema(Schema):
+    checkpoint_id = ma.fields.Integer()
+    static = ma.fields.Nested(TagStaticSchema)
+    rotating = ma.fields.Nested(TagRotatingSchema)
+
+
+class TagSvgArgsSchema(Schema):
+    variant = ma.fields.String(load_default="static", validate=V.OneOf(["static", "rotating"]),
+                               metadata={"description": "static (the printed sheet) or "
+                                                        "rotating (the current code)"})
 
 
 class RouteTaskSchema(Schema):

@@ -4,27 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-import marshmallow as ma
-
 from api.auth import actor
-from api.fields import Text
 from api.pagination import QueryPage
-from api.smorest import Blueprint, Schema
+from api.smorest import Blueprint
 from api.unit_of_work import db
-from tests.sample_plugin import service
+from tests.sample_plugin import notes
+from tests.sample_plugin.schemas import SampleNoteCreatedSchema, SampleNoteSchema
 
 blp = Blueprint("sample", __name__, description="Sample plugin (tests only)")
-
-
-class SampleNoteSchema(Schema):
-    id = ma.fields.Integer(dump_only=True)
-    user_id = ma.fields.Integer(dump_only=True, allow_none=True)
-    text = Text(max_length=2000, required=True)
-    created_at = ma.fields.AwareDateTime(dump_only=True)
-
-
-class SampleNoteCreatedSchema(SampleNoteSchema):
-    points = ma.fields.Integer(dump_only=True)
 
 
 @blp.route("/notes", methods=["GET"])
@@ -32,7 +19,7 @@ class SampleNoteCreatedSchema(SampleNoteSchema):
 @blp.paginate(QueryPage)
 def sample_notes_list(station: str) -> Any:
     """The station's notes (members)."""
-    return service.notes_query(actor(station))
+    return notes.notes_query(actor(station))
 
 
 @blp.route("/notes", methods=["POST"])
@@ -40,6 +27,6 @@ def sample_notes_list(station: str) -> Any:
 @blp.response(201, SampleNoteCreatedSchema)
 def sample_notes_create(body: dict[str, Any], station: str) -> dict[str, Any]:
     """Write a note (members); earns points."""
-    note, points = service.write_note(db(), actor(station), body["text"])
+    note, points = notes.write_note(db(), actor(station), body["text"])
     return {"id": note.id, "user_id": note.user_id, "text": note.text,
             "created_at": note.created_at, "points": points}

@@ -96,7 +96,7 @@ def test_a_manual_visit_and_its_visitors(care, session):
                                "Road 7: Mon 2 Mar 2026, 11:00 to Mon 9 Mar 2026, 10:00.")
     assert told[0]["params"]["by"] == "Officer Care"
     assert told[0]["target"] == {"kind": "care_visits.visit", "station": care.station.code,
-                                 "visit_id": visit["id"]}
+                                 "visit_id": visit["id"], "task_id": visit["task_id"]}
     assert not {"needs", "phone", "categories"} & set(told[0]["params"])
     assert "shopping" not in str(told[0])
     added = care.post(f"/visits/{visit['id']}/visitors", care.officer_care,

@@ -102,7 +102,7 @@ def test_a_new_closure_cancels_coming_shifts_tells_the_guards_and_can_be_undone(
     crossing.generate(made["term"])
     guard = crossing.guard("Guard Wang")
     friday = next(s for s in crossing.shifts() if s["date"] == "2026-03-06")
-    assert crossing.post(f"/shifts/{friday['id']}/signup", guard).status_code == 201
+    assert crossing.post(f"/shifts/{friday['id']}/signups", guard).status_code == 201
 
     closure = crossing.post("/closures", crossing.officer, {
         "kind": "adhoc", "starts_on": "2026-03-06", "ends_on": "2026-03-06",
@@ -128,7 +128,7 @@ def test_a_template_change_moves_future_shifts_and_tells_the_people_on_them(cros
     guard = crossing.guard("Guard Wang")
     waiting = crossing.guard("Guard Zhao")
     monday = next(s for s in crossing.shifts() if s["date"] == "2026-03-02")
-    assert crossing.post(f"/shifts/{monday['id']}/signup", guard).status_code == 201
+    assert crossing.post(f"/shifts/{monday['id']}/signups", guard).status_code == 201
 
     changed = crossing.call("PATCH", f"/templates/{made['templates'][0]}", crossing.officer,
                             json={"starts_time": "07:00", "ends_time": "07:45",

@@ -46,7 +46,7 @@ def _one_shift(live_world: Any) -> tuple[Any, dict[str, Any]]:
 def test_thirty_guards_at_once_for_three_places(app, live_world):
     crossing, shift = _one_shift(live_world)
     guards = [crossing.guard(f"Guard {i}") for i in range(30)]
-    url = crossing.url(f"/shifts/{shift['id']}/signup")
+    url = crossing.url(f"/shifts/{shift['id']}/signups")
     # Half of them would rather not wait in line.
     answers = _at_once(app, 30, lambda client, i: client.post(
         url, headers=guards[i].headers, json={"waitlist": i % 2 == 0}))
@@ -70,7 +70,7 @@ def test_thirty_guards_at_once_for_three_places(app, live_world):
 def test_twenty_guards_take_the_same_swap_and_one_gets_it(app, live_world):
     crossing, shift = _one_shift(live_world)
     giver = crossing.guard("Giver")
-    assert crossing.post(f"/shifts/{shift['id']}/signup", giver).status_code == 201
+    assert crossing.post(f"/shifts/{shift['id']}/signups", giver).status_code == 201
     offer = crossing.post(f"/shifts/{shift['id']}/swap-offers", giver).json
     takers = [crossing.guard(f"Taker {i}") for i in range(20)]
     url = crossing.url(f"/swap-offers/{offer['id']}/take")
@@ -118,7 +118,7 @@ def test_one_guard_asking_for_two_shifts_at_the_same_time_at_once_gets_one(app, 
     assert len(same_time) == 2
     guard = crossing.guard("Guard A")
     answers = _at_once(app, 8, lambda client, i: client.post(
-        crossing.url(f"/shifts/{same_time[i % 2]['id']}/signup"), headers=guard.headers,
+        crossing.url(f"/shifts/{same_time[i % 2]['id']}/signups"), headers=guard.headers,
         json={}))
     assert Counter(a.status_code for a in answers) == {201: 1, 409: 7}
     with crossing.world.session as session:

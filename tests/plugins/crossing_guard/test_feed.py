@@ -30,12 +30,12 @@ def test_the_feed_lists_exactly_my_shifts_and_a_reset_stops_the_old_address(cros
     shifts = crossing.shifts()
     mine = [shifts[0], shifts[3]]
     for shift in mine:
-        assert crossing.post(f"/shifts/{shift['id']}/signup", me).status_code == 201
-    crossing.post(f"/shifts/{shifts[1]['id']}/signup", other)
-    waiting = crossing.post(f"/shifts/{shifts[1]['id']}/signup", me)  # full: waitlisted
+        assert crossing.post(f"/shifts/{shift['id']}/signups", me).status_code == 201
+    crossing.post(f"/shifts/{shifts[1]['id']}/signups", other)
+    waiting = crossing.post(f"/shifts/{shifts[1]['id']}/signups", me)  # full: waitlisted
     assert waiting.json["status"] == "waitlisted"
-    crossing.post(f"/shifts/{shifts[2]['id']}/signup", me)
-    crossing.call("DELETE", f"/shifts/{shifts[2]['id']}/signup", me)  # withdrawn
+    crossing.post(f"/shifts/{shifts[2]['id']}/signups", me)
+    crossing.call("DELETE", f"/shifts/{shifts[2]['id']}/signups/me", me)  # withdrawn
 
     assert crossing.get("/feed", me).json == {"active": False, "created_at": None}
     made_feed = crossing.post("/feed", me)
@@ -87,7 +87,7 @@ def test_a_moved_shift_is_a_new_sequence_and_a_cancelled_one_leaves_the_feed(cro
     me = crossing.guard("Guard A")
     monday, friday = crossing.shifts()
     for shift in (monday, friday):
-        crossing.post(f"/shifts/{shift['id']}/signup", me)
+        crossing.post(f"/shifts/{shift['id']}/signups", me)
     path = _feed_path(crossing.post("/feed", me).json["url"])
     crossing.call("PATCH", f"/templates/{made['templates'][0]}", crossing.officer,
                   json={"starts_time": "07:00"})

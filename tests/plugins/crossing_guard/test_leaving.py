@@ -19,8 +19,8 @@ def test_a_removed_guards_feed_stops_and_their_offers_close(crossing, outbox):
     shift = next(s for s in crossing.shifts() if s["date"] == "2026-03-02")
     admin = crossing.world.person("Admin", station=crossing.station, roles=["admin"])
     leaver, other = crossing.guard("Guard A"), crossing.guard("Guard B")
-    assert crossing.post(f"/shifts/{shift['id']}/signup", leaver).status_code == 201
-    assert crossing.post(f"/shifts/{shift['id']}/signup", other).status_code == 201
+    assert crossing.post(f"/shifts/{shift['id']}/signups", leaver).status_code == 201
+    assert crossing.post(f"/shifts/{shift['id']}/signups", other).status_code == 201
     offered = crossing.post(f"/shifts/{shift['id']}/swap-offers", leaver)
     to_leaver = crossing.post(f"/shifts/{shift['id']}/swap-offers", other,
                               {"offered_to": leaver.id})
@@ -66,8 +66,8 @@ def test_an_erased_guards_name_leaves_the_swap_notices_others_received(crossing)
     giver = crossing.guard("Giver Wang Erasable")
     taker = crossing.guard("Taker Li Erasable")
     free = crossing.guard("Free Zhao")
-    assert crossing.post(f"/shifts/{monday['id']}/signup", giver).status_code == 201
-    assert crossing.post(f"/shifts/{friday['id']}/signup", taker).status_code == 201
+    assert crossing.post(f"/shifts/{monday['id']}/signups", giver).status_code == 201
+    assert crossing.post(f"/shifts/{friday['id']}/signups", taker).status_code == 201
     given = crossing.post(f"/shifts/{monday['id']}/swap-offers", giver).json
     assert crossing.post(f"/swap-offers/{given['id']}/take", taker).status_code == 200
     still_open = crossing.post(f"/shifts/{friday['id']}/swap-offers", taker).json

@@ -40,7 +40,7 @@ def test_check_in_at_the_post_completes_the_shift_and_books_its_points(crossing)
     made = _day(crossing)
     shift = made["shifts"][0]
     guard = crossing.guard("Guard A")
-    crossing.post(f"/shifts/{shift['id']}/signup", guard)
+    crossing.post(f"/shifts/{shift['id']}/signups", guard)
     _at(crossing, STARTS - dt.timedelta(minutes=5))
     far = _check(crossing, shift, guard, "in", lat=35.0045)  # some 500 m north
     assert far.status_code == 422 and far.json["code"] == "outside_geofence"
@@ -62,7 +62,7 @@ def test_check_in_at_the_post_completes_the_shift_and_books_its_points(crossing)
 def test_a_check_out_before_the_start_completes_nothing_and_pays_nothing(crossing):
     shift = _day(crossing)["shifts"][0]
     guard = crossing.guard("Guard A")
-    crossing.post(f"/shifts/{shift['id']}/signup", guard)
+    crossing.post(f"/shifts/{shift['id']}/signups", guard)
     _at(crossing, STARTS - dt.timedelta(minutes=10))
     assert _check(crossing, shift, guard, "in").status_code == 201
     _at(crossing, STARTS - dt.timedelta(minutes=7))
@@ -78,7 +78,7 @@ def test_a_no_show_on_a_full_shift_gives_the_place_to_the_first_waiting(crossing
                              "max_guards": 1}])["shifts"][0]
     missed, first, second = (crossing.guard(n) for n in ("Guard A", "Guard B", "Guard C"))
     for guard in (missed, first, second):
-        crossing.post(f"/shifts/{shift['id']}/signup", guard)
+        crossing.post(f"/shifts/{shift['id']}/signups", guard)
     _at(crossing, STARTS + dt.timedelta(minutes=10))
     run_due_jobs(deployment, clock.now())
     crossing.session.commit()
@@ -102,7 +102,7 @@ def test_the_points_follow_the_station_rule(crossing):
     crossing.session.commit()
     shift = _day(crossing)["shifts"][0]
     guard = crossing.guard("Guard A")
-    crossing.post(f"/shifts/{shift['id']}/signup", guard)
+    crossing.post(f"/shifts/{shift['id']}/signups", guard)
     _at(crossing, STARTS)
     _check(crossing, shift, guard, "in")
     _check(crossing, shift, guard, "out")
@@ -116,7 +116,7 @@ def test_no_shows_are_marked_after_the_grace_and_the_coordinator_is_told_once(cr
     shift = _day(crossing)["shifts"][0]
     came, missed = crossing.guard("Guard A"), crossing.guard("Guard B")
     for guard in (came, missed):
-        crossing.post(f"/shifts/{shift['id']}/signup", guard)
+        crossing.post(f"/shifts/{shift['id']}/signups", guard)
     _at(crossing, STARTS - dt.timedelta(minutes=2))
     assert _check(crossing, shift, came, "in").status_code == 201
     station = crossing.station
@@ -138,7 +138,7 @@ def test_reminders_go_the_evening_before_and_an_hour_before_once_each(crossing):
     first, second, waiting = (crossing.guard("Guard A"), crossing.guard("Guard B"),
                               crossing.guard("Guard C"))
     for guard in (first, second, waiting):
-        crossing.post(f"/shifts/{shift['id']}/signup", guard)
+        crossing.post(f"/shifts/{shift['id']}/signups", guard)
     station, session = crossing.station, crossing.session
     evening = dt.datetime(2026, 3, 1, 11, 0, tzinfo=dt.UTC)  # 19:00 in Shanghai
     assert jobs.send_reminders(session, station, evening - dt.timedelta(minutes=1)) == 0
@@ -163,8 +163,8 @@ def test_a_post_short_of_guards_asks_the_free_qualified_members_once(crossing):
                                 crossing.guard("Guard C"))
     resident = crossing.guard("Resident", ["resident"])
     outsider = crossing.guard("Outsider", team=False)
-    crossing.post(f"/shifts/{north['id']}/signup", on_north)
-    crossing.post(f"/shifts/{south['id']}/signup", on_south)
+    crossing.post(f"/shifts/{north['id']}/signups", on_north)
+    crossing.post(f"/shifts/{south['id']}/signups", on_south)
     station, session = crossing.station, crossing.session
     assert jobs.request_cover(session, station, STARTS - dt.timedelta(hours=25)) == 0
     told = jobs.request_cover(session, station, STARTS - dt.timedelta(hours=23))
@@ -181,7 +181,7 @@ def test_a_post_short_of_guards_asks_the_free_qualified_members_once(crossing):
 def test_the_jobs_run_through_the_worker_entry_point(crossing, deployment):
     shift = _day(crossing)["shifts"][0]
     guard = crossing.guard("Guard A")
-    crossing.post(f"/shifts/{shift['id']}/signup", guard)
+    crossing.post(f"/shifts/{shift['id']}/signups", guard)
     ran = run_due_jobs(deployment, STARTS - dt.timedelta(minutes=30))
     names = {name for name, station_id in ran if station_id == crossing.station.id}
     assert {"crossing_guard.reminders", "crossing_guard.no_shows",
@@ -195,7 +195,7 @@ def test_records_hours_no_shows_and_fill_rate(crossing):
     shift = _day(crossing)["shifts"][0]
     came, missed = crossing.guard("Guard A"), crossing.guard("Guard B")
     for guard in (came, missed):
-        crossing.post(f"/shifts/{shift['id']}/signup", guard)
+        crossing.post(f"/shifts/{shift['id']}/signups", guard)
     _at(crossing, STARTS - dt.timedelta(minutes=4))
     _check(crossing, shift, came, "in")
     jobs.mark_no_shows(crossing.session, crossing.station, STARTS + dt.timedelta(minutes=10))

@@ -32,32 +32,32 @@ def test_after_the_cutoff_only_a_coordinator_can_release_a_guard(crossing):
     shift = _shift(crossing)
     guard, waiting, peer = (crossing.guard("Guard A"), crossing.guard("Guard B"),
                             crossing.guard("Guard C"))
-    crossing.post(f"/shifts/{shift['id']}/signup", guard)
-    crossing.post(f"/shifts/{shift['id']}/signup", peer)
-    crossing.post(f"/shifts/{shift['id']}/signup", waiting)  # third: waitlisted
+    crossing.post(f"/shifts/{shift['id']}/signups", guard)
+    crossing.post(f"/shifts/{shift['id']}/signups", peer)
+    crossing.post(f"/shifts/{shift['id']}/signups", waiting)  # third: waitlisted
     clock.freeze(STARTS - dt.timedelta(hours=11))  # inside the default 12 hours
     crossing.refresh()
-    late = crossing.call("DELETE", f"/shifts/{shift['id']}/signup", guard)
+    late = crossing.call("DELETE", f"/shifts/{shift['id']}/signups/me", guard)
     assert late.status_code == 409 and late.json["code"] == "withdrawal_cutoff_passed"
     assert late.json["details"]["cutoff_hours"] == 12
     assert "12" in late.json["message"]
     # Leaving a waitlist costs nobody a guard: always allowed.
-    assert crossing.call("DELETE", f"/shifts/{shift['id']}/signup", waiting).status_code == 204
-    crossing.post(f"/shifts/{shift['id']}/signup", waiting)
+    assert crossing.call("DELETE", f"/shifts/{shift['id']}/signups/me", waiting).status_code == 204
+    crossing.post(f"/shifts/{shift['id']}/signups", waiting)
 
-    not_coordinator = crossing.post(f"/shifts/{shift['id']}/release", peer,
-                                    {"user_id": guard.id})
+    not_coordinator = crossing.call("DELETE", f"/shifts/{shift['id']}/signups/{guard.id}",
+                                    peer)
     assert not_coordinator.status_code == 403
     assert not_coordinator.json["code"] == "coordinator_required"
-    released = crossing.post(f"/shifts/{shift['id']}/release", crossing.leader,
-                             {"user_id": guard.id})
-    assert released.status_code == 200 and released.json["status"] == "withdrawn"
+    released = crossing.call("DELETE", f"/shifts/{shift['id']}/signups/{guard.id}",
+                             crossing.leader)
+    assert released.status_code == 204
     assert _statuses(crossing, shift) == {guard.id: "withdrawn", peer.id: "signed_up",
                                           waiting.id: "signed_up"}
     told = crossing.notes(guard, "crossing_guard.released")
     assert len(told) == 1 and told[0].params["starts"] == "07:10"
-    again = crossing.post(f"/shifts/{shift['id']}/release", crossing.leader,
-                          {"user_id": guard.id})
+    again = crossing.call("DELETE", f"/shifts/{shift['id']}/signups/{guard.id}",
+                          crossing.leader)
     assert again.status_code == 404 and again.json["code"] == "not_on_shift"
 
 
@@ -65,19 +65,19 @@ def test_the_cutoff_is_a_station_setting(crossing):
     crossing.settings(withdrawal_cutoff_hours=2)
     shift = _shift(crossing)
     guard = crossing.guard("Guard A")
-    crossing.post(f"/shifts/{shift['id']}/signup", guard)
+    crossing.post(f"/shifts/{shift['id']}/signups", guard)
     clock.freeze(STARTS - dt.timedelta(hours=3))
     crossing.refresh()
-    assert crossing.call("DELETE", f"/shifts/{shift['id']}/signup", guard).status_code == 204
-    crossing.post(f"/shifts/{shift['id']}/signup", guard)
+    assert crossing.call("DELETE", f"/shifts/{shift['id']}/signups/me", guard).status_code == 204
+    crossing.post(f"/shifts/{shift['id']}/signups", guard)
     clock.freeze(STARTS - dt.timedelta(minutes=90))
     crossing.refresh()
-    late = crossing.call("DELETE", f"/shifts/{shift['id']}/signup", guard)
+    late = crossing.call("DELETE", f"/shifts/{shift['id']}/signups/me", guard)
     assert late.status_code == 409 and late.json["details"]["cutoff_hours"] == 2
     clock.freeze(STARTS + dt.timedelta(minutes=1))
     crossing.refresh()
-    started = crossing.post(f"/shifts/{shift['id']}/release", crossing.leader,
-                            {"user_id": guard.id})
+    started = crossing.call("DELETE", f"/shifts/{shift['id']}/signups/{guard.id}",
+                            crossing.leader)
     assert started.status_code == 409 and started.json["code"] == "shift_started"
 
 
@@ -85,8 +85,8 @@ def test_a_swap_changes_hands_in_one_step_past_the_waitlist(crossing):
     shift = _shift(crossing, max_guards=1)
     giver, waiting, taker = (crossing.guard("Guard A"), crossing.guard("Guard B"),
                              crossing.guard("Guard C"))
-    crossing.post(f"/shifts/{shift['id']}/signup", giver)
-    crossing.post(f"/shifts/{shift['id']}/signup", waiting)
+    crossing.post(f"/shifts/{shift['id']}/signups", giver)
+    crossing.post(f"/shifts/{shift['id']}/signups", waiting)
     clock.freeze(STARTS - dt.timedelta(hours=6))  # past the cutoff: a swap is the way out
     crossing.refresh()
     offered = crossing.post(f"/shifts/{shift['id']}/swap-offers", giver, {"note": "Sick child"})
@@ -118,7 +118,7 @@ def test_swap_rules_each_with_its_code(crossing):
                            crossing.guard("Guard C"))
     resident = crossing.guard("Resident", ["resident"])
     outsider = crossing.guard("Outsider", team=False)
-    crossing.post(f"/shifts/{shift['id']}/signup", giver)
+    crossing.post(f"/shifts/{shift['id']}/signups", giver)
 
     not_mine = crossing.post(f"/shifts/{shift['id']}/swap-offers", other)
     assert not_mine.status_code == 409 and not_mine.json["code"] == "not_on_shift"
@@ -146,17 +146,17 @@ def test_swap_rules_each_with_its_code(crossing):
     assert wrong.status_code == 403 and wrong.json["code"] == "swap_offered_to_other"
     hidden = crossing.get("/swap-offers", other, query_string={"status": "open"})
     assert hidden.json == []
-    crossing.post(f"/shifts/{shift['id']}/signup", named)
+    crossing.post(f"/shifts/{shift['id']}/signups", named)
     on_it = crossing.post(f"/swap-offers/{to_named.json['id']}/take", named)
     assert on_it.status_code == 409 and on_it.json["code"] == "already_on_shift"
-    crossing.call("DELETE", f"/shifts/{shift['id']}/signup", named)
+    crossing.call("DELETE", f"/shifts/{shift['id']}/signups/me", named)
     # Withdrawing from the shift takes the giver's open offers with it.
-    crossing.call("DELETE", f"/shifts/{shift['id']}/signup", giver)
+    crossing.call("DELETE", f"/shifts/{shift['id']}/signups/me", giver)
     offer_row = crossing.session.get(SwapOffer, to_named.json["id"])
     crossing.session.refresh(offer_row)
     assert str(offer_row.status) == "cancelled"
 
-    crossing.post(f"/shifts/{shift['id']}/signup", giver)
+    crossing.post(f"/shifts/{shift['id']}/signups", giver)
     late = crossing.post(f"/shifts/{shift['id']}/swap-offers", giver)
     clock.freeze(STARTS + dt.timedelta(minutes=5))
     crossing.refresh()
@@ -170,8 +170,8 @@ def test_a_swap_is_refused_to_someone_busy_at_that_time(crossing):
     crossing.generate(made["term"])
     north, south = crossing.shifts()
     giver, busy = crossing.guard("Guard A"), crossing.guard("Guard B")
-    crossing.post(f"/shifts/{north['id']}/signup", giver)
-    crossing.post(f"/shifts/{south['id']}/signup", busy)
+    crossing.post(f"/shifts/{north['id']}/signups", giver)
+    crossing.post(f"/shifts/{south['id']}/signups", busy)
     offer = crossing.post(f"/shifts/{north['id']}/swap-offers", giver)
     clash = crossing.post(f"/swap-offers/{offer.json['id']}/take", busy)
     assert clash.status_code == 409 and clash.json["code"] == "overlapping_shift"
@@ -188,7 +188,7 @@ def test_the_core_task_endpoints_cannot_get_round_the_rules(crossing):
     assert refused.status_code == 403 and refused.json["code"] == "task_managed_by_plugin"
     assert refused.json["details"] == {"kind": "crossing_shift", "action": "sign_up",
                                        "plugin": "crossing_guard"}
-    assert crossing.post(f"/shifts/{shift['id']}/signup", guard).status_code == 201
+    assert crossing.post(f"/shifts/{shift['id']}/signups", guard).status_code == 201
     clock.freeze(STARTS - dt.timedelta(hours=2))
     crossing.refresh()
     late = crossing.client.delete(f"{core}/signups/me", headers=guard.headers)

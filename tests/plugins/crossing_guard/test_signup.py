@@ -24,7 +24,7 @@ def test_series_sign_up_reports_each_shift_and_a_withdrawal_promotes_the_first_i
     mondays = [s for s in crossing.shifts() if s["date"] in ("2026-03-09", "2026-03-16")]
     for shift in mondays:  # two Mondays are full before I ask
         for guard in (first, second):
-            assert crossing.post(f"/shifts/{shift['id']}/signup", guard).status_code == 201
+            assert crossing.post(f"/shifts/{shift['id']}/signups", guard).status_code == 201
 
     answer = crossing.post("/series-signups", me, {"template_id": made["templates"][0],
                                                    "weekdays": [1]})
@@ -41,7 +41,7 @@ def test_series_sign_up_reports_each_shift_and_a_withdrawal_promotes_the_first_i
 
     # First withdraws from 9 March (well before the cutoff): my place comes by itself.
     nine = results["2026-03-09"]["shift_id"]
-    left = crossing.call("DELETE", f"/shifts/{nine}/signup", first)
+    left = crossing.call("DELETE", f"/shifts/{nine}/signups/me", first)
     assert left.status_code == 204
     detail = crossing.get(f"/shifts/{nine}", me)
     assert detail.json["my_status"] == "signed_up" and detail.json["filled"] == 2
@@ -55,7 +55,7 @@ def test_series_without_waitlist_refuses_full_shifts_but_takes_the_rest(crossing
     made = _setup(crossing, max_guards=1)
     other, me = crossing.guard("Guard A"), crossing.guard("Guard B")
     friday = next(s for s in crossing.shifts() if s["date"] == "2026-03-06")
-    assert crossing.post(f"/shifts/{friday['id']}/signup", other).status_code == 201
+    assert crossing.post(f"/shifts/{friday['id']}/signups", other).status_code == 201
     answer = crossing.post("/series-signups", me, {"template_id": made["templates"][0],
                                                    "weekdays": [5], "waitlist": False})
     results = {r["date"]: r["result"] for r in answer.json["results"]}
@@ -76,13 +76,13 @@ def test_a_single_full_shift_without_waitlist_is_409_task_full(crossing):
     _setup(crossing, max_guards=1)
     other, me = crossing.guard("Guard A"), crossing.guard("Guard B")
     shift = crossing.shifts()[0]
-    crossing.post(f"/shifts/{shift['id']}/signup", other)
-    refused = crossing.post(f"/shifts/{shift['id']}/signup", me, {"waitlist": False})
+    crossing.post(f"/shifts/{shift['id']}/signups", other)
+    refused = crossing.post(f"/shifts/{shift['id']}/signups", me, {"waitlist": False})
     assert refused.status_code == 409 and refused.json["code"] == "task_full"
-    waits = crossing.post(f"/shifts/{shift['id']}/signup", me)
+    waits = crossing.post(f"/shifts/{shift['id']}/signups", me)
     assert waits.status_code == 201 and waits.json["status"] == "waitlisted"
     assert waits.json["waitlist_position"] == 1
-    twice = crossing.post(f"/shifts/{shift['id']}/signup", me)
+    twice = crossing.post(f"/shifts/{shift['id']}/signups", me)
     assert twice.status_code == 409 and twice.json["code"] == "already_on_shift"
 
 
@@ -93,9 +93,9 @@ def test_only_volunteers_and_officers_of_the_crossing_team_may_guard(crossing):
     outsider = crossing.guard("Volunteer not in team", ["volunteer"], team=False)
     officer = crossing.guard("Officer in team", ["officer"])
     for person in (resident, outsider):
-        refused = crossing.post(f"/shifts/{shift['id']}/signup", person)
+        refused = crossing.post(f"/shifts/{shift['id']}/signups", person)
         assert refused.status_code == 403 and refused.json["code"] == "not_eligible"
-    assert crossing.post(f"/shifts/{shift['id']}/signup", officer).status_code == 201
+    assert crossing.post(f"/shifts/{shift['id']}/signups", officer).status_code == 201
     task = crossing.session.get(Task, shift["task_id"])
     crossing.session.refresh(task)
     assert task.filled == 1
@@ -117,8 +117,8 @@ def test_a_school_with_its_own_team_takes_only_that_team(crossing):
                                      user_id=hill.id))
     crossing.session.commit()
     shift = crossing.shifts()[0]
-    assert crossing.post(f"/shifts/{shift['id']}/signup", mine).json["code"] == "not_eligible"
-    assert crossing.post(f"/shifts/{shift['id']}/signup", hill).status_code == 201
+    assert crossing.post(f"/shifts/{shift['id']}/signups", mine).json["code"] == "not_eligible"
+    assert crossing.post(f"/shifts/{shift['id']}/signups", hill).status_code == 201
 
 
 def test_a_guard_cannot_hold_two_shifts_at_the_same_time(crossing):
@@ -128,8 +128,8 @@ def test_a_guard_cannot_hold_two_shifts_at_the_same_time(crossing):
     guard = crossing.guard("Guard A")
     same_time = [s for s in crossing.shifts() if s["date"] == "2026-03-02"]
     assert len(same_time) == 2
-    assert crossing.post(f"/shifts/{same_time[0]['id']}/signup", guard).status_code == 201
-    clash = crossing.post(f"/shifts/{same_time[1]['id']}/signup", guard)
+    assert crossing.post(f"/shifts/{same_time[0]['id']}/signups", guard).status_code == 201
+    clash = crossing.post(f"/shifts/{same_time[1]['id']}/signups", guard)
     assert clash.status_code == 409 and clash.json["code"] == "overlapping_shift"
 
 
@@ -137,9 +137,9 @@ def test_a_coordinator_puts_a_guard_on_a_shift_and_the_guard_is_told(crossing):
     _setup(crossing)
     guard, peer = crossing.guard("Guard A"), crossing.guard("Guard B")
     shift = crossing.shifts()[0]
-    refused = crossing.post(f"/shifts/{shift['id']}/signup", peer, {"user_id": guard.id})
+    refused = crossing.post(f"/shifts/{shift['id']}/signups", peer, {"user_id": guard.id})
     assert refused.status_code == 403 and refused.json["code"] == "coordinator_required"
-    placed = crossing.post(f"/shifts/{shift['id']}/signup", crossing.leader,
+    placed = crossing.post(f"/shifts/{shift['id']}/signups", crossing.leader,
                            {"user_id": guard.id})
     assert placed.status_code == 201 and placed.json["user_id"] == guard.id
     assert len(crossing.notes(guard, "core.task_assigned")) == 1
