@@ -95,7 +95,8 @@ def error_text(error: WardensError) -> str:
 def field_errors(error: WardensError) -> dict[str, str]:
     """Field name -> message, from an error's details (``field`` or ``fields``)."""
     found: dict[str, str] = {}
-    fields = error.details.get("fields")
+    # In the reader's language, as the API gives them.
+    fields = messages.field_messages(error.details.get("fields"), locale())
     if isinstance(fields, dict):
         for key, value in fields.items():
             found[key] = " ".join(str(v) for v in value) if isinstance(value, list) else str(value)
