@@ -6,6 +6,7 @@ from typing import Any
 
 import marshmallow as ma
 
+from api.positions import CrsField, Lat, Lon, Positioned
 from api.smorest import Schema
 
 
@@ -38,13 +39,19 @@ class TimeRangeArgsSchema(Schema):
     until = ma.fields.AwareDateTime()
 
 
-class NearArgsSchema(Schema):
-    """?lat=&lon=&radius_m= on lists of things with a place: only those that close."""
+class NearArgsSchema(Positioned):
+    """?lat=&lon=&radius_m= on lists of things with a place: only those that close.
 
-    lat = ma.fields.Float(validate=ma.validate.Range(min=-90, max=90),
-                          metadata={"description": "With lon: only those near this point "
-                                                   "(WGS-84 degrees)"})
-    lon = ma.fields.Float(validate=ma.validate.Range(min=-180, max=180))
+    The point is in ``?crs=`` (which also asks for the answer's datum), else in the station's
+    default datum.
+    """
+
+    crs = CrsField(description="The datum of `lat`/`lon` here and of the positions in the "
+                               "answer; left out, `lat`/`lon` are in the station's "
+                               "`default_crs` and the answer in wgs84")
+    lat = Lat(metadata={"description": "With lon: only those near this point (degrees, in "
+                                       "`crs`, else the station's `default_crs`)"})
+    lon = Lon()
     radius_m = ma.fields.Integer(validate=ma.validate.Range(min=1, max=50_000), metadata={
         "description": "How near, in metres (default 2000)"})
 

@@ -230,15 +230,41 @@ class Blueprint(flask_smorest.Blueprint):
             if method != "parameters" and doc is not None:
                 manual = doc.setdefault("manual_doc", {})
                 manual.setdefault("operationId", endpoint)
-                _document_error_codes(manual, obj, method,
+                datum_codes = _document_positions(doc, method)
+                _document_error_codes(manual, obj, method, datum_codes,
                                       plugin=self.import_name.startswith("plugins."))
                 _document_deprecation(manual, obj)
 
 
-def _document_error_codes(manual: dict[str, Any], view: Any, method: str, *,
-                          plugin: bool) -> None:
+def _document_positions(doc: dict[str, Any], method: str) -> set[str]:
+    """A GET whose answer holds positions takes ``?crs=``; a body with positions takes ``crs``.
+
+    Returns the error codes that follow (the datum's, for the operation's 422).
+    """
+    from api.positions import CrsArgsSchema, holds_positions  # positions builds on Schema here
+
+    arguments = doc.setdefault("arguments", {})
+    bodies = [p["schema"] for p in arguments.get("parameters", []) if p.get("in") == "json"]
+    codes = {"position_incomplete", "crs_unknown"} if any(map(holds_positions, bodies)) else set()
+    answers = [r["schema"] for found in doc.get("response", {}).get("responses", {}).values()
+               for r in found if isinstance(r, dict) and "schema" in r]
+    queries = [p["schema"] for p in arguments.get("parameters", []) if p.get("in") == "query"]
+    if any(map(holds_positions, queries)):  # a point to filter by (?lat=&lon=&crs=)
+        codes |= {"position_incomplete", "crs_unknown"}
+    elif method == "get" and any(map(holds_positions, answers)):
+        arguments.setdefault("parameters", []).append(
+            {"in": "query", "required": False, "schema": CrsArgsSchema})
+        arguments.setdefault("responses", {})[422] = HTTPStatus(422).name
+        codes.add("crs_unknown")
+    return codes
+
+
+def _document_error_codes(manual: dict[str, Any], view: Any, method: str,
+                          extra_422: set[str], *, plugin: bool) -> None:
     """Each error status the operation may answer, with its codes (and ``x-error-codes``)."""
     found = error_codes(view)
+    if extra_422:
+        found.setdefault(422, set()).update(extra_422)
     if plugin:  # the plugin gate (api.app): switched off for this station
         found.setdefault(404, set()).add("plugin_disabled")
     if method.upper() == "POST":  # the Idempotency-Key (unit_of_work); harmless where unused

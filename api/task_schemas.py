@@ -13,13 +13,12 @@ import marshmallow as ma
 from sqlalchemy import orm as so
 
 from api.fields import renamed
+from api.positions import Lat, Lon, Positioned
 from api.smorest import Schema
 from core import tasks
 from core.models import Assignment
 from core.models.tasks import AssignmentStatus, CheckinKind
 
-LAT = ma.validate.Range(min=-90, max=90)
-LON = ma.validate.Range(min=-180, max=180)
 CLIENT_ID = ma.validate.Regexp(r"^[A-Za-z0-9_-]{8,64}$",
                                error="8-64 letters, digits, '-' or '_' (a UUID, say).")
 STATUSES = [s.value for s in AssignmentStatus]
@@ -60,11 +59,11 @@ def assignment_view(session: so.Session, assignment: Assignment,
             "waitlist_position": tasks.waitlist_position(session, assignment), **extra}
 
 
-class CheckinCreateSchema(Schema):
+class CheckinCreateSchema(Positioned):
     kind = ma.fields.String(required=True,
                             validate=ma.validate.OneOf([k.value for k in CheckinKind]))
-    lat = ma.fields.Float(required=True, validate=LAT)
-    lon = ma.fields.Float(required=True, validate=LON)
+    lat = Lat(required=True)
+    lon = Lon(required=True)
     accuracy_m = ma.fields.Float(required=True, validate=ma.validate.Range(min=0, max=100000),
                                  metadata={"description": "The fix's accuracy radius, metres"})
     is_mock = ma.fields.Boolean(load_default=False,
@@ -75,20 +74,23 @@ class CheckinCreateSchema(Schema):
                                                           "one is reported as a duplicate"})
 
 
-class CheckinSchema(Schema):
+class CheckinSchema(Positioned):
     id = ma.fields.Integer()
     task_id = ma.fields.Integer()
     assignment_id = ma.fields.Integer()
     user_id = ma.fields.Integer()
     kind = ma.fields.String()
-    lat = ma.fields.Float(allow_none=True)
-    lon = ma.fields.Float(allow_none=True)
+    lat = Lat(allow_none=True)
+    lon = Lon(allow_none=True)
     accuracy_m = ma.fields.Float()
     is_mock = ma.fields.Boolean()
     distance_m = ma.fields.Float(allow_none=True)
     device_time = ma.fields.AwareDateTime()
     server_time = ma.fields.AwareDateTime()
     client_id = ma.fields.String()
+
+
+CHECKIN_FIELDS = [f for f in CheckinSchema._declared_fields if f != "crs"]  # crs: dumped
 
 
 class CheckinResultSchema(CheckinSchema):
@@ -104,7 +106,7 @@ class CheckinResultSchema(CheckinSchema):
 
 def checkin_answer(result: tasks.CheckinResult, **extra: Any) -> Any:
     """The answer to a check-in: 201 with the new record, 200 for a re-sent ``client_id``."""
-    view = {**{f: getattr(result.checkin, f) for f in CheckinSchema._declared_fields},
+    view = {**{f: getattr(result.checkin, f) for f in CHECKIN_FIELDS},
             "duplicate": result.duplicate, "status": result.assignment.status,
             "points": result.points, "assignment_status": result.assignment.status,
             "points_awarded": result.points, **extra}

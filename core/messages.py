@@ -257,6 +257,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Give both latitude and longitude, or neither.",
         "zh-CN": "纬度和经度须同时提供或同时省略。",
     },
+    "crs_unknown": {
+        "en": "Unknown coordinate system {crs}: use wgs84, gcj02 or bd09.",
+        "zh-CN": "未知坐标系 {crs}：请使用 wgs84、gcj02 或 bd09。",
+    },
     "capacity_below_filled": {
         "en": "{filled} places are taken; capacity cannot drop to {capacity}.",
         "zh-CN": "已有 {filled} 人报名，名额不能减至 {capacity}。",

@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
-from core import audit, clock, events, notifications, phones, tasks
+from core import audit, clock, datum, events, notifications, phones, tasks
 from core.access import Actor
 from core.errors import Conflict, Invalid, NotFound, PermissionDenied
 from core.models import (
@@ -73,11 +73,19 @@ def create_station(
 
 
 def update_station(session: so.Session, actor: Actor, changes: dict[str, Any]) -> Station:
+    """Change a station's fields (admins); ``default_crs`` is kept in its settings."""
     actor.require("admin")
     if "timezone" in changes:
         validate_timezone(changes["timezone"])
     for key, value in changes.items():
-        setattr(actor.station, key, value)
+        if key == "default_crs":
+            if value not in datum.CRS:
+                raise Invalid("crs_unknown", field="default_crs", crs=value,
+                              allowed=list(datum.CRS))
+            # a new dict: JSON columns only see reassignment
+            actor.station.settings = {**(actor.station.settings or {}), "default_crs": value}
+        else:
+            setattr(actor.station, key, value)
     audit.record(session, actor=actor.user, role=actor.role, action="station.updated",
                  record=actor.station, fields=sorted(changes))
     return actor.station

@@ -120,6 +120,30 @@ def test_a_file_builds_the_station_then_plans_no_change_and_exports_exactly(sess
     assert plan.export_text(session, admin.user, "north") == exported
 
 
+def test_the_station_default_datum_is_set_by_the_file_and_leaves_its_positions_alone(
+        session, people):
+    """``default_crs`` is the app's default, kept beside the check-in rules; the file's own
+    positions stay WGS-84 (a checkpoint is stored as written)."""
+    root, admin, volunteer = people
+    text = station_text(admin=admin.phone, volunteer=volunteer.phone).replace(
+        "open_join = true\n", 'open_join = true\ndefault_crs = "gcj02"\n')
+    applied(session, root, text)
+    station = session.scalar(sa.select(Station).where(Station.code == "north"))
+    assert station.default_crs == "gcj02"
+    assert station.settings["tasks"] == {"accuracy_limit_m": 80}
+    gate = session.scalar(sa.select(Checkpoint).where(Checkpoint.key == "gate"))
+    assert (gate.lat, gate.lon) == (30.265, 120.172)
+    exported = plan.export_text(session, root, "north")
+    assert 'default_crs = "gcj02"' in exported
+    assert plan.make_plan(session, root, read(session, exported)).empty
+    back = plan.make_plan(session, root, read(session, text.replace('"gcj02"', '"wgs84"')))
+    assert [(c.path, c.fields) for c in back.changes] == [
+        ("station", {"default_crs": ("gcj02", "wgs84")})]
+    with pytest.raises(FileErrors) as wrong:
+        read(session, text.replace('"gcj02"', '"mars"'))
+    assert "station.default_crs" in str(wrong.value.errors)
+
+
 def test_renaming_and_moving_are_updates_of_the_same_objects(session, people):
     root, admin, volunteer = people
     applied(session, root, station_text(admin=admin.phone, volunteer=volunteer.phone))

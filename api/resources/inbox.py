@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from api.auth import current_user
 from api.fields import StationRefSchema, TargetSchema, TimeRangeArgsSchema
 from api.pagination import QueryPage
+from api.positions import Lat, Lon, Positioned
 from api.smorest import Blueprint, Schema
 from api.unit_of_work import db
 from core import clock, messages, tasks, today
@@ -61,14 +62,14 @@ class MarkedSchema(Schema):
     marked = ma.fields.Integer(metadata={"description": "How many were unread until now"})
 
 
-class TaskRefSchema(Schema):
+class TaskRefSchema(Positioned):
     id = ma.fields.Integer()
     kind = ma.fields.String()
     title = ma.fields.String()
     starts_at = ma.fields.AwareDateTime()
     ends_at = ma.fields.AwareDateTime()
-    lat = ma.fields.Float(allow_none=True)
-    lon = ma.fields.Float(allow_none=True)
+    lat = Lat(allow_none=True)
+    lon = Lon(allow_none=True)
     radius_m = ma.fields.Integer()
     status = ma.fields.String()
 

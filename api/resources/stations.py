@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from api.auth import actor, current_user
 from api.fields import Name, Phone, Text, TimeRangeArgsSchema
 from api.pagination import QueryPage
+from api.positions import CrsField, Positioned
 from api.smorest import Blueprint, Schema
 from api.unit_of_work import db
 from core import stations
@@ -19,6 +20,8 @@ from core.models import AuditEvent, Group, Station
 blp = Blueprint("stations", __name__, url_prefix="/api/v1/stations",
                 description="Stations, members, groups and audit")
 
+DEFAULT_CRS = ("The datum of positions that members' requests send without `crs`: `gcj02` "
+               "where the station's app uses AMap or Tencent maps, `bd09` for Baidu")
 CODE = ma.validate.Regexp(r"^[a-z0-9][a-z0-9-]{1,31}$",
                           error="Use 2-32 lowercase letters, digits and hyphens.")
 
@@ -29,6 +32,7 @@ class StationSchema(Schema):
     name = Name(required=True)
     timezone = ma.fields.String(load_default="Asia/Shanghai", validate=ma.validate.Length(max=64))
     open_join = ma.fields.Boolean(load_default=False)
+    default_crs = CrsField(dump_only=True, description=DEFAULT_CRS)
     created_at = ma.fields.AwareDateTime(dump_only=True)
 
 
@@ -45,6 +49,7 @@ class StationUpdateSchema(Schema):
     name = Name()
     timezone = ma.fields.String(validate=ma.validate.Length(max=64))
     open_join = ma.fields.Boolean()
+    default_crs = CrsField(description=DEFAULT_CRS)
 
 
 def role_list() -> ma.fields.List:
@@ -111,7 +116,10 @@ class GroupMemberSchema(Schema):
     is_leader = ma.fields.Boolean()
 
 
-class GroupSchema(Schema):
+class GroupSchema(Positioned):
+    POSITIONS = ()
+    OUTLINES = ("polygon",)
+
     id = ma.fields.Integer(dump_only=True)
     kind = ma.fields.String(required=True, validate=ma.validate.Regexp(r"^[a-z][a-z0-9_]{0,31}$"),
                             metadata={"description": "grid, patrol_team, crossing_team, "
@@ -121,7 +129,7 @@ class GroupSchema(Schema):
     polygon = ma.fields.List(
         ma.fields.List(ma.fields.Float(), validate=ma.validate.Length(equal=2)),
         allow_none=True, load_default=None, validate=ma.validate.Length(max=500),
-        metadata={"description": "A grid cell's outline as [[lat, lon], ...]"})
+        metadata={"description": "A grid cell's outline as [[lat, lon], ...] (in `crs`)"})
     created_at = ma.fields.AwareDateTime(dump_only=True)
 
 
@@ -129,7 +137,10 @@ class GroupDetailSchema(GroupSchema):
     members = ma.fields.List(ma.fields.Nested(GroupMemberSchema), dump_only=True)
 
 
-class GroupUpdateSchema(Schema):
+class GroupUpdateSchema(Positioned):
+    POSITIONS = ()
+    OUTLINES = ("polygon",)
+
     name = Name()
     description = Text(max_length=2000)
     polygon = ma.fields.List(ma.fields.List(ma.fields.Float(),
@@ -190,14 +201,14 @@ def stations_get(station: str) -> dict[str, Any]:
 
 def _station_dict(station: Station) -> dict[str, Any]:
     return {c: getattr(station, c) for c in
-            ("id", "code", "name", "timezone", "open_join", "created_at")}
+            ("id", "code", "name", "timezone", "open_join", "default_crs", "created_at")}
 
 
 @blp.route("/<station>", methods=["PATCH"])
 @blp.arguments(StationUpdateSchema)
 @blp.response(200, StationSchema)
 def stations_update(changes: dict[str, Any], station: str) -> Station:
-    """Change a station's name, time zone or open sign-up (admins)."""
+    """Change a station's name, time zone, open sign-up or default datum (admins)."""
     return stations.update_station(db(), actor(station), changes)
 
 

@@ -10,11 +10,10 @@ import sqlalchemy as sa
 from api.auth import actor
 from api.fields import Name, NearArgsSchema, Text, TimeRangeArgsSchema, near_args
 from api.pagination import QueryPage
+from api.positions import Lat, Lon, Positioned
 from api.smorest import Blueprint, Schema
 from api.task_schemas import (
     ASSIGNMENT_FIELDS,
-    LAT,
-    LON,
     AssignmentSchema,
     CheckinCreateSchema,
     CheckinResultSchema,
@@ -33,15 +32,15 @@ blp = Blueprint("tasks", __name__, url_prefix="/api/v1/stations",
 
 
 
-class TaskSchema(Schema):
+class TaskSchema(Positioned):
     id = ma.fields.Integer(dump_only=True)
     kind = ma.fields.String(load_default="general", validate=ma.validate.Length(max=48))
     title = Name(max_length=200, required=True)
     description = Text(max_length=4000, load_default="")
     starts_at = ma.fields.AwareDateTime(required=True)
     ends_at = ma.fields.AwareDateTime(required=True)
-    lat = ma.fields.Float(allow_none=True, load_default=None, validate=LAT)
-    lon = ma.fields.Float(allow_none=True, load_default=None, validate=LON)
+    lat = Lat(allow_none=True, load_default=None)
+    lon = Lon(allow_none=True, load_default=None)
     radius_m = ma.fields.Integer(load_default=100, validate=ma.validate.Range(min=1, max=10000),
                                  metadata={"description": "Geofence radius in metres"})
     capacity = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=1000))
@@ -73,13 +72,13 @@ def _task_view(task: Task, my_status: str | None) -> dict[str, Any]:
     return {**{f: getattr(task, f) for f in fields}, "my_status": my_status}
 
 
-class TaskUpdateSchema(Schema):
+class TaskUpdateSchema(Positioned):
     title = Name(max_length=200)
     description = Text(max_length=4000)
     starts_at = ma.fields.AwareDateTime()
     ends_at = ma.fields.AwareDateTime()
-    lat = ma.fields.Float(allow_none=True, validate=LAT)
-    lon = ma.fields.Float(allow_none=True, validate=LON)
+    lat = Lat(allow_none=True)
+    lon = Lon(allow_none=True)
     radius_m = ma.fields.Integer(validate=ma.validate.Range(min=1, max=10000))
     capacity = ma.fields.Integer(validate=ma.validate.Range(min=1, max=1000))
     waitlist = ma.fields.Boolean()

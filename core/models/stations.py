@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
-from core import clock
+from core import clock, datum
 from core.db import Base, JSONType
 
 
@@ -36,6 +36,11 @@ class Station(Base):
     # Station-level knobs (geofence accuracy limit, check-in lead time, ...): data, not code.
     settings: so.Mapped[dict[str, Any]] = so.mapped_column(default=dict)
     created_at: so.Mapped[dt.datetime] = so.mapped_column(default=clock.now)
+
+    @property
+    def default_crs(self) -> datum.Crs:
+        """The datum of positions its requests send without saying (``settings``)."""
+        return datum.station_default(self.settings)
 
 
 class Membership(Base):

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import marshmallow as ma
 import sqlalchemy as sa
 
-from core import geofence, ledger, phones, station_plugins, stations
+from core import datum, geofence, ledger, phones, station_plugins, stations
 from core.errors import Invalid
 from core.models import Group, GroupMember, Membership, PointsRule, StationPlugin, User
 from core.plugins import load_settings, secret_settings
@@ -71,6 +71,10 @@ class StationFieldsSchema(ma.Schema):
     name = ma.fields.String(required=True, validate=ma.validate.Length(1, 120))
     timezone = ma.fields.String(load_default="Asia/Shanghai", validate=_timezone)
     open_join = ma.fields.Boolean(load_default=False)
+    default_crs = ma.fields.String(load_default=datum.DEFAULT, validate=ma.validate.OneOf(
+        datum.CRS, error="must be one of wgs84, gcj02, bd09"), metadata={
+            "description": "the datum of positions the app sends without saying (positions in "
+                           "this file are always WGS-84)"})
     tasks = ma.fields.Nested(TaskRulesSchema, load_default=dict,
                              metadata={"description": "check-in rules that differ from the defaults"})
 
@@ -80,7 +84,7 @@ def _station_export(ctx: SectionContext) -> dict[str, Any]:
     assert station is not None
     own = (station.settings or {}).get("tasks") or {}
     return {"code": station.code, "name": station.name, "timezone": station.timezone,
-            "open_join": station.open_join,
+            "open_join": station.open_join, "default_crs": station.default_crs,
             "tasks": {k: v for k, v in own.items() if k in geofence.DEFAULTS}}
 
 
@@ -98,16 +102,20 @@ def _station_plan(ctx: SectionContext, current: dict[str, Any],
                    wanted=wanted, current=current)]
 
 
+# Fields of [station] kept in Station.settings (creating a station does not set them).
+SETTINGS = frozenset({"tasks", "default_crs"})
+
+
 def _station_apply(ctx: SectionContext, changes: list[Change]) -> None:
     assert ctx.actor is not None and ctx.station is not None
     for change in changes:
         fields = {name: after for name, (_before, after) in change.fields.items()
-                  if change.action != CREATE or name == "tasks"}
+                  if change.action != CREATE or name in SETTINGS}
         if not fields:
             continue
-        if "tasks" in fields:
+        if SETTINGS & set(fields):
             settings = dict(ctx.station.settings or {})
-            settings["tasks"] = fields.pop("tasks")
+            settings.update({name: fields.pop(name) for name in SETTINGS if name in fields})
             fields["settings"] = settings  # a new dict: JSON columns only see reassignment
         stations.update_station(ctx.session, ctx.actor, fields)
         ctx.progress(change)
@@ -115,7 +123,8 @@ def _station_apply(ctx: SectionContext, changes: list[Change]) -> None:
 
 STATION = StationSection(
     "station", StationFieldsSchema, _station_export, _station_plan, _station_apply, order=10,
-    description="The station itself: code, name, time zone, open join, check-in rules.")
+    description="The station itself: code, name, time zone, open join, default datum, "
+                "check-in rules.")
 
 
 # [[seats]] ------------------------------------------------------------------------------------

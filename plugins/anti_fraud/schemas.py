@@ -7,6 +7,7 @@ from typing import Any
 import marshmallow as ma
 
 from api.fields import Name, Text, TimeRangeArgsSchema
+from api.positions import Lat, Lon, Positioned
 from api.smorest import Schema
 from core.messages import LOCALES
 from plugins.anti_fraud import questions
@@ -222,23 +223,23 @@ class SubmissionSchema(Schema):
 
 # Shops, offers, coupons -----------------------------------------------------------------------
 
-class ShopSchema(Schema):
+class ShopSchema(Positioned):
     id = ma.fields.Integer(dump_only=True)
     name = Name(required=True)
     address = Text(max_length=300, load_default="")
-    lat = ma.fields.Float(allow_none=True, load_default=None, validate=ma.validate.Range(-90, 90))
-    lon = ma.fields.Float(allow_none=True, load_default=None, validate=ma.validate.Range(-180, 180))
+    lat = Lat(allow_none=True, load_default=None)
+    lon = Lon(allow_none=True, load_default=None)
     phone = Text(max_length=32, load_default="")
     group_id = ma.fields.Integer(metadata={"description": "An existing shop group; else one is made"})
     active = ma.fields.Boolean(load_default=True)
     created_at = ma.fields.AwareDateTime(dump_only=True)
 
 
-class ShopUpdateSchema(Schema):
+class ShopUpdateSchema(Positioned):
     name = Name()
     address = Text(max_length=300)
-    lat = ma.fields.Float(allow_none=True, validate=ma.validate.Range(-90, 90))
-    lon = ma.fields.Float(allow_none=True, validate=ma.validate.Range(-180, 180))
+    lat = Lat(allow_none=True)
+    lon = Lon(allow_none=True)
     phone = Text(max_length=32)
     active = ma.fields.Boolean()
 

@@ -15,21 +15,22 @@ from plugins.care_visits import planning, recipients
 
 TEAM = "care-team"  # its key in examples/demo-station.toml (which also names its members)
 
-# Fictitious people at fictitious addresses of the demo station.
+# Fictitious people at fictitious addresses of the demo station, in the buildings the demo
+# patrol route passes (examples/demo-station.toml; WGS-84).
 RECIPIENTS: list[dict[str, Any]] = [
     {"name": "周桂兰 Zhou Guilan", "phone": "+8613800001001", "categories": ["elderly_alone"],
-     "address": "示范社区 3 栋 2 单元 101 室", "lat": 34.2301, "lon": 108.9402,
+     "address": "示范社区 3 栋 2 单元 101 室", "lat": 30.2657, "lon": 120.1716,
      "needs": "腿脚不便，需要代买药品 / needs medicine fetched",
      "emergency_contact": {"name": "周明 Zhou Ming", "phone": "+8613800001002",
                            "relation": "son"}},
     {"name": "马建国 Ma Jianguo", "phone": "+8613800001003", "categories": ["disabled"],
-     "address": "示范社区 5 栋 1 单元 302 室", "lat": 34.2311, "lon": 108.9415,
+     "address": "示范社区 5 栋 1 单元 302 室", "lat": 30.2661, "lon": 120.1723,
      "needs": "轮椅需要维修 / wheelchair needs repair",
      "emergency_contact": {"name": "马丽 Ma Li", "phone": "+8613800001004",
                            "relation": "daughter"}},
     {"name": "黄小燕 Huang Xiaoyan", "phone": "+8613800001005",
      "categories": ["hardship", "disabled"], "address": "示范社区 保障房 8 栋 601 室",
-     "lat": 34.2290, "lon": 108.9390, "needs": "冬季取暖 / heating for winter",
+     "lat": 30.2636, "lon": 120.1731, "needs": "冬季取暖 / heating for winter",
      "emergency_contact": {"name": "", "phone": None, "relation": ""}},
 ]
 SENSITIVE = {"disability_type": "肢体 physical", "disability_grade": "2",

@@ -7,6 +7,7 @@ from typing import Any
 import marshmallow as ma
 
 from api.fields import PHONE, Name, Text, TimeRangeArgsSchema
+from api.positions import Lat, Lon, Positioned
 from api.smorest import Schema
 from plugins.care_visits.models import (
     Basis,
@@ -86,15 +87,15 @@ class SensitiveSchema(Schema):
         r"^[0-9A-Za-z]{4,32}$", error="4-32 letters and digits."))
 
 
-class RecipientCreateSchema(Schema):
+class RecipientCreateSchema(Positioned):
     """A new recipient, optionally with its consent or legal basis."""
 
     name = Name(required=True)
     phone = ma.fields.String(allow_none=True, load_default=None, validate=PHONE)
     address = Text(max_length=300, required=True)
     needs = Text(max_length=2000, load_default="")
-    lat = ma.fields.Float(required=True, validate=LAT)
-    lon = ma.fields.Float(required=True, validate=LON)
+    lat = Lat(required=True)
+    lon = Lon(required=True)
     categories = ma.fields.List(ma.fields.String(validate=CATEGORY), required=True,
                                 validate=ma.validate.Length(min=1, max=4))
     emergency_contact = ma.fields.Nested(EmergencyContactSchema, load_default=dict)
@@ -110,7 +111,7 @@ class RecipientCreateSchema(Schema):
     consent = ma.fields.Nested(ConsentCreateSchema)
 
 
-class RecipientSchema(Schema):
+class RecipientSchema(Positioned):
     """A recipient as the reader may see it: a visitor gets id, name, phone, address, needs
     (and erased); care officers get every field. An erased record has no position."""
 
@@ -119,8 +120,8 @@ class RecipientSchema(Schema):
     phone = ma.fields.String(allow_none=True)
     address = ma.fields.String(required=True)
     needs = ma.fields.String()
-    lat = ma.fields.Float(allow_none=True, metadata={"description": "Care officers only"})
-    lon = ma.fields.Float(allow_none=True, metadata={"description": "Care officers only"})
+    lat = Lat(allow_none=True, metadata={"description": "Care officers only"})
+    lon = Lon(allow_none=True, metadata={"description": "Care officers only"})
     categories = ma.fields.List(ma.fields.String(validate=CATEGORY),
                                 metadata={"description": "Care officers only"})
     emergency_contact = ma.fields.Nested(EmergencyContactSchema)
@@ -136,13 +137,13 @@ class RecipientSchema(Schema):
     erased = ma.fields.Boolean()
 
 
-class RecipientUpdateSchema(Schema):
+class RecipientUpdateSchema(Positioned):
     name = Name()
     phone = ma.fields.String(allow_none=True, validate=PHONE)
     address = Text(max_length=300)
     needs = Text(max_length=2000)
-    lat = ma.fields.Float(validate=LAT)
-    lon = ma.fields.Float(validate=LON)
+    lat = Lat()
+    lon = Lon()
     categories = ma.fields.List(ma.fields.String(validate=CATEGORY),
                                 validate=ma.validate.Length(min=1, max=4))
     emergency_contact = ma.fields.Nested(EmergencyContactSchema)
@@ -161,13 +162,13 @@ class RecipientQueryArgsSchema(Schema):
 
 # Export ---------------------------------------------------------------------------------------
 
-class CheckinExportSchema(Schema):
+class CheckinExportSchema(Positioned):
     id = ma.fields.Integer()
     task_id = ma.fields.Integer()
     user_id = ma.fields.Integer()
     kind = ma.fields.String()
-    lat = ma.fields.Float(allow_none=True)
-    lon = ma.fields.Float(allow_none=True)
+    lat = Lat(allow_none=True)
+    lon = Lon(allow_none=True)
     accuracy_m = ma.fields.Float()
     is_mock = ma.fields.Boolean()
     distance_m = ma.fields.Float(allow_none=True)
@@ -220,9 +221,9 @@ class FollowUpSchema(Schema):
     resolution = ma.fields.String(dump_only=True)
 
 
-class LocationSchema(Schema):
-    lat = ma.fields.Float(allow_none=True)
-    lon = ma.fields.Float(allow_none=True)
+class LocationSchema(Positioned):
+    lat = Lat(allow_none=True)
+    lon = Lon(allow_none=True)
     distance_m = ma.fields.Float(allow_none=True)
 
 

@@ -7,43 +7,42 @@ from typing import Any
 import marshmallow as ma
 
 from api.fields import Name, Text, TimeRangeArgsSchema
+from api.positions import Lat, Lon, Positioned
 from api.smorest import Schema
 from api.task_schemas import AssignmentSchema
 from plugins.crossing_guard.models import ClosureKind, PostKind, SwapStatus
 
-LAT = ma.validate.Range(min=-90, max=90)
-LON = ma.validate.Range(min=-180, max=180)
 WEEKDAY = ma.fields.Integer(validate=ma.validate.Range(min=1, max=7),
                             metadata={"description": "ISO weekday: 1 = Monday ... 7 = Sunday"})
 HHMM = "%H:%M"
 
 
-class CrossingSchoolSchema(Schema):
+class CrossingSchoolSchema(Positioned):
     id = ma.fields.Integer(dump_only=True)
     name = Name(required=True)
     address = Text(max_length=200, load_default="")
-    lat = ma.fields.Float(required=True, validate=LAT)
-    lon = ma.fields.Float(required=True, validate=LON)
+    lat = Lat(required=True)
+    lon = Lon(required=True)
     team_group_id = ma.fields.Integer(allow_none=True, load_default=None, metadata={
         "description": "The crossing_team group guarding this school; none = any crossing team"})
     created_at = ma.fields.AwareDateTime(dump_only=True)
 
 
-class CrossingSchoolUpdateSchema(Schema):
+class CrossingSchoolUpdateSchema(Positioned):
     name = Name()
     address = Text(max_length=200)
-    lat = ma.fields.Float(validate=LAT)
-    lon = ma.fields.Float(validate=LON)
+    lat = Lat()
+    lon = Lon()
     team_group_id = ma.fields.Integer(allow_none=True)
 
 
-class CrossingPostSchema(Schema):
+class CrossingPostSchema(Positioned):
     id = ma.fields.Integer(dump_only=True)
     school_id = ma.fields.Integer(dump_only=True)
     name = Name(required=True)
     kind = ma.fields.Enum(PostKind, by_value=True, required=True)
-    lat = ma.fields.Float(required=True, validate=LAT)
-    lon = ma.fields.Float(required=True, validate=LON)
+    lat = Lat(required=True)
+    lon = Lon(required=True)
     radius_m = ma.fields.Integer(load_default=50, validate=ma.validate.Range(min=5, max=2000))
     min_guards = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=0, max=50))
     max_guards = ma.fields.Integer(load_default=2, validate=ma.validate.Range(min=1, max=50))
@@ -51,11 +50,11 @@ class CrossingPostSchema(Schema):
     created_at = ma.fields.AwareDateTime(dump_only=True)
 
 
-class CrossingPostUpdateSchema(Schema):
+class CrossingPostUpdateSchema(Positioned):
     name = Name()
     kind = ma.fields.Enum(PostKind, by_value=True)
-    lat = ma.fields.Float(validate=LAT)
-    lon = ma.fields.Float(validate=LON)
+    lat = Lat()
+    lon = Lon()
     radius_m = ma.fields.Integer(validate=ma.validate.Range(min=5, max=2000))
     min_guards = ma.fields.Integer(validate=ma.validate.Range(min=0, max=50))
     max_guards = ma.fields.Integer(validate=ma.validate.Range(min=1, max=50))

@@ -16,8 +16,9 @@ from plugins.patrol.models import DutyShift, Route
 
 ROUTE = "xingfuli-night"  # its key in examples/demo-station.toml
 
-# 幸福里 (Xingfuli) is made up; the coordinates sit in an unremarkable spot (the checkpoints in
-# examples/demo-station.toml are metres from here).
+# 幸福里 (Xingfuli) is made up; the coordinates sit in an unremarkable spot of Hangzhou, and
+# every demo place (checkpoints, school, shops, homes in examples/demo-station.toml) is within
+# a kilometre of it (WGS-84).
 CENTRE = (30.2650, 120.1720)
 
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import marshmallow as ma
 
 from api.fields import Name, Text, TimeRangeArgsSchema
+from api.positions import Lat, Lon, Positioned
 from api.smorest import Schema
 from plugins.patrol.models import IncidentCategory, IncidentStatus, PatrolStatus
 
@@ -19,16 +18,14 @@ def ClientId(**kwargs: object) -> ma.fields.String:  # noqa: N802
                                               error="Use 8-64 letters, digits, - or _ (a UUID)."),
                             **kwargs)  # type: ignore[arg-type]
 
-LAT: dict[str, Any] = dict(validate=V.Range(-90, 90))
-LON: dict[str, Any] = dict(validate=V.Range(-180, 180))
 
 
 # Routes and checkpoints -----------------------------------------------------------------------
 
-class CheckpointCreateSchema(Schema):
+class CheckpointCreateSchema(Positioned):
     name = Name(required=True)
-    lat = ma.fields.Float(required=True, **LAT)
-    lon = ma.fields.Float(required=True, **LON)
+    lat = Lat(required=True)
+    lon = Lon(required=True)
     radius_m = ma.fields.Integer(load_default=30, validate=V.Range(5, 1000))
     grid_group_id = ma.fields.Integer(allow_none=True, load_default=None,
                                       metadata={"description": "A group of kind grid"})
@@ -36,22 +33,22 @@ class CheckpointCreateSchema(Schema):
                                  metadata={"description": "Walking order; appended when left out"})
 
 
-class CheckpointUpdateSchema(Schema):
+class CheckpointUpdateSchema(Positioned):
     name = Name()
-    lat = ma.fields.Float(**LAT)
-    lon = ma.fields.Float(**LON)
+    lat = Lat()
+    lon = Lon()
     radius_m = ma.fields.Integer(validate=V.Range(5, 1000))
     grid_group_id = ma.fields.Integer(allow_none=True)
     sequence = ma.fields.Integer(validate=V.Range(0, 10_000))
 
 
-class CheckpointSchema(Schema):
+class CheckpointSchema(Positioned):
     id = ma.fields.Integer()
     route_id = ma.fields.Integer()
     name = ma.fields.String()
     sequence = ma.fields.Integer()
-    lat = ma.fields.Float()
-    lon = ma.fields.Float()
+    lat = Lat()
+    lon = Lon()
     radius_m = ma.fields.Integer()
     grid_group_id = ma.fields.Integer(allow_none=True)
     code_step_s = ma.fields.Integer()
@@ -107,14 +104,14 @@ class ProvisioningSchema(Schema):
     rotated_at = ma.fields.AwareDateTime(allow_none=True)
 
 
-class CodeSheetRowSchema(Schema):
+class CodeSheetRowSchema(Positioned):
     route = ma.fields.String()
     sequence = ma.fields.Integer()
     checkpoint_id = ma.fields.Integer()
     name = ma.fields.String()
     grid = ma.fields.String()
-    lat = ma.fields.Float()
-    lon = ma.fields.Float()
+    lat = Lat()
+    lon = Lon()
     static_code = ma.fields.String()
     tag_uri = ma.fields.String(metadata={
         "description": "The static tag's URI, wardens://checkpoint/<station>/<id>?c=<static "
@@ -194,19 +191,19 @@ class PatrolQueryArgsSchema(TimeRangeArgsSchema):
     mine = ma.fields.Boolean(load_default=False)
 
 
-class ScanCreateSchema(Schema):
+class ScanCreateSchema(Positioned):
     checkpoint_id = ma.fields.Integer(required=True)
     code = ma.fields.String(required=True, validate=V.Length(min=1, max=16), metadata={
         "description": "The tag's 6-digit code, or the printed static code"})
-    lat = ma.fields.Float(required=True, **LAT)
-    lon = ma.fields.Float(required=True, **LON)
+    lat = Lat(required=True)
+    lon = Lon(required=True)
     accuracy_m = ma.fields.Float(required=True, validate=V.Range(0, 100_000))
     is_mock = ma.fields.Boolean(required=True, metadata={"description": "Android mock location"})
     device_time = ma.fields.AwareDateTime(required=True)
     client_id = ClientId(required=True)
 
 
-class ScanSchema(Schema):
+class ScanSchema(Positioned):
     id = ma.fields.Integer()
     patrol_id = ma.fields.Integer()
     checkpoint_id = ma.fields.Integer()
@@ -215,8 +212,8 @@ class ScanSchema(Schema):
     assurance = ma.fields.String(allow_none=True, metadata={"description": "rotating or static"})
     flags = ma.fields.List(ma.fields.String())
     reject_code = ma.fields.String(allow_none=True)
-    lat = ma.fields.Float(allow_none=True)
-    lon = ma.fields.Float(allow_none=True)
+    lat = Lat(allow_none=True)
+    lon = Lon(allow_none=True)
     accuracy_m = ma.fields.Float()
     is_mock = ma.fields.Boolean()
     distance_m = ma.fields.Float(allow_none=True)
@@ -247,12 +244,12 @@ class ScanBatchResultSchema(Schema):
 
 # Incidents ------------------------------------------------------------------------------------
 
-class IncidentCreateSchema(Schema):
+class IncidentCreateSchema(Positioned):
     category = ma.fields.String(required=True,
                                 validate=V.OneOf([c.value for c in IncidentCategory]))
     description = Text(max_length=4000, load_default="")
-    lat = ma.fields.Float(**LAT)
-    lon = ma.fields.Float(**LON)
+    lat = Lat()
+    lon = Lon()
     accuracy_m = ma.fields.Float(validate=V.Range(0, 100_000))
     occurred_at = ma.fields.AwareDateTime()
     client_id = ClientId()
@@ -266,15 +263,15 @@ class PhotoSchema(Schema):
     created_at = ma.fields.AwareDateTime()
 
 
-class IncidentSchema(Schema):
+class IncidentSchema(Positioned):
     id = ma.fields.Integer()
     reporter_id = ma.fields.Integer()
     patrol_id = ma.fields.Integer(allow_none=True)
     client_id = ma.fields.String(allow_none=True)
     category = ma.fields.String()
     description = ma.fields.String()
-    lat = ma.fields.Float(allow_none=True)
-    lon = ma.fields.Float(allow_none=True)
+    lat = Lat(allow_none=True)
+    lon = Lon(allow_none=True)
     accuracy_m = ma.fields.Float(allow_none=True)
     occurred_at = ma.fields.AwareDateTime()
     status = ma.fields.String()

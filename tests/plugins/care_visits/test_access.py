@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from core.models import AuditEvent
 from plugins.care_visits.access import OFFICER_FIELDS, VISITOR_FIELDS
 
-FULL = set(OFFICER_FIELDS) | {"sensitive"}
+FULL = set(OFFICER_FIELDS) | {"sensitive", "crs"}  # crs: the datum of lat, lon
 VISIT_FIELDS = set(VISITOR_FIELDS)
 SENSITIVE = {"disability_type": "hearing", "disability_grade": "3",
              "health_notes": "diabetic", "id_number": "610102194501011234"}
@@ -61,7 +61,7 @@ def test_role_by_field_matrix(care, scene, role):
     if expected == FULL:
         assert answer.json["sensitive"] == SENSITIVE
         assert "sensitive" not in listed.json[0]  # lists never carry sensitive details
-        assert set(listed.json[0]) == set(OFFICER_FIELDS)
+        assert set(listed.json[0]) == set(OFFICER_FIELDS) | {"crs"}
     else:
         assert set(listed.json[0]) == VISIT_FIELDS
         assert "610102194501011234" not in answer.get_data(as_text=True)
