@@ -62,6 +62,8 @@ def current_user() -> User:
     if row.AuthSession.revoked_at is not None or row.User.erased_at is not None:
         raise Unauthenticated("session_revoked")
     g.user, g.auth_session = row.User, row.AuthSession
+    # Kept apart from the row: an error answered after a rollback still speaks their language.
+    g.user_locale = row.User.locale
     return row.User
 
 
@@ -86,6 +88,8 @@ def actor(code: str) -> Actor:
     if cached is not None and cached.station.code == code:
         return cached
     g.actor = load_actor(db(), code, current_user())
+    # Kept apart from the row: an error answer renders times in it after a rollback.
+    g.station_timezone = g.actor.station.timezone
     return g.actor
 
 

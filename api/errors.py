@@ -47,13 +47,28 @@ class ErrorSchema(ma.Schema):
 
 
 def request_locale() -> str:
-    return messages.pick_locale([lang for lang, _q in request.accept_languages])
+    """The reader's language: Accept-Language when sent, else the signed-in person's chosen
+    locale (``PATCH /me``), else zh-CN."""
+    sent = [lang for lang, _q in request.accept_languages]
+    if sent:
+        return messages.pick_locale(sent)
+    return messages.pick_locale([g.get("user_locale") or messages.DEFAULT_LOCALE])
+
+
+def request_timezone() -> str | None:
+    """The zone of the station the request acts in (None outside a station): texts show times
+    in it."""
+    return g.get("station_timezone")
 
 
 def error_response(code: str, status: int, details: dict[str, Any] | None = None,
                    headers: dict[str, str] | None = None) -> Response:
     details = details or {}
-    response = jsonify(code=code, message=messages.render(code, request_locale(), details),
+    locale = request_locale()
+    if isinstance(details.get("fields"), dict | list):
+        details = {**details, "fields": messages.field_messages(details["fields"], locale)}
+    response = jsonify(code=code, message=messages.render(code, locale, details,
+                                                          timezone=request_timezone()),
                        details=details)
     response.status_code = status
     for key, value in (headers or {}).items():

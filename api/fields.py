@@ -77,6 +77,8 @@ def near_args(args: dict[str, Any]) -> dict[str, Any]:
 
 
 class StationRefSchema(Schema):
+    """The short reference to a station that other answers carry."""
+
     code = ma.fields.String()
     name = ma.fields.String()
     timezone = ma.fields.String(metadata={
@@ -133,3 +135,7 @@ class TargetSchema(Schema):
                 if key.endswith("_id") and key not in data and isinstance(value, int):
                     data[key] = value
         return data
+
+
+class NotificationCode(ma.fields.String):
+    """A notification code: the document lists every code of the deployment's catalogue."""

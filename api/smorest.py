@@ -19,6 +19,7 @@ from flask import Response, current_app, g, request, url_for
 from api import errors
 from api.error_codes import error_codes
 from api.unit_of_work import IDEMPOTENCY_KEY_MAX, honours_idempotency_key
+from core import local_time, messages
 
 
 def schema_name(schema: Any) -> str:
@@ -43,8 +44,18 @@ class TypedMarshmallowPlugin(MarshmallowPlugin):
     def init_spec(self, spec: APISpec) -> None:
         super().init_spec(spec)
         assert self.converter is not None
-        for function in (_enum_type, _dict_size, _clock_time):
+        for function in (_catalogue, _enum_type, _dict_size, _clock_time):
             self.converter.add_attribute_function(function)
+
+
+def _catalogue(converter: Any, field: ma.fields.Field, ret: dict[str, Any],
+               **_kwargs: Any) -> dict[str, Any]:
+    """Notification codes: the catalogue of the core and the installed plugins."""
+    from api.fields import NotificationCode
+
+    if isinstance(field, NotificationCode):
+        return {"enum": sorted(messages.NOTIFICATIONS)}
+    return {}
 
 
 def _enum_type(converter: Any, field: ma.fields.Field, ret: dict[str, Any],
@@ -91,8 +102,9 @@ class ContractPlugin(BasePlugin):
     def init_spec(self, spec: APISpec) -> None:
         spec.components.parameter("AcceptLanguage", "header", {
             "name": "Accept-Language", "schema": {"type": "string"},
-            "description": "The language of messages and texts: zh-CN or en (RFC 9110 "
-                           "weights honoured)"})
+            "description": "The language of messages, texts and field-level validation "
+                           "messages: zh-CN or en (RFC 9110 weights honoured). Without it, the "
+                           "signed-in person's chosen locale (`PATCH /api/v1/me`), else zh-CN"})
         spec.components.parameter("IdempotencyKey", "header", {
             "name": "Idempotency-Key", "schema": {"type": "string",
                                                   "maxLength": IDEMPOTENCY_KEY_MAX},
@@ -285,8 +297,17 @@ def _document_error_codes(manual: dict[str, Any], view: Any, method: str,
     manual["x-error-codes"] = {str(status): sorted(codes) for status, codes in sorted(found.items())}
 
 
+class Timestamp(ma.fields.AwareDateTime):
+    """A time out is RFC 3339 with its offset, always: one without a zone is UTC (stored so)."""
+
+    def _serialize(self, value: Any, attr: Any, obj: Any, **kwargs: Any) -> Any:
+        return super()._serialize(local_time.as_utc(value) if value is not None else None, attr,
+                                  obj, **kwargs)
+
+
 class Schema(ma.Schema):
-    """Base schema: unknown fields are refused, so a typo is an error, not silence.
+    """Base schema: unknown fields are refused, so a typo is an error, not silence; every
+    time out carries its offset (:class:`Timestamp`).
 
     A field kept under its old name (``api.fields.renamed``) loads into its new name, and the
     answer then carries ``Deprecation``; sending both names is a 422.
@@ -295,6 +316,10 @@ class Schema(ma.Schema):
     class Meta:
         unknown = ma.RAISE
         ordered = True
+
+    def on_bind_field(self, field_name: str, field_obj: ma.fields.Field) -> None:
+        if type(field_obj) is ma.fields.AwareDateTime:
+            field_obj.__class__ = Timestamp
 
     @ma.post_load
     def _renamed_fields(self, data: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
-from core import audit, clock, events, passwords, phone_codes, phones, stations
+from core import audit, clock, events, notifications, passwords, phone_codes, phones, stations
 from core.errors import Conflict, Invalid, NotFound, Unauthenticated
 from core.hookspecs import Identity
 from core.models import (
@@ -228,6 +228,7 @@ def erase_user(session: so.Session, user: User) -> None:
     # Where they stood is theirs: their check-ins stay (completions, counts), positions go.
     session.execute(sa.update(Checkin).where(Checkin.user_id == user.id)
                     .values(lat=None, lon=None).execution_options(synchronize_session=False))
+    notifications.forget_name(session, user)
     user.phone = None
     user.display_name = f"erased-{user.id}"
     user.password_hash = None

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from sqlalchemy import orm as so
 
     from core.jobs import Job
+    from core.messages import NotificationKind
     from core.models import Assignment, Membership, Notification, Station, Task, User
     from core.plugins import Deployment
     from core.station_file.section import StationSection
@@ -106,8 +107,13 @@ class PluginInfo:
     #: group kinds whose members hold one of the plugin's duties (e.g. ``care_team``): such
     #: groups are changed only by station admins or through the plugin's own services.
     group_kinds: tuple[str, ...] = ()
-    #: error and notification codes -> {"en": ..., "zh-CN": ...}.
+    #: error (and text-message) codes -> {"en": ..., "zh-CN": ...}.
     messages: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: notification codes ``<name>.<event>`` -> their texts and target kind
+    #: (:class:`core.messages.NotificationKind`).
+    notifications: dict[str, NotificationKind] = field(default_factory=dict)
+    #: the English messages of its own field validators -> their zh-CN translation.
+    field_messages: dict[str, str] = field(default_factory=dict)
     #: Python package whose models must carry the plugin's table prefix (default: the plugin's
     #: own module).
     package: str = ""

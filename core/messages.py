@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import functools
+import re
+import string
+from dataclasses import dataclass
 from typing import Any
+
+from core import local_time
 
 LOCALES = ("zh-CN", "en")
 DEFAULT_LOCALE = "zh-CN"
@@ -326,18 +332,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "{count} unread notifications",
         "zh-CN": "{count} 条未读消息",
     },
-    "task_cancelled": {
-        "en": "The task {title} was cancelled. {reason}",
-        "zh-CN": "任务“{title}”已取消。{reason}",
-    },
-    "task_assigned": {
-        "en": "You were assigned to the task {title}.",
-        "zh-CN": "您已被安排参加任务“{title}”。",
-    },
-    "waitlist_promoted": {
-        "en": "A place freed up: you are now signed up for {title}.",
-        "zh-CN": "有名额空出：您已成功报名“{title}”。",
-    },
     # points, inbox
     "unknown_event_code": {
         "en": "Unknown points event {event_code}.",
@@ -346,10 +340,6 @@ MESSAGES: dict[str, dict[str, str]] = {
     "task_kind_pays_task_completed": {
         "en": "Tasks of kind {kind} already pay core.task_completed.",
         "zh-CN": "{kind} 类任务本身已按 core.task_completed 计分。",
-    },
-    "points_adjusted": {
-        "en": "Your points were adjusted by {amount}: {reason}",
-        "zh-CN": "您的积分调整了 {amount}：{reason}",
     },
     "notification_not_found": {"en": "Notification not found.", "zh-CN": "未找到该通知。"},
     # duties granted by groups (care teams, shop staff, patrol and crossing teams)
@@ -361,35 +351,77 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "No one puts themselves in a group of kind {kind}: another admin does it.",
         "zh-CN": "不能将自己加入 {kind} 类小组，须由其他管理员操作。",
     },
-    "duty_group_created": {
-        "en": "A new team was set up: {group}.",
-        "zh-CN": "新建了小组“{group}”。",
-    },
-    "duty_group_kind_changed": {
-        "en": "The team {group} is now of kind {kind}.",
-        "zh-CN": "小组“{group}”的类型已改为 {kind}。",
-    },
-    "duty_group_deleted": {
-        "en": "The team {group} was deleted.",
-        "zh-CN": "小组“{group}”已被删除。",
-    },
-    "duty_group_member_added": {
-        "en": "Someone was added to your team {group}.",
-        "zh-CN": "您所在的小组“{group}”新增了一名成员。",
-    },
-    "duty_group_member_removed": {
-        "en": "Someone left your team {group}.",
-        "zh-CN": "您所在的小组“{group}”有一名成员被移出。",
-    },
-    "duty_group_leader_changed": {
-        "en": "The leaders of your team {group} changed.",
-        "zh-CN": "您所在的小组“{group}”的组长已变更。",
-    },
 }
 
 
-# code -> the plugin that registered it; the core's own codes are not listed.
-OWNERS: dict[str, str] = {}
+@dataclass(frozen=True)
+class NotificationKind:
+    """One notification code: its texts and the kind of record the app opens for it.
+
+    ``texts`` are ``{"en": ..., "zh-CN": ...}`` templates (``str.format`` with the
+    notification's parameters; a parameter holding a time is shown in the station's zone and
+    the reader's language). ``target`` is the kind of the notification's ``target`` (``task``,
+    ``patrol.incident``...), or None when it opens nothing.
+    """
+
+    texts: dict[str, str]
+    target: str | None = None
+
+
+# The core's kinds of target (core/targets.py): a task (``task_id``), a group (``group_id``),
+# the person's points in the station, the inbox.
+CORE_TARGETS = frozenset({"core.task", "core.group", "core.points", "core.notifications"})
+CODE = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")
+
+# Every notification code, ``core.<event>`` or ``<plugin>.<event>``: the core's below, each
+# plugin's from its PluginInfo.notifications.
+NOTIFICATIONS: dict[str, NotificationKind] = {}
+# Every kind of target a notification may carry.
+TARGETS: set[str] = set(CORE_TARGETS)
+
+CORE_NOTIFICATIONS: dict[str, NotificationKind] = {
+    "core.task_assigned": NotificationKind({
+        "en": "{by} assigned you to {title}, {starts_at}.",
+        "zh-CN": "{by} 安排您参加“{title}”，时间 {starts_at}。",
+    }, target="core.task"),
+    "core.task_cancelled": NotificationKind({
+        "en": "{title}, {starts_at}, was cancelled. {reason}",
+        "zh-CN": "“{title}”（{starts_at}）已取消。{reason}",
+    }, target="core.task"),
+    "core.waitlist_promoted": NotificationKind({
+        "en": "A place freed up: you are now signed up for {title}, {starts_at}.",
+        "zh-CN": "有名额空出：您已成功报名“{title}”，时间 {starts_at}。",
+    }, target="core.task"),
+    "core.points_adjusted": NotificationKind({
+        "en": "{by} adjusted your points by {amount}: {reason}",
+        "zh-CN": "{by} 将您的积分调整了 {amount}：{reason}",
+    }, target="core.points"),
+    # duties granted by groups (care teams, shop staff, patrol and crossing teams)
+    "core.duty_group_created": NotificationKind({
+        "en": "{by} set up a new team: {group}.",
+        "zh-CN": "{by} 新建了小组“{group}”。",
+    }, target="core.group"),
+    "core.duty_group_kind_changed": NotificationKind({
+        "en": "{by} made the team {group} of kind {kind}.",
+        "zh-CN": "{by} 将小组“{group}”的类型改为 {kind}。",
+    }, target="core.group"),
+    "core.duty_group_deleted": NotificationKind({
+        "en": "{by} deleted the team {group}.",
+        "zh-CN": "{by} 删除了小组“{group}”。",
+    }),
+    "core.duty_group_member_added": NotificationKind({
+        "en": "{by} added {person} to your team {group}.",
+        "zh-CN": "{by} 将 {person} 加入了您所在的小组“{group}”。",
+    }, target="core.group"),
+    "core.duty_group_member_removed": NotificationKind({
+        "en": "{person} is no longer in your team {group}.",
+        "zh-CN": "{person} 已不在您所在的小组“{group}”中。",
+    }, target="core.group"),
+    "core.duty_group_leader_changed": NotificationKind({
+        "en": "{by} changed the leaders of your team {group} ({person}).",
+        "zh-CN": "{by} 变更了您所在的小组“{group}”的组长（{person}）。",
+    }, target="core.group"),
+}
 
 
 def register(messages: dict[str, dict[str, str]], owner: str) -> None:
@@ -398,15 +430,6 @@ def register(messages: dict[str, dict[str, str]], owner: str) -> None:
         if code in MESSAGES and MESSAGES[code] != texts:
             raise ValueError(f"message code {code!r} of {owner} is already defined")
         MESSAGES[code] = texts
-        if not owner.startswith("core"):
-            OWNERS[code] = owner
-
-
-def codes_of(plugin: str) -> set[str]:
-    """The message codes ``plugin`` registered (``core``: the core's own)."""
-    if plugin == "core":
-        return {code for code in MESSAGES if code not in OWNERS}
-    return {code for code, owner in OWNERS.items() if owner == plugin}
 
 
 def pick_locale(candidates: list[str] | tuple[str, ...] | None) -> str:
@@ -420,14 +443,22 @@ def pick_locale(candidates: list[str] | tuple[str, ...] | None) -> str:
     return DEFAULT_LOCALE
 
 
-def render(code: str, locale: str | None = None, params: dict[str, Any] | None = None) -> str:
-    """The text of ``code`` in ``locale``; unknown placeholders stay readable, never raise."""
+def render(code: str, locale: str | None = None, params: dict[str, Any] | None = None, *,
+           timezone: str | None = None) -> str:
+    """The text of ``code`` in ``locale``; unknown placeholders stay readable, never raise.
+
+    A parameter holding a time (RFC 3339 text or a datetime) or a date reads in words, the time
+    in ``timezone`` (a station's; without one, in UTC and saying so): never raw ISO text.
+    """
     texts = MESSAGES.get(code)
     if texts is None:
         return code
-    template = texts.get(locale or DEFAULT_LOCALE) or texts["en"]
+    locale = locale or DEFAULT_LOCALE
+    template = texts.get(locale) or texts["en"]
+    shown = {key: local_time.readable(value, timezone, locale)
+             for key, value in (params or {}).items()}
     try:
-        return template.format_map(_Lenient(params or {}))
+        return template.format_map(_Lenient(shown))
     except (ValueError, IndexError):
         return template
 
@@ -435,3 +466,155 @@ def render(code: str, locale: str | None = None, params: dict[str, Any] | None =
 class _Lenient(dict[str, Any]):
     def __missing__(self, key: str) -> str:
         return "{" + key + "}"
+
+
+def register_notifications(kinds: dict[str, NotificationKind], owner: str) -> None:
+    """Add an owner's notification codes (``<owner>.<event>``) and their texts.
+
+    :raises ValueError: a code outside the owner's namespace, a target kind that is neither the
+        core's nor ``<owner>.<thing>``, or a code already defined with other texts.
+    """
+    for code, kind in kinds.items():
+        if not CODE.match(code) or code.split(".")[0] != owner:
+            raise ValueError(f"notification code {code!r} of {owner} is not {owner}.<event>")
+        target = kind.target
+        if target is not None and target not in CORE_TARGETS and not (
+                CODE.match(target) and target.split(".")[0] == owner):
+            raise ValueError(f"notification {code!r}: target kind {target!r} is neither a core"
+                             f" kind ({', '.join(sorted(CORE_TARGETS))}) nor {owner}.<thing>")
+        if code in NOTIFICATIONS and NOTIFICATIONS[code] != kind:
+            raise ValueError(f"notification code {code!r} of {owner} is already defined")
+        register({code: kind.texts}, owner)
+        NOTIFICATIONS[code] = kind
+        if target is not None:
+            TARGETS.add(target)
+
+
+def placeholders(template: str) -> list[str]:
+    """The parameter names a template uses, in order."""
+    return list(dict.fromkeys(name for _, name, _, _ in string.Formatter().parse(template)
+                              if name))
+
+
+# Field-level validation messages (a 422's ``details.fields``): marshmallow's and our own
+# validators' English texts, with their zh-CN translation; ``{name}`` stands for a value.
+FIELD_MESSAGES: dict[str, str] = {
+    # marshmallow's fields and schemas
+    "Missing data for required field.": "缺少必填字段。",
+    "Field may not be null.": "该字段不能为空（null）。",
+    "Unknown field.": "未知字段。",
+    "Invalid input type.": "输入类型无效。",
+    "Invalid type.": "类型无效。",
+    "Invalid value.": "值无效。",
+    "Invalid input.": "输入无效。",
+    "Not a valid string.": "不是有效的字符串。",
+    "Not a valid utf-8 string.": "不是有效的 UTF-8 字符串。",
+    "Not a valid integer.": "不是有效的整数。",
+    "Not a valid number.": "不是有效的数字。",
+    "Number too large.": "数字过大。",
+    "Special numeric values (nan or infinity) are not permitted.": "不允许特殊数值（nan 或 infinity）。",
+    "Not a valid boolean.": "不是有效的布尔值。",
+    "Not a valid list.": "不是有效的列表。",
+    "Not a valid tuple.": "不是有效的元组。",
+    "Not a valid mapping type.": "不是有效的对象。",
+    "Not a valid date.": "不是有效的日期。",
+    "Not a valid datetime.": "不是有效的日期时间。",
+    "Not a valid time.": "不是有效的时间。",
+    "Not a valid aware datetime.": "不是带时区的有效日期时间（请带上时区，例如 +08:00）。",
+    "Not a valid naive datetime.": "不是不带时区的有效日期时间。",
+    "Not a valid aware time.": "不是带时区的有效时间。",
+    "Not a valid naive time.": "不是不带时区的有效时间。",
+    "Not a valid period of time.": "不是有效的时长。",
+    "Not a valid UUID.": "不是有效的 UUID。",
+    "Not a valid URL.": "不是有效的网址。",
+    "Not a valid email address.": "不是有效的电子邮箱地址。",
+    "Not a valid IP address.": "不是有效的 IP 地址。",
+    "Not a valid IPv4 address.": "不是有效的 IPv4 地址。",
+    "Not a valid IPv6 address.": "不是有效的 IPv6 地址。",
+    "Not a valid IP interface.": "不是有效的 IP 接口。",
+    "Not a valid IPv4 interface.": "不是有效的 IPv4 接口。",
+    "Not a valid IPv6 interface.": "不是有效的 IPv6 接口。",
+    "\"{input}\" cannot be formatted as a date.": "“{input}”无法格式化为日期。",
+    "\"{input}\" cannot be formatted as a datetime.": "“{input}”无法格式化为日期时间。",
+    "\"{input}\" cannot be formatted as a time.": "“{input}”无法格式化为时间。",
+    "{input} cannot be formatted as a timedelta.": "{input} 无法格式化为时长。",
+    # marshmallow's validators
+    "Shorter than minimum length {min}.": "长度不能少于 {min}。",
+    "Longer than maximum length {max}.": "长度不能超过 {max}。",
+    "Length must be between {min} and {max}.": "长度必须在 {min} 到 {max} 之间。",
+    "Length must be {equal}.": "长度必须为 {equal}。",
+    "Must be greater than or equal to {min}.": "必须大于或等于 {min}。",
+    "Must be greater than {min}.": "必须大于 {min}。",
+    "Must be less than or equal to {max}.": "必须小于或等于 {max}。",
+    "Must be less than {max}.": "必须小于 {max}。",
+    "Must be greater than or equal to {min} and less than or equal to {max}.":
+        "必须大于或等于 {min} 且小于或等于 {max}。",
+    "Must be greater than {min} and less than {max}.": "必须大于 {min} 且小于 {max}。",
+    "Must be greater than or equal to {min} and less than {max}.":
+        "必须大于或等于 {min} 且小于 {max}。",
+    "Must be greater than {min} and less than or equal to {max}.":
+        "必须大于 {min} 且小于或等于 {max}。",
+    "Must be one of: {choices}.": "必须是以下之一：{choices}。",
+    "Must be equal to {other}.": "必须等于 {other}。",
+    "String does not match expected pattern.": "格式不正确。",
+    "One or more of the choices you made was not in: {choices}.": "所选项中有不在以下范围内的：{choices}。",
+    "One or more of the choices you made was in: {values}.": "所选项中有不允许的值：{values}。",
+    # the API's own validators
+    "Not a phone number.": "不是有效的电话号码。",
+    "Use 2-32 lowercase letters, digits and hyphens.": "请使用 2-32 位小写字母、数字或连字符。",
+    "8-64 letters, digits, '-' or '_' (a UUID, say).": "须为 8-64 位字母、数字、“-”或“_”（例如 UUID）。",
+    "give either text or document": "请提供 text 或 document 之一",
+    "This plugin takes no settings.": "该插件没有设置项。",
+}
+
+
+def register_field_messages(texts: dict[str, str], owner: str) -> None:
+    """Add a plugin's validator texts (English -> zh-CN); another translation stops start-up."""
+    for english, chinese in texts.items():
+        if english in FIELD_MESSAGES and FIELD_MESSAGES[english] != chinese:
+            raise ValueError(f"field message {english!r} of {owner} is already translated")
+        FIELD_MESSAGES[english] = chinese
+    _field_patterns.cache_clear()
+
+
+@functools.cache
+def _field_patterns() -> list[tuple[re.Pattern[str], str]]:
+    patterns = []
+    # The longest first: "Must be ... {min} and ... {max}." before "Must be ... {min}.".
+    for english, chinese in sorted(FIELD_MESSAGES.items(), key=lambda item: -len(item[0])):
+        names = placeholders(english)
+        if not names:
+            continue
+        regex = re.escape(english)
+        for name in names:
+            regex = regex.replace(re.escape("{" + name + "}"), f"(?P<{name}>.*?)", 1)
+        patterns.append((re.compile(f"^{regex}$", re.S), chinese))
+    return patterns
+
+
+def field_message(text: str, locale: str) -> str:
+    """A field's validation message in ``locale``; one not in the catalogue stays English."""
+    if locale == "en" or not isinstance(text, str):
+        return text
+    exact = FIELD_MESSAGES.get(text)
+    if exact is not None:
+        return exact
+    for pattern, chinese in _field_patterns():
+        found = pattern.match(text)
+        if found:
+            return chinese.format_map(_Lenient(found.groupdict()))
+    return text
+
+
+def field_messages(messages: Any, locale: str) -> Any:
+    """Every message in a (nested) webargs/marshmallow error structure, in ``locale``."""
+    if isinstance(messages, str):
+        return field_message(messages, locale)
+    if isinstance(messages, list):
+        return [field_messages(item, locale) for item in messages]
+    if isinstance(messages, dict):
+        return {key: field_messages(value, locale) for key, value in messages.items()}
+    return messages
+
+
+register_notifications(CORE_NOTIFICATIONS, "core")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 from itertools import groupby
 from typing import Any
@@ -10,9 +11,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
-from core import clock, events
+from core import clock, events, local_time, messages, targets
 from core.hookspecs import Delivery
-from core.models import Notification
+from core.models import Notification, Station, User
 from core.models.notifications import DeliveryStatus
 
 log = logging.getLogger(__name__)
@@ -22,14 +23,82 @@ MAX_ATTEMPTS = 5
 # A claim older than this belongs to a worker that died; the notification is claimed again.
 STALE_CLAIM = dt.timedelta(minutes=10)
 OUTCOMES = frozenset({"sent", "skipped", "retry", "failed"})
+# Parameters of the core's notifications that carry a person's name -> the one with their id.
+NAMED_PARAMS = {"by": "by_id", "person": "person_id"}
 
 
-def notify(session: so.Session, user_id: int, code: str, station_id: int | None = None,
-           **params: Any) -> Notification:
-    """Queue a notification in the same transaction as the change it tells about."""
-    row = Notification(user_id=user_id, code=code, params=params, station_id=station_id)
-    session.add(row)
-    return row
+def notify(session: so.Session, user_id: int, code: str, station_id: int | None = None, *,
+           target: dict[str, Any] | None = None, **params: Any) -> Notification:
+    """Queue a notification in the same transaction as the change it tells about.
+
+    :param code: a registered notification code, ``core.<event>`` or ``<plugin>.<event>``.
+    :param target: what the app opens, ``{"kind": ..., "<thing>_id": ...}``; its kind must be
+        the one the code's catalogue entry names.
+    :param params: what a client needs to render its own text; a datetime is stored as
+        RFC 3339 in the station's zone, with its offset.
+    """
+    rows = notify_many(session, [user_id], code, station_id, target=target, **params)
+    return rows[0]
+
+
+def notify_many(session: so.Session, user_ids: list[int], code: str,
+                station_id: int | None = None, *, target: dict[str, Any] | None = None,
+                **params: Any) -> list[Notification]:
+    """The same notification to several people (see :func:`notify`)."""
+    kind = messages.NOTIFICATIONS.get(code)
+    if kind is None:
+        raise ValueError(f"unknown notification code {code!r}: register it in the catalogue")
+    if target is not None and target.get("kind") != kind.target:
+        raise ValueError(f"notification {code}: target kind {target.get('kind')!r}, the"
+                         f" catalogue says {kind.target!r}")
+    timezone = None
+    if station_id is not None:
+        station = session.get(Station, station_id)
+        timezone = station.timezone if station is not None else None
+    stored = {key: local_time.stored(value, timezone) for key, value in params.items()}
+    rows = [Notification(user_id=user_id, code=code, params=dict(stored), station_id=station_id,
+                         target=dict(target) if target is not None else None)
+            for user_id in user_ids]
+    session.add_all(rows)
+    return rows
+
+
+def target_of(row: Notification, station_code: str | None) -> dict[str, Any] | None:
+    """The notification's target as the app gets it: ``{"kind", "station", "<thing>_id"...}``
+    (None without one, or for an account's notification: no station to open it in)."""
+    if not row.target or station_code is None:
+        return None
+    ids = {key: value for key, value in row.target.items() if key != "kind"}
+    return targets.target(row.target["kind"], station_code, **ids)
+
+
+def named(session: so.Session, key: str, user_id: int | None) -> dict[str, Any]:
+    """The parameters naming a person: ``{key: display name, key_id: id}`` (see NAMED_PARAMS)."""
+    if user_id is None:
+        return {}
+    user = session.get(User, user_id)
+    return {key: user.display_name if user is not None else "", f"{key}_id": user_id}
+
+
+def forget_name(session: so.Session, user: User) -> None:
+    """An erased person's name leaves the notifications other people received about them.
+
+    A core notification names people in ``by`` (who did it) and ``person`` (whom it concerns),
+    each beside its id; a name is replaced only where its id is the erased person's.
+    """
+    name = user.display_name
+    if not name:
+        return
+    forms = {name, json.dumps(name)[1:-1]}  # as stored, or with JSON's escapes of non-ASCII
+    erased = f"erased-{user.id}"
+    for note in session.scalars(sa.select(Notification).where(
+            Notification.code.like("core.%"),
+            sa.or_(*[sa.cast(Notification.params, sa.Text).contains(form, autoescape=True)
+                     for form in forms]))):
+        changed = {key: erased for key, id_key in NAMED_PARAMS.items()
+                   if note.params.get(id_key) == user.id and note.params.get(key) == name}
+        if changed:
+            note.params = {**note.params, **changed}
 
 
 def send_text(session: so.Session, phone: str, code: str, locale: str = "zh-CN",

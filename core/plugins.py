@@ -325,8 +325,10 @@ class Deployment:
             self.plugins[owner] = InstalledPlugin(owner, info, impl.plugin, defaults, source)
             try:
                 messages.register(info.messages, owner)
+                messages.register_notifications(info.notifications, owner)
+                messages.register_field_messages(info.field_messages, owner)
             except ValueError as exc:
-                raise StartupError(str(exc)) from None
+                raise StartupError(f"plugin {owner}: {exc}") from None
             for kind in info.task_kinds:
                 if kind.name in self.task_kinds:
                     raise StartupError(f"plugin {owner}: task kind {kind.name} is already taken")

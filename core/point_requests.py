@@ -11,7 +11,7 @@ from typing import Any, cast
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
-from core import audit, clock, ledger, notifications
+from core import audit, clock, ledger, notifications, targets
 from core.access import Actor
 from core.errors import Conflict, Invalid, NotFound, PermissionDenied
 from core.models import AdjustmentStatus, Group, Membership, PendingAdjustment, PointsEntry, Station
@@ -114,8 +114,9 @@ def _book_adjustment(session: so.Session, actor: Actor, *, user_id: int, amount:
     extra = {"approved_by": approved_by} if approved_by is not None else {}
     audit.record(session, actor=actor.user, role=actor.role, action="points.adjusted",
                  record=entry, user_id=user_id, amount=amount, reason=reason, **extra)
-    notifications.notify(session, user_id, "points_adjusted", station_id=actor.station.id,
-                         amount=f"{amount:+d}", reason=reason)
+    notifications.notify(session, user_id, "core.points_adjusted", station_id=actor.station.id,
+                         target=targets.target("core.points"), amount=f"{amount:+d}", reason=reason,
+                         entry_id=entry.id, **notifications.named(session, "by", by))
     return entry
 
 

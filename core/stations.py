@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
-from core import audit, clock, datum, events, notifications, phones, tasks
+from core import audit, clock, datum, events, messages, notifications, phones, targets, tasks
 from core.access import Actor
 from core.errors import Conflict, Invalid, NotFound, PermissionDenied
 from core.models import (
@@ -255,7 +255,8 @@ def _remove(session: so.Session, actor: Actor, membership: Membership) -> list[i
                 .where(GroupMember.station_id == station_id, GroupMember.user_id == user_id)
                 .order_by(Group.id)).all():
             if duty_owner(session, group.kind):
-                _tell_team(session, actor, group, "duty_group_member_removed", skip=user_id)
+                _tell_team(session, actor, group, "core.duty_group_member_removed", user_id,
+                           skip=user_id)
         session.execute(sa.delete(GroupMember).where(
             GroupMember.station_id == station_id, GroupMember.user_id == user_id))
         events.membership_removed(session, membership)
@@ -328,7 +329,7 @@ def create_group(session: so.Session, actor: Actor, *, plugin: str | None = None
     audit.record(session, actor=actor.user, role=actor.role, action="group.created", record=group,
                  kind=group.kind, **_by(plugin))
     if duty:
-        _tell_team(session, actor, group, "duty_group_created")
+        _tell_team(session, actor, group, "core.duty_group_created")
     return group
 
 
@@ -354,7 +355,7 @@ def update_group(session: so.Session, actor: Actor, group_id: int, changes: dict
     audit.record(session, actor=actor.user, role=actor.role, action="group.updated", record=group,
                  fields=sorted(changes), **details, **_by(plugin))
     if duty:
-        _tell_team(session, actor, group, "duty_group_kind_changed")
+        _tell_team(session, actor, group, "core.duty_group_kind_changed")
     return group
 
 
@@ -363,7 +364,7 @@ def delete_group(session: so.Session, actor: Actor, group_id: int, *,
     actor.require("officer", "admin")
     group = get_group(session, actor, group_id)
     if _require_duty_right(session, actor, [group.kind], plugin):
-        _tell_team(session, actor, group, "duty_group_deleted")
+        _tell_team(session, actor, group, "core.duty_group_deleted")
     audit.record(session, actor=actor.user, role=actor.role, action="group.deleted", record=group,
                  name=group.name, kind=group.kind, **_by(plugin))
     try:
@@ -401,14 +402,14 @@ def put_group_member(session: so.Session, actor: Actor, group_id: int, user_id: 
         raise Invalid("not_a_member", field="user_id")
     row = session.scalar(sa.select(GroupMember).where(
         GroupMember.group_id == group.id, GroupMember.user_id == user_id))
-    change = "duty_group_member_added"
+    change = "core.duty_group_member_added"
     if row is None:
         row = GroupMember(station_id=actor.station.id, group_id=group.id, user_id=user_id,
                           is_leader=leader)
         session.add(row)
     elif row.is_leader != leader:
         row.is_leader = leader
-        change = "duty_group_leader_changed"
+        change = "core.duty_group_leader_changed"
     else:
         return row  # nothing changes: nothing to record or tell
     session.flush()
@@ -425,7 +426,7 @@ def remove_group_member(session: so.Session, actor: Actor, group_id: int, user_i
     group = get_group(session, actor, group_id)
     duty = _require_duty_right(session, actor, [group.kind], plugin)
     if duty:  # the person leaving the team is told as well
-        _tell_team(session, actor, group, "duty_group_member_removed", user_id)
+        _tell_team(session, actor, group, "core.duty_group_member_removed", user_id)
     deleted = session.execute(sa.delete(GroupMember).where(
         GroupMember.group_id == group.id, GroupMember.user_id == user_id)).rowcount  # type: ignore[attr-defined]
     if not deleted:
@@ -482,9 +483,13 @@ def _tell_team(session: so.Session, actor: Actor, group: Group, code: str,
         told.add(user_id)
     told.discard(actor.user.id)
     told.discard(skip)
+    kind = messages.NOTIFICATIONS[code]
+    target = targets.target("core.group", group_id=group.id) if kind.target else None
+    about = {**notifications.named(session, "by", actor.user.id),
+             **notifications.named(session, "person", user_id)}
     for uid in sorted(told):
-        notifications.notify(session, uid, code, station_id=group.station_id, group=group.name,
-                             group_id=group.id, kind=group.kind, person_id=user_id)
+        notifications.notify(session, uid, code, station_id=group.station_id, target=target,
+                             group=group.name, group_id=group.id, kind=group.kind, **about)
 
 
 def in_group_of_kind(session: so.Session, station_id: int, user_id: int, kind: str,

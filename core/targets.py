@@ -6,7 +6,10 @@ station). The API documents it once (``api.fields.TargetSchema``). Kinds of the 
 
 - ``core.task`` (``task_id``): a task of the station;
 - ``core.notifications``: the inbox;
-- ``core.group`` (``group_id``): a group of the station.
+- ``core.group`` (``group_id``): a group of the station;
+- ``core.points``: the person's points in the station.
+
+A notification's kind is the one its catalogue entry names (``core.messages.NotificationKind``).
 
 Plugins name theirs after themselves (``crossing_guard.shift`` with ``shift_id`` and
 ``task_id``, ``patrol.patrol`` with ``patrol_id``...) and list them in their README.

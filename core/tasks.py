@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
-from core import clock, events, geofence, ledger, notifications
+from core import clock, events, geofence, ledger, notifications, targets
 from core.access import Actor
 from core.db import dialect_insert
 from core.errors import Conflict, Invalid, NotFound
@@ -61,6 +61,11 @@ class CheckinResult:
 
 def _now_iso(value: dt.datetime) -> str:
     return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+def task_target(task: Task) -> dict[str, Any]:
+    """What the app opens for a notification about ``task``."""
+    return targets.target("core.task", task_id=task.id)
 
 
 # Kinds and visibility ---------------------------------------------------------------------------
@@ -302,9 +307,9 @@ def cancel_task(session: so.Session, task: Task, *, reason: str = "") -> list[in
         .order_by(Assignment.id)
     ).all()
     for user_id in people:
-        notifications.notify(session, user_id, "task_cancelled", station_id=task.station_id,
-                             task_id=task.id, title=task.title,
-                             starts_at=_now_iso(task.starts_at), reason=reason)
+        notifications.notify(session, user_id, "core.task_cancelled", station_id=task.station_id,
+                             target=task_target(task), task_id=task.id, title=task.title,
+                             starts_at=task.starts_at, ends_at=task.ends_at, reason=reason)
     session.flush()
     return list(people)
 
@@ -376,12 +381,13 @@ LOOK_UP = _LookUp()
 
 
 def sign_up(session: so.Session, task: Task, user_id: int, *, by: int | None = None,
-            existing: Assignment | None | _LookUp = LOOK_UP,
-            waitlist: bool = True) -> Assignment:
+            existing: Assignment | None | _LookUp = LOOK_UP, waitlist: bool = True,
+            tell: bool = True) -> Assignment:
     """Give ``user_id`` a place on ``task``, or a place in its waitlist.
 
     :param by: the officer who assigned the person (None when they signed up themselves);
-        the person is notified.
+        the person is notified (``core.task_assigned``) unless ``tell`` is False, for a
+        plugin that tells them in its own words.
     :param existing: the person's assignment when the caller already loaded it (None for
         none), which saves a query; leave it out to have it looked up.
     :param waitlist: False: no place is no sign-up (``task_full``), even where the task
@@ -419,10 +425,11 @@ def sign_up(session: so.Session, task: Task, user_id: int, *, by: int | None = N
         if took:
             _free_place(session, task)
         raise Conflict("already_signed_up")
-    if by is not None and by != user_id:
-        notifications.notify(session, user_id, "task_assigned", station_id=task.station_id,
-                             task_id=task.id, title=task.title,
-                             starts_at=_now_iso(task.starts_at), status=str(status))
+    if by is not None and by != user_id and tell:
+        notifications.notify(session, user_id, "core.task_assigned", station_id=task.station_id,
+                             target=task_target(task), task_id=task.id, title=task.title,
+                             starts_at=task.starts_at, ends_at=task.ends_at, status=str(status),
+                             **notifications.named(session, "by", by))
     events.assignment_changed(session, task, assignment, previous)
     return assignment
 
@@ -479,9 +486,10 @@ def promote_waitlisted(session: so.Session, task: Task) -> list[Assignment]:
         if not _move(session, candidate, S.WAITLISTED, S.SIGNED_UP):
             _free_place(session, task)
             continue
-        notifications.notify(session, candidate.user_id, "waitlist_promoted",
-                             station_id=task.station_id, task_id=task.id, title=task.title,
-                             starts_at=_now_iso(task.starts_at))
+        notifications.notify(session, candidate.user_id, "core.waitlist_promoted",
+                             station_id=task.station_id, target=task_target(task),
+                             task_id=task.id, title=task.title, starts_at=task.starts_at,
+                             ends_at=task.ends_at)
         events.assignment_changed(session, task, candidate, S.WAITLISTED)
         promoted.append(candidate)
     return promoted

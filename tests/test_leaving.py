@@ -68,12 +68,12 @@ def test_leaving_gives_places_back_and_leaves_every_group(client, world, session
         Assignment.task_id == task["id"])).all())
     assert statuses == {leaver.id: "withdrawn", waiting.id: "signed_up"}
     inbox = client.get("/api/v1/me/notifications", headers=waiting.headers).json
-    assert "waitlist_promoted" in [n["code"] for n in inbox]
+    assert "core.waitlist_promoted" in [n["code"] for n in inbox]
     assert session.scalars(sa.select(GroupMember).where(
         GroupMember.user_id == leaver.id)).all() == []
     # the patrol team's officer hears that their team changed; the leaver is not told
     told = client.get("/api/v1/me/notifications", headers=officer.headers).json
-    assert "duty_group_member_removed" in [n["code"] for n in told]
+    assert "core.duty_group_member_removed" in [n["code"] for n in told]
     action = "member.removed" if how == "removed" else "member.left"
     event = session.scalars(sa.select(AuditEvent).where(AuditEvent.action == action)).one()
     assert event.details["withdrawn"] == [task["id"]]

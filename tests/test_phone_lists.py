@@ -104,14 +104,14 @@ def test_notifications_filter_by_code_plugin_station_and_since(client, world, se
     east = world.station("east")
     west = world.station("west")
     me = world.person("me", station=east, roles=["volunteer"])
-    notifications.notify(session, me.id, "task_cancelled", station_id=east.id, task_id=1,
-                         title="Night patrol", starts_at="x", reason="")
+    notifications.notify(session, me.id, "core.task_cancelled", station_id=east.id,
+                         task_id=1, title="Night patrol", starts_at=START, reason="")
     session.flush()  # stamped now
     clock.advance(dt.timedelta(minutes=10))
     notifications.notify(session, me.id, "crossing_guard.needs_cover", station_id=west.id,
                          shift_id=4, post="Gate", date="2026-03-03", starts="07:30")
-    notifications.notify(session, me.id, "waitlist_promoted", station_id=east.id, task_id=2,
-                         title="Market day", starts_at="x")
+    notifications.notify(session, me.id, "core.waitlist_promoted", station_id=east.id,
+                         task_id=2, title="Market day", starts_at=START)
     session.commit()
 
     def codes(query: str) -> list[str]:
@@ -120,14 +120,14 @@ def test_notifications_filter_by_code_plugin_station_and_since(client, world, se
         return [n["code"] for n in answer.json]
 
     assert codes("?plugin=crossing_guard") == ["crossing_guard.needs_cover"]
-    assert codes("?plugin=core") == ["waitlist_promoted", "task_cancelled"]
+    assert codes("?plugin=core") == ["core.waitlist_promoted", "core.task_cancelled"]
     assert codes("?plugin=patrol") == []
-    assert codes("?code=task_cancelled&code=waitlist_promoted") == ["waitlist_promoted",
-                                                                    "task_cancelled"]
+    assert codes("?code=core.task_cancelled&code=core.waitlist_promoted") == [
+        "core.waitlist_promoted", "core.task_cancelled"]
     since = (START + dt.timedelta(minutes=5)).isoformat().replace("+00:00", "Z")
-    assert codes(f"?since={since}") == ["waitlist_promoted", "crossing_guard.needs_cover"]
+    assert codes(f"?since={since}") == ["core.waitlist_promoted", "crossing_guard.needs_cover"]
     assert codes("?station=west") == ["crossing_guard.needs_cover"]
-    assert codes(f"?since={since}&station=east&unread=true") == ["waitlist_promoted"]
+    assert codes(f"?since={since}&station=east&unread=true") == ["core.waitlist_promoted"]
 
 
 def test_my_groups_across_my_stations(client, world):

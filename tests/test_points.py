@@ -126,7 +126,7 @@ def test_adjustments_are_audited_notified_and_never_go_below_zero(client, world,
     assert [(e.actor_id, e.details["amount"], e.details["reason"]) for e in audited] == [
         (officer.id, 8, "Flood duty"), (officer.id, -3, "Double booked")]
     told = session.scalars(sa.select(Notification.params).where(
-        Notification.user_id == vol.id, Notification.code == "points_adjusted")).all()
+        Notification.user_id == vol.id, Notification.code == "core.points_adjusted")).all()
     assert [p["amount"] for p in told] == ["+8", "-3"]
 
 

@@ -121,7 +121,7 @@ def test_waitlist_promotes_in_order_and_notifies(session, world, east):
                                     .where(Assignment.task_id == task.id)).all())
     assert statuses == {a.id: "withdrawn", b.id: "signed_up", c.id: "waitlisted"}
     told = session.scalars(sa.select(Notification).where(Notification.user_id == b.id)).all()
-    assert [(n.code, n.params["task_id"]) for n in told] == [("waitlist_promoted", task.id)]
+    assert [(n.code, n.params["task_id"]) for n in told] == [("core.waitlist_promoted", task.id)]
     assert not session.scalars(sa.select(Notification).where(Notification.user_id == c.id)).all()
     assert session.get(Task, task.id).filled == 1
 
@@ -375,7 +375,7 @@ def test_the_volunteer_flow_through_http(client, world, east):
     mine = client.get("/api/v1/me/assignments", headers=v3.headers).json
     assert [(a["task"]["id"], a["status"]) for a in mine] == [(queued["id"], "signed_up")]
     inbox = client.get("/api/v1/me/notifications", headers=v3.headers).json
-    assert [n["code"] for n in inbox] == ["waitlist_promoted"]
+    assert [n["code"] for n in inbox] == ["core.waitlist_promoted"]
     assert "Market day" in inbox[0]["text"]
 
     # on the day: 500 m away is refused with the distance, inside is accepted
@@ -487,7 +487,7 @@ def test_officers_edit_cancel_and_see_who_signed_up(client, world, east, session
     for person in (a, b):
         codes = [n["code"] for n in client.get("/api/v1/me/notifications",
                                                headers=person.headers).json]
-        assert "task_cancelled" in codes
+        assert "core.task_cancelled" in codes
     again = client.post(f"{path}/cancel", json={}, headers=officer.headers)
     assert again.status_code == 409 and again.json["code"] == "task_not_open"
     actions = session.scalars(sa.text(
@@ -579,7 +579,7 @@ def test_concurrent_withdrawals_promote_each_waiting_person_once(app, live_world
     assert sorted(statuses[p.id] for p in people[5:]) == ["signed_up"] * 5
     assert session.get(Task, task.id).filled == 5
     promoted = session.scalars(sa.select(Notification.user_id).where(
-        Notification.code == "waitlist_promoted")).all()
+        Notification.code == "core.waitlist_promoted")).all()
     assert sorted(promoted) == sorted(p.id for p in people[5:])
 
 
@@ -615,8 +615,8 @@ def test_every_code_raised_or_notified_here_has_both_texts():
         source = inspect.getsource(module)
         codes |= set(re.findall(r'(?:Invalid|Conflict|NotFound|PermissionDenied)\(\s*"(\w+)"',
                                 source))
-        codes |= set(re.findall(r'notify\(\s*session,\s*[^,]+,\s*"(\w+)"', source))
-    assert {"task_full", "outside_geofence", "waitlist_promoted", "points_adjusted"} <= codes
+        codes |= set(re.findall(r'notify\(\s*session,\s*[^,]+,\s*"([\w.]+)"', source))
+    assert {"task_full", "outside_geofence", "core.waitlist_promoted", "core.points_adjusted"} <= codes
     for code in sorted(codes):
         assert set(messages.MESSAGES.get(code, {})) >= {"en", "zh-CN"}, code
 

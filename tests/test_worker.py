@@ -65,7 +65,7 @@ def test_without_a_provider_the_inbox_is_the_delivery(world, session, deployment
     clock.freeze(NOON)
     east = world.station("east")
     person = world.person(station=east)
-    notifications.notify(session, person.id, "plugin_disabled", station_id=east.id, plugin="x")
+    notifications.notify(session, person.id, "core.task_cancelled", station_id=east.id, title="x")
     session.commit()
     assert notifications.deliver_pending(deployment.database.writer, "w1") == 1
     (row,) = outbox(session).values()
@@ -82,9 +82,9 @@ def test_each_station_gets_the_provider_it_switched_on_rendered_in_the_readers_l
     english.user.locale = "en"
     chinese = world.person("Bo", station=on)
     for station, tag in ((on, "en-on"), (off, "en-off")):
-        notifications.notify(session, english.id, "sample_hello", station_id=station.id,
+        notifications.notify(session, english.id, "sample.hello", station_id=station.id,
                              name="Ann", tag=tag)
-    notifications.notify(session, chinese.id, "sample_hello", station_id=on.id, name="Bo",
+    notifications.notify(session, chinese.id, "sample.hello", station_id=on.id, name="Bo",
                          tag="zh-on")
     session.commit()
 
@@ -102,7 +102,7 @@ def test_failures_are_retried_with_backoff_then_recorded(world, session, gateway
     east = world.station("east", plugins=("gateway",))
     person = world.person(station=east)
     for outcome in ("retry", "failed", "crash"):
-        notifications.notify(session, person.id, "sample_hello", station_id=east.id,
+        notifications.notify(session, person.id, "sample.hello", station_id=east.id,
                              outcome=outcome, tag=outcome)
         session.commit()  # one batch each: the crash must not take the others with it
         notifications.deliver_pending(gateway.database.writer, "w1")
@@ -128,7 +128,7 @@ def test_a_claim_left_by_a_dead_worker_is_taken_again_after_ten_minutes(
     person = world.person()
     for tag, claimed in (("dead", NOON - dt.timedelta(minutes=11)),
                          ("busy", NOON - dt.timedelta(minutes=5))):
-        session.add(Notification(user_id=person.id, code="sample_hello", params={"tag": tag},
+        session.add(Notification(user_id=person.id, code="sample.hello", params={"tag": tag},
                                  delivery_status=DeliveryStatus.SENDING, claimed_by="gone",
                                  claimed_at=claimed, attempts=1))
     session.commit()
@@ -142,7 +142,7 @@ def test_a_worker_round_runs_due_jobs_and_drains_the_outbox(world, session, samp
     clock.freeze(NOON)
     east = world.station("east", plugins=("sample",))
     person = world.person(station=east)
-    notifications.notify(session, person.id, "sample_hello", station_id=east.id, name="x")
+    notifications.notify(session, person.id, "sample.hello", station_id=east.id, name="x")
     session.commit()
     run_worker(sample_deployment, "w1", once=True)
     assert session.scalar(sa.select(SampleTally.station_id)) == east.id
@@ -196,7 +196,7 @@ def test_two_workers_deliver_500_notifications_once_and_run_each_job_slot_once(
     user = accounts.create_user(session, phone="+8613955550000", display_name="n")
     session.flush()
     every = [*stations, quiet, None]
-    session.add_all([Notification(user_id=user.id, code="sample_hello", params={"name": str(i)},
+    session.add_all([Notification(user_id=user.id, code="sample.hello", params={"name": str(i)},
                                   station_id=every[i % len(every)].id if every[i % len(every)]
                                   else None)
                      for i in range(500)])

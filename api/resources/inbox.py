@@ -8,12 +8,13 @@ import marshmallow as ma
 import sqlalchemy as sa
 
 from api.auth import current_user
-from api.fields import StationRefSchema, TargetSchema, TimeRangeArgsSchema
+from api.errors import request_locale
+from api.fields import NotificationCode, StationRefSchema, TargetSchema, TimeRangeArgsSchema
 from api.pagination import QueryPage
 from api.positions import Lat, Lon, Positioned
 from api.smorest import Blueprint, Schema
 from api.unit_of_work import db
-from core import clock, messages, tasks, today
+from core import clock, messages, notifications, tasks, today
 from core.errors import NotFound
 from core.models import Assignment, Notification, Station, Task
 from core.models.tasks import AssignmentStatus
@@ -35,23 +36,45 @@ class NotificationQueryArgsSchema(Schema):
 
 
 class NotificationSchema(Schema):
-    """Dumps (Notification, Station code | None) rows, rendered in the reader's language."""
+    """Dumps (Notification, Station | None) rows, rendered in the reader's language."""
 
     id = ma.fields.Integer()
-    code = ma.fields.String(metadata={"description": "Stable code, e.g. task_cancelled"})
-    text = ma.fields.String(metadata={"description": "The message in my language"})
-    params = ma.fields.Dict()
+    code = NotificationCode(metadata={
+        "description": "Stable code, `core.<event>` or `<plugin>.<event>` (docs/plugins.md)"})
+    title = ma.fields.String(allow_none=True, metadata={
+        "description": "A heading in my language: the notice's title, else the station's name"})
+    text = ma.fields.String(metadata={
+        "description": "The message in my language, times in the station's time zone"})
+    params = ma.fields.Dict(metadata={
+        "description": "What the text is made of, for an app that writes its own text: names, "
+                       "titles, ids; times as RFC 3339 in the station's zone"})
+    target = ma.fields.Nested(TargetSchema, allow_none=True, metadata={
+        "description": "What the app opens for it (a deep link), or null"})
     station = ma.fields.String(allow_none=True, metadata={"description": "Station code"})
+    timezone = ma.fields.String(allow_none=True, metadata={
+        "description": "The station's time zone, in which the text shows times"})
     created_at = ma.fields.AwareDateTime()
     read_at = ma.fields.AwareDateTime(allow_none=True)
 
     @ma.pre_dump
     def _render(self, obj: Any, **_kwargs: Any) -> dict[str, Any]:
         row, station = (obj[0], obj[1]) if isinstance(obj, sa.Row) else (obj, None)
-        return {"id": row.id, "code": row.code,
-                "text": messages.render(row.code, current_user().locale, row.params),
-                "params": row.params, "station": station, "created_at": row.created_at,
-                "read_at": row.read_at}
+        locale = request_locale()
+        timezone = station.timezone if station is not None else None
+        return {"id": row.id, "code": row.code, "title": title_of(row, station, locale),
+                "text": messages.render(row.code, locale, row.params, timezone=timezone),
+                "params": row.params,
+                "target": notifications.target_of(row, station.code if station else None),
+                "station": station.code if station is not None else None, "timezone": timezone,
+                "created_at": row.created_at, "read_at": row.read_at}
+
+
+def title_of(row: Notification, station: Station | None, locale: str) -> str | None:
+    """The notification's own heading (``<code>.title`` in the catalogue), else the station's name."""
+    if f"{row.code}.title" in messages.MESSAGES:
+        return messages.render(f"{row.code}.title", locale, row.params,
+                               timezone=station.timezone if station is not None else None)
+    return station.name if station is not None else None
 
 
 class UnreadSchema(Schema):
@@ -109,8 +132,8 @@ class MyAssignmentQueryArgsSchema(TimeRangeArgsSchema):
                                metadata={"description": "A station code"})
 
 
-def _mine() -> sa.Select[Notification, str]:
-    return (sa.select(Notification, Station.code)
+def _mine() -> sa.Select[Notification, Station]:
+    return (sa.select(Notification, Station)
             .outerjoin(Station, Station.id == Notification.station_id)
             .where(Notification.user_id == current_user().id))
 
@@ -128,10 +151,8 @@ def notifications_list(args: dict[str, Any]) -> Any:
                             else Notification.read_at.is_not(None))
     if args.get("code"):
         query = query.where(Notification.code.in_(args["code"]))
-    if "plugin" in args:
-        plugin = args["plugin"]
-        query = query.where(sa.or_(Notification.code.in_(sorted(messages.codes_of(plugin))),
-                                   Notification.code.startswith(f"{plugin}.", autoescape=True)))
+    if "plugin" in args:  # every code is <plugin>.<event> (core.<event> for the core's)
+        query = query.where(Notification.code.startswith(f"{args['plugin']}.", autoescape=True))
     if "since" in args:
         query = query.where(Notification.created_at >= args["since"])
     if "station" in args:

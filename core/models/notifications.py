@@ -1,4 +1,4 @@
-"""The notification outbox and in-app inbox: a code plus parameters, rendered on reading."""
+"""The notification outbox and in-app inbox: a code, parameters and a target, rendered on reading."""
 
 from __future__ import annotations
 
@@ -33,6 +33,8 @@ class Notification(Base):
     user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user_account.id"))
     code: so.Mapped[str] = so.mapped_column(sa.String(64))
     params: so.Mapped[dict[str, Any]] = so.mapped_column(default=dict)
+    # What the app opens: {"kind": "task", "task_id": 5} (the station is the row's).
+    target: so.Mapped[dict[str, Any] | None]
     created_at: so.Mapped[dt.datetime] = so.mapped_column(default=clock.now)
     read_at: so.Mapped[dt.datetime | None]
     delivery_status: so.Mapped[DeliveryStatus] = so.mapped_column(default=DeliveryStatus.PENDING)

@@ -18,7 +18,7 @@ NAME = "anti_fraud"
 
 @hookimpl
 def wardens_describe_plugin() -> PluginInfo:
-    from plugins.anti_fraud.messages import MESSAGES
+    from plugins.anti_fraud.messages import MESSAGES, NOTIFICATIONS
     from plugins.anti_fraud.settings import AntiFraudSettingsSchema
 
     return PluginInfo(
@@ -27,7 +27,7 @@ def wardens_describe_plugin() -> PluginInfo:
         settings_schema=AntiFraudSettingsSchema,
         points_rules={"anti_fraud.quiz_passed": 20},
         group_kinds=("shop",),
-        messages=MESSAGES,
+        messages=MESSAGES, notifications=NOTIFICATIONS,
     )
 
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, cast
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
-from core import audit, clock, ledger, notifications
+from core import audit, clock, ledger, notifications, targets
 from core.access import Actor
 from core.errors import Conflict, Invalid, NotFound, PermissionDenied
 from plugins.anti_fraud import shops
@@ -61,6 +61,11 @@ def _insert_coupon(session: so.Session, offer: Offer, user_id: int, now: dt.date
             if extra.get("quiz_id") is not None and _granted(session, extra["quiz_id"], user_id):
                 raise _AlreadyGranted from None
     raise Conflict("conflict")
+
+
+def coupon_target(coupon: Coupon) -> dict[str, Any]:
+    """What the app opens for a notification about ``coupon``: the person's coupon."""
+    return targets.target("anti_fraud.coupon", coupon_id=coupon.id)
 
 
 def offer_open(offer: Offer, now: dt.datetime) -> bool:
@@ -119,8 +124,9 @@ def grant_for_quiz(session: so.Session, quiz: Quiz, user_id: int) -> tuple[Coupo
         return None, "offer_out_of_stock"
     except Conflict as exc:
         return None, exc.code
-    notifications.notify(session, user_id, "anti_fraud_coupon_granted", station_id=quiz.station_id,
-                         offer=offer.title, quiz=quiz.title)
+    notifications.notify(session, user_id, "anti_fraud.coupon_granted", station_id=quiz.station_id,
+                         target=coupon_target(coupon), coupon_id=coupon.id, offer=offer.title,
+                         quiz=quiz.title, expires_at=coupon.expires_at)
     return coupon, None
 
 
@@ -276,7 +282,8 @@ def redeem(session: so.Session, who: Actor, payload: str, bill_cents: int, *,
     audit.record(session, actor=who.user, role=who.role, action="anti_fraud.coupon_redeemed",
                  record=redemption, coupon_id=coupon.id, shop_id=shop.id,
                  discount_cents=redemption.discount_cents)
-    notifications.notify(session, coupon.user_id, "anti_fraud_coupon_redeemed",
-                         station_id=coupon.station_id, offer=offer.title, shop=shop.name,
-                         discount=f"{redemption.discount_cents / 100:.2f}")
+    notifications.notify(session, coupon.user_id, "anti_fraud.coupon_redeemed",
+                         station_id=coupon.station_id, target=coupon_target(coupon),
+                         coupon_id=coupon.id, offer=offer.title, shop=shop.name,
+                         redeemed_at=now, discount=f"{redemption.discount_cents / 100:.2f}")
     return redemption, coupon, offer, shop

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from core.messages import NotificationKind
+
 MESSAGES: dict[str, dict[str, str]] = {
     # question bank
     "question_not_found": {"en": "Question not found.", "zh-CN": "未找到该题目。"},
@@ -192,13 +194,15 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "This coupon needs a bill of at least {min_spend_cents} cents.",
         "zh-CN": "该优惠券需消费满 {min_spend_cents} 分才能使用。",
     },
-    # notifications
-    "anti_fraud_coupon_granted": {
-        "en": "You passed \"{quiz}\" and won a coupon: {offer}.",
-        "zh-CN": "您通过了“{quiz}”，获得优惠券：{offer}。",
-    },
-    "anti_fraud_coupon_redeemed": {
-        "en": "Your coupon \"{offer}\" was used at {shop}: {discount} yuan off.",
-        "zh-CN": "您的优惠券“{offer}”已在{shop}使用，优惠 {discount} 元。",
-    },
+}
+
+NOTIFICATIONS: dict[str, NotificationKind] = {
+    "anti_fraud.coupon_granted": NotificationKind({
+        "en": "You passed \"{quiz}\" and won a coupon: {offer}, valid until {expires_at}.",
+        "zh-CN": "您通过了“{quiz}”，获得优惠券：{offer}，有效期至 {expires_at}。",
+    }, target="anti_fraud.coupon"),
+    "anti_fraud.coupon_redeemed": NotificationKind({
+        "en": "Your coupon \"{offer}\" was used at {shop}, {redeemed_at}: {discount} yuan off.",
+        "zh-CN": "您的优惠券“{offer}”已于 {redeemed_at} 在{shop}使用，优惠 {discount} 元。",
+    }, target="anti_fraud.coupon"),
 }

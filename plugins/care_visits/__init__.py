@@ -17,7 +17,7 @@ from plugins.care_visits.settings import NAME
 
 @hookimpl
 def wardens_describe_plugin() -> PluginInfo:
-    from plugins.care_visits.messages import MESSAGES
+    from plugins.care_visits.messages import FIELD_MESSAGES, MESSAGES, NOTIFICATIONS
     from plugins.care_visits.settings import SettingsSchema
 
     return PluginInfo(
@@ -32,7 +32,7 @@ def wardens_describe_plugin() -> PluginInfo:
                              generic_assign=False, needs_acceptance=True,
                              pays="care_visits.visit_completed"),),
         group_kinds=(CARE_TEAM,),
-        messages=MESSAGES,
+        messages=MESSAGES, notifications=NOTIFICATIONS, field_messages=FIELD_MESSAGES,
         package="plugins.care_visits",
         # Where the first visitor checked in; the check-ins' own positions are the core's.
         retained_positions=(RetainedPositions("care_visits_visit", "began_at",

@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
-from core import notifications
+from core import notifications, targets
 from core.models import Station
 from plugins.care_visits import policy
 from plugins.care_visits.models import (
@@ -23,7 +23,7 @@ from plugins.care_visits.models import (
 )
 from plugins.care_visits.planning import plannable
 from plugins.care_visits.settings import CareSettings, for_station
-from plugins.care_visits.visits import close_stale, mark_missed, officers_for
+from plugins.care_visits.visits import close_stale, mark_missed, officers_for, visit_target
 
 
 def _unsent(query: sa.Select[*tuple[Any, ...]], model: Any, kind: str,
@@ -35,7 +35,8 @@ def _unsent(query: sa.Select[*tuple[Any, ...]], model: Any, kind: str,
 
 
 def _send(session: so.Session, station: Station, kind: str, subject_id: int,
-          care_group_id: int | None, period: str = "", **params: Any) -> int:
+          care_group_id: int | None, target: dict[str, Any], period: str = "",
+          **params: Any) -> int:
     """Notify the recipient's care officers once per (kind, subject, period)."""
     try:
         with session.begin_nested():
@@ -45,14 +46,13 @@ def _send(session: so.Session, station: Station, kind: str, subject_id: int,
     except sa.exc.IntegrityError:  # another worker sent it
         return 0
     people = officers_for(session, station.id, care_group_id)
+    recipient = session.get(Recipient, params["recipient_id"])
+    # Care officers read every record: the alert names the recipient.
+    name = recipient.name if recipient is not None else str(params["recipient_id"])
     for user_id in people:
         notifications.notify(session, user_id, f"care_visits.{kind}", station_id=station.id,
-                             **params)
+                             target=target, recipient=name, **params)
     return len(people)
-
-
-def _iso(value: dt.datetime) -> str:
-    return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
 
 
 def alert_station(session: so.Session, station: Station | None, now: dt.datetime) -> dict[str, int]:
@@ -68,16 +68,16 @@ def alert_station(session: so.Session, station: Station | None, now: dt.datetime
                      Visit, "visit_missed")
     for visit in session.scalars(missed.order_by(Visit.id)).all():
         sent["visit_missed"] += _send(session, station, "visit_missed", visit.id,
-                                      visit.care_group_id, visit_id=visit.id,
-                                      recipient_id=visit.recipient_id, due_at=_iso(visit.due_at))
+                                      visit.care_group_id, visit_target(visit), visit_id=visit.id,
+                                      recipient_id=visit.recipient_id, due_at=visit.due_at)
     late = _unsent(sa.select(Visit).where(Visit.station_id == station.id,
                                           Visit.status == VisitStatus.PLANNED,
                                           Visit.due_at < now), Visit, "visit_late")
     for visit in session.scalars(late.order_by(Visit.id)).all():
         sent["visit_late"] += _send(session, station, "visit_late", visit.id,
-                                    visit.care_group_id, visit_id=visit.id,
-                                    recipient_id=visit.recipient_id, due_at=_iso(visit.due_at),
-                                    ends_at=_iso(visit.ends_at))
+                                    visit.care_group_id, visit_target(visit), visit_id=visit.id,
+                                    recipient_id=visit.recipient_id, due_at=visit.due_at,
+                                    ends_at=visit.ends_at)
     sent["behind_plan"] = _behind_plan(session, station, now, settings)
     cutoff = now - dt.timedelta(days=settings.follow_up_alert_days)
     old = _unsent(sa.select(FollowUp, Recipient.care_group_id)
@@ -87,8 +87,9 @@ def alert_station(session: so.Session, station: Station | None, now: dt.datetime
                   FollowUp, "follow_up_overdue")
     for item, group_id in session.execute(old.order_by(FollowUp.id)).all():
         sent["follow_up_overdue"] += _send(
-            session, station, "follow_up_overdue", item.id, group_id, follow_up_id=item.id,
-            recipient_id=item.recipient_id, opened_at=_iso(item.opened_at))
+            session, station, "follow_up_overdue", item.id, group_id,
+            targets.target("care_visits.follow_up", follow_up_id=item.id), follow_up_id=item.id,
+            recipient_id=item.recipient_id, opened_at=item.opened_at)
     return sent
 
 
@@ -131,5 +132,6 @@ def _behind_plan(session: so.Session, station: Station, now: dt.datetime,
         if recipient_id in already:
             continue
         sent += _send(session, station, "behind_plan", recipient_id, groups[recipient_id],
+                      targets.target("care_visits.recipient", recipient_id=recipient_id),
                       period=period, recipient_id=recipient_id, made=made, expected=expected)
     return sent

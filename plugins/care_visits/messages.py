@@ -1,5 +1,11 @@
 """Texts of the care-visits plugin's error, notification and text-message codes (en, zh-CN)."""
 
+from core.messages import NotificationKind
+
+VISIT = "care_visits.visit"            # opens the visit: visit_id
+RECIPIENT = "care_visits.recipient"    # opens the recipient: recipient_id
+FOLLOW_UP = "care_visits.follow_up"    # opens the follow-up: follow_up_id
+
 MESSAGES: dict[str, dict[str, str]] = {
     # errors
     "care_duty_required": {
@@ -106,30 +112,40 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "campaign_not_found": {"en": "Campaign not found.", "zh-CN": "未找到该活动。"},
     "campaign_ended": {"en": "The campaign has ended.", "zh-CN": "该活动已结束。"},
-    # notifications
-    "care_visits.visit_planned": {
-        "en": "A care visit is planned for you between {starts_at} and {ends_at}.",
-        "zh-CN": "已为您安排一次关爱走访，时间 {starts_at} 至 {ends_at}。",
-    },
-    "care_visits.visit_missed": {
-        "en": "Care visit {visit_id} was missed.",
-        "zh-CN": "关爱走访 {visit_id} 未按时完成。",
-    },
-    "care_visits.visit_late": {
-        "en": "Care visit {visit_id} is late; its window closes at {ends_at}.",
-        "zh-CN": "关爱走访 {visit_id} 已逾期，将于 {ends_at} 截止。",
-    },
-    "care_visits.behind_plan": {
-        "en": "Recipient {recipient_id} is behind plan: {made} of {expected} visits made.",
-        "zh-CN": "关爱对象 {recipient_id} 走访进度落后：已完成 {made} 次，应完成 {expected} 次。",
-    },
-    "care_visits.follow_up_overdue": {
-        "en": "Follow-up {follow_up_id} has been open since {opened_at}.",
-        "zh-CN": "跟进事项 {follow_up_id} 自 {opened_at} 起仍未关闭。",
-    },
     # text message
     "care_visits.ack_code": {
         "en": "Your care-visit confirmation code is {pin} (valid {minutes} minutes).",
         "zh-CN": "您的关爱走访确认码为 {pin}，{minutes} 分钟内有效。",
     },
+}
+
+# The visitor reads the recipient's name and home (they visit them); the care officers read
+# every record. Nothing else about the recipient goes into a notification.
+NOTIFICATIONS: dict[str, NotificationKind] = {
+    "care_visits.visit_planned": NotificationKind({
+        "en": "Care visit to {recipient} at {place}: {starts_at} to {until}.",
+        "zh-CN": "关爱走访：{recipient}（{place}），{starts_at} 至 {until}。",
+    }, target=VISIT),
+    "care_visits.visit_missed": NotificationKind({
+        "en": "The care visit to {recipient} due {due_at} was missed.",
+        "zh-CN": "对 {recipient} 的关爱走访（应于 {due_at} 前完成）未按时完成。",
+    }, target=VISIT),
+    "care_visits.visit_late": NotificationKind({
+        "en": "The care visit to {recipient} is late; its window closes {ends_at}.",
+        "zh-CN": "对 {recipient} 的关爱走访已逾期，将于 {ends_at} 截止。",
+    }, target=VISIT),
+    "care_visits.behind_plan": NotificationKind({
+        "en": "{recipient} is behind plan: {made} of {expected} visits made.",
+        "zh-CN": "{recipient} 的走访进度落后：已完成 {made} 次，应完成 {expected} 次。",
+    }, target=RECIPIENT),
+    "care_visits.follow_up_overdue": NotificationKind({
+        "en": "A follow-up for {recipient} has been open since {opened_at}.",
+        "zh-CN": "{recipient} 的跟进事项自 {opened_at} 起仍未关闭。",
+    }, target=FOLLOW_UP),
+}
+
+# The plugin's own field validators (English as marshmallow reports them) in zh-CN.
+FIELD_MESSAGES = {
+    "4-32 letters and digits.": "须为 4-32 位字母或数字。",
+    "Give either code or signature.": "请提供确认码或签名之一。",
 }

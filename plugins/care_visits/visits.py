@@ -10,7 +10,7 @@ from typing import Any, cast
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
-from core import audit, clock, notifications
+from core import audit, clock, local_time, notifications, targets
 from core.access import Actor
 from core.db import add_once
 from core.errors import Conflict, Invalid, NotFound, PermissionDenied
@@ -118,12 +118,31 @@ def create_visit(session: so.Session, station: Station, recipient: Recipient, *,
     chosen = list(visitor_ids) if visitor_ids is not None else choose_visitors(
         session, recipient, capacity)
     for user_id in chosen:
-        sign_up(session, task, user_id, by=created_by)
-        if created_by is None:  # the core tells people an officer assigned; tell of a plan here
-            notifications.notify(session, user_id, "care_visits.visit_planned",
-                                 station_id=station.id, visit_id=visit.id, task_id=task.id,
-                                 starts_at=_iso(starts_at), ends_at=_iso(ends_at))
+        sign_up(session, task, user_id, by=created_by, tell=False)
+        tell_visitor(session, station, visit, recipient, user_id, by=created_by)
     return visit
+
+
+def visit_target(visit: Visit) -> dict[str, Any]:
+    """What the app opens for a notification about ``visit`` (the shape of today.py's cards)."""
+    return targets.target("care_visits.visit", visit_id=visit.id, task_id=visit.task_id)
+
+
+def tell_visitor(session: so.Session, station: Station, visit: Visit, recipient: Recipient,
+                 user_id: int, *, by: int | None = None) -> None:
+    """Tell a visitor whom they visit, where and when (station time).
+
+    The task's title names nobody (a private kind); the visitor may read the recipient's name
+    and home, so the notice names them. Erasing the recipient scrubs them from it
+    (privacy.scrub_copies).
+    """
+    notifications.notify(
+        session, user_id, "care_visits.visit_planned", station_id=station.id,
+        target=visit_target(visit), visit_id=visit.id,
+        task_id=visit.task_id, recipient_id=recipient.id, recipient=recipient.name,
+        place=recipient.address or "-", starts_at=visit.starts_at, ends_at=visit.ends_at,
+        until=local_time.until(visit.starts_at, visit.ends_at, station.timezone),
+        **notifications.named(session, "by", by))
 
 
 def create_manual_visit(session: so.Session, who: Actor, data: dict[str, Any]) -> Visit:
@@ -172,10 +191,6 @@ def choose_visitors(session: so.Session, recipient: Recipient, count: int) -> li
         if user_id not in chosen:
             chosen.append(user_id)
     return chosen[:count]
-
-
-def _iso(value: dt.datetime) -> str:
-    return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
 
 
 # Who sees a visit -----------------------------------------------------------------------------
@@ -524,7 +539,10 @@ def add_visitor(session: so.Session, who: Actor, visit_id: int, user_id: int) ->
     assert task is not None
     if task.filled >= task.capacity:
         update_task(session, task, {"capacity": task.capacity + 1})
-    sign_up(session, task, user_id, by=who.user.id)
+    sign_up(session, task, user_id, by=who.user.id, tell=False)
+    recipient = session.get(Recipient, visit.recipient_id)
+    assert recipient is not None
+    tell_visitor(session, who.station, visit, recipient, user_id, by=who.user.id)
     audit.record(session, actor=who.user, role=who.role, action="care_visits.visitor_added",
                  record=visit, user_id=user_id)
     return visit

@@ -18,7 +18,7 @@ SHIFT_COMPLETED = "crossing_guard.shift_completed"
 @hookimpl
 def wardens_describe_plugin() -> PluginInfo:
     from plugins.crossing_guard import models  # noqa: F401  (the tables join the metadata)
-    from plugins.crossing_guard.messages import MESSAGES
+    from plugins.crossing_guard.messages import FIELD_MESSAGES, MESSAGES, NOTIFICATIONS
     from plugins.crossing_guard.settings import SettingsSchema
 
     return PluginInfo(
@@ -30,7 +30,8 @@ def wardens_describe_plugin() -> PluginInfo:
             generic_edit=False, generic_cancel=False, generic_assign=False,
             complete_not_before_start=True, pays=SHIFT_COMPLETED, no_show_from="start",
             no_show_grace_setting="no_show_grace_minutes"),),
-        points_rules={SHIFT_COMPLETED: 5}, messages=MESSAGES, group_kinds=("crossing_team",))
+        points_rules={SHIFT_COMPLETED: 5}, messages=MESSAGES, notifications=NOTIFICATIONS,
+        field_messages=FIELD_MESSAGES, group_kinds=("crossing_team",))
 
 
 @hookimpl

@@ -70,7 +70,8 @@ def mark_no_shows(session: so.Session, station: Station | None, now: dt.datetime
         labels = schedule.local_labels(station, task)
         for coordinator in team.coordinators(session, station.id, school):
             notifications.notify(session, coordinator, "crossing_guard.no_show",
-                                 station_id=station.id, shift_id=shift.id, post=post.name,
+                                 station_id=station.id, target=schedule.shift_target(shift),
+                                 shift_id=shift.id, post=post.name,
                                  school=school.name, names=", ".join(names), count=len(names),
                                  **labels)
     return marked
@@ -110,7 +111,8 @@ def send_reminders(session: so.Session, station: Station | None, now: dt.datetim
             if inserted is None:
                 continue
             notifications.notify(session, user_id, f"crossing_guard.reminder_{kind}",
-                                 station_id=station.id, shift_id=shift.id, post=post.name,
+                                 station_id=station.id, target=schedule.shift_target(shift),
+                                 shift_id=shift.id, post=post.name,
                                  school=school.name, **labels)
             sent += 1
     return sent
@@ -137,7 +139,8 @@ def request_cover(session: so.Session, station: Station | None, now: dt.datetime
         labels = schedule.local_labels(station, task)
         for user_id in swaps.free_guards(session, view):
             notifications.notify(session, user_id, "crossing_guard.needs_cover",
-                                 station_id=station.id, shift_id=shift.id, post=post.name,
+                                 station_id=station.id, target=schedule.shift_target(shift),
+                                 shift_id=shift.id, post=post.name,
                                  school=school.name, filled=task.filled,
                                  min_guards=post.min_guards, **labels)
             told += 1

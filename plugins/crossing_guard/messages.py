@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from core.messages import NotificationKind
+
 MESSAGES: dict[str, dict[str, str]] = {
     # errors
     "school_not_found": {"en": "School not found.", "zh-CN": "未找到该学校。"},
@@ -64,32 +66,38 @@ MESSAGES: dict[str, dict[str, str]] = {
     "weekday_not_in_template": {"en": "The template has no shift on weekday {weekday}.",
                                 "zh-CN": "该模板在星期 {weekday} 没有班次。"},
     "feed_not_found": {"en": "No such calendar feed.", "zh-CN": "未找到该日历订阅。"},
-    # notifications
-    "crossing_guard.shift_changed": {
-        "en": "Your crossing shift at {post} on {date} now runs {starts}-{ends}.",
-        "zh-CN": "您在{post}的护学班次（{date}）时间改为 {starts}-{ends}。"},
-    "crossing_guard.released": {
+}
+
+SHIFT = "crossing_guard.shift"  # opens the shift: shift_id
+SWAP = "crossing_guard.swap"    # opens the swap offer: offer_id
+
+NOTIFICATIONS: dict[str, NotificationKind] = {
+    "crossing_guard.shift_changed": NotificationKind({
+        "en": "Your crossing shift at {post}, {school} on {date} now runs {starts}-{ends}.",
+        "zh-CN": "您在{school}{post}的护学班次（{date}）时间改为 {starts}-{ends}。"}, target=SHIFT),
+    "crossing_guard.released": NotificationKind({
         "en": "A coordinator released you from the crossing shift at {post} on {date} {starts}.",
-        "zh-CN": "协调人已解除您在{post}的护学班次（{date} {starts}）。"},
-    "crossing_guard.assigned": {
-        "en": "You are on the crossing shift at {post} on {date} {starts} ({status}).",
-        "zh-CN": "您已被安排在{post}的护学班次（{date} {starts}，{status}）。"},
-    "crossing_guard.reminder_evening": {
+        "zh-CN": "协调人已解除您在{post}的护学班次（{date} {starts}）。"}, target=SHIFT),
+    "crossing_guard.reminder_evening": NotificationKind({
         "en": "Tomorrow {starts}: crossing shift at {post}, {school}.",
-        "zh-CN": "明天 {starts}：{school}{post}护学执勤。"},
-    "crossing_guard.reminder_hour": {
+        "zh-CN": "明天 {starts}：{school}{post}护学执勤。"}, target=SHIFT),
+    "crossing_guard.reminder_hour": NotificationKind({
         "en": "At {starts}: crossing shift at {post}, {school}. Check in on arrival.",
-        "zh-CN": "{starts}：{school}{post}护学执勤，到岗后请签到。"},
-    "crossing_guard.no_show": {
-        "en": "{names} did not check in for the shift at {post} ({date} {starts}).",
-        "zh-CN": "{names} 未在{post}的班次（{date} {starts}）签到。"},
-    "crossing_guard.needs_cover": {
+        "zh-CN": "{starts}：{school}{post}护学执勤，到岗后请签到。"}, target=SHIFT),
+    "crossing_guard.no_show": NotificationKind({
+        "en": "{names} did not check in for the shift at {post}, {school} ({date} {starts}).",
+        "zh-CN": "{names} 未在{school}{post}的班次（{date} {starts}）签到。"}, target=SHIFT),
+    "crossing_guard.needs_cover": NotificationKind({
         "en": "{post}, {school} needs cover on {date} {starts}: {filled} of {min_guards} guards.",
         "zh-CN": "{school}{post}（{date} {starts}）缺人：已有 {filled} 人，至少需要 {min_guards} 人。"},
-    "crossing_guard.swap_offered": {
+        target=SHIFT),
+    "crossing_guard.swap_offered": NotificationKind({
         "en": "{name} offers the crossing shift at {post} on {date} {starts}. Take it?",
-        "zh-CN": "{name} 希望转让{post}的护学班次（{date} {starts}），您愿意接班吗？"},
-    "crossing_guard.swap_taken": {
+        "zh-CN": "{name} 希望转让{post}的护学班次（{date} {starts}），您愿意接班吗？"}, target=SWAP),
+    "crossing_guard.swap_taken": NotificationKind({
         "en": "{name} took your crossing shift at {post} on {date} {starts}.",
-        "zh-CN": "{name} 已接替您在{post}的护学班次（{date} {starts}）。"},
+        "zh-CN": "{name} 已接替您在{post}的护学班次（{date} {starts}）。"}, target=SWAP),
 }
+
+# The plugin's own field validators (English as marshmallow reports them) in zh-CN.
+FIELD_MESSAGES = {"Use HH:MM (24 h).": "请使用 HH:MM（24 小时制）。"}

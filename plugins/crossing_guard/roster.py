@@ -183,7 +183,8 @@ def release(session: so.Session, who: Actor, shift_id: int, user_id: int) -> Ass
     assignment = tasks.withdraw(session, view.task, user_id)
     labels = schedule.local_labels(who.station, view.task)
     notifications.notify(session, user_id, "crossing_guard.released", station_id=who.station.id,
-                         shift_id=view.shift.id, post=view.post.name, **labels)
+                         target=schedule.shift_target(view.shift), shift_id=view.shift.id,
+                         post=view.post.name, school=view.school.name, **labels)
     audit.record(session, actor=who.user, role=who.role, action="crossing_guard.released",
                  record=view.shift, user_id=user_id)
     return assignment

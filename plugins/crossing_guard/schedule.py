@@ -7,11 +7,12 @@ import zoneinfo
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
-from core import clock, notifications, tasks
+from core import clock, local_time, notifications, targets, tasks
 from core.models import Assignment, AssignmentStatus, Station, Task, TaskStatus
 from plugins.crossing_guard.models import (
     CancelReason,
@@ -300,7 +301,13 @@ def local_labels(station: Station, task: Task) -> dict[str, str]:
     tz = zone(station)
     starts, ends = task.starts_at.astimezone(tz), task.ends_at.astimezone(tz)
     return {"date": starts.date().isoformat(), "starts": starts.strftime("%H:%M"),
-            "ends": ends.strftime("%H:%M")}
+            "ends": ends.strftime("%H:%M"), "starts_at": local_time.rfc3339(starts, station.timezone),
+            "ends_at": local_time.rfc3339(ends, station.timezone)}
+
+
+def shift_target(shift: Shift) -> dict[str, Any]:
+    """What the app opens for a notification about ``shift`` (the shape of today.py's cards)."""
+    return targets.target("crossing_guard.shift", shift_id=shift.id, task_id=shift.task_id)
 
 
 def notify_people(session: so.Session, shift: Shift, task: Task, code: str,
@@ -314,5 +321,6 @@ def notify_people(session: so.Session, shift: Shift, task: Task, code: str,
         Assignment.status.in_(statuses)).order_by(Assignment.id)).all()
     for user_id in people:
         notifications.notify(session, user_id, code, station_id=shift.station_id,
-                             shift_id=shift.id, task_id=task.id, **labels, **params)
+                             target=shift_target(shift), shift_id=shift.id, task_id=task.id,
+                             **labels, **params)
     return len(people)

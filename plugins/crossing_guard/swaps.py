@@ -7,7 +7,7 @@ from typing import Any, cast
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
-from core import audit, clock, notifications, tasks
+from core import audit, clock, notifications, targets, tasks
 from core.access import Actor
 from core.errors import Conflict, NotFound, PermissionDenied
 from core.models import Assignment, AssignmentStatus, Task, TaskStatus, User
@@ -52,11 +52,17 @@ def offer(session: so.Session, who: Actor, shift_id: int, *, offered_to: int | N
         session, view, exclude={who.user.id})
     for user_id in candidates:
         notifications.notify(session, user_id, "crossing_guard.swap_offered",
-                             station_id=who.station.id, offer_id=row.id, shift_id=view.shift.id,
-                             name=who.user.display_name, post=view.post.name, **labels)
+                             station_id=who.station.id, target=swap_target(row), offer_id=row.id,
+                             shift_id=view.shift.id, name=who.user.display_name,
+                             post=view.post.name, **labels)
     audit.record(session, actor=who.user, role=who.role, action="crossing_guard.swap_offered",
                  record=row, shift_id=view.shift.id, offered_to=offered_to)
     return row
+
+
+def swap_target(offer: SwapOffer) -> dict[str, Any]:
+    """What the app opens for a notification about a swap offer."""
+    return targets.target("crossing_guard.swap", offer_id=offer.id, shift_id=offer.shift_id)
 
 
 def take(session: so.Session, who: Actor, offer_id: int) -> SwapOffer:
@@ -98,8 +104,9 @@ def take(session: so.Session, who: Actor, offer_id: int) -> SwapOffer:
     session.refresh(row)
     labels = schedule.local_labels(who.station, view.task)
     notifications.notify(session, row.offered_by, "crossing_guard.swap_taken",
-                         station_id=who.station.id, offer_id=row.id, shift_id=view.shift.id,
-                         name=who.user.display_name, post=view.post.name, **labels)
+                         station_id=who.station.id, target=swap_target(row), offer_id=row.id,
+                         shift_id=view.shift.id, name=who.user.display_name,
+                         post=view.post.name, **labels)
     audit.record(session, actor=who.user, role=who.role, action="crossing_guard.swap_taken",
                  record=row, shift_id=view.shift.id, from_user_id=row.offered_by)
     return row

@@ -10,7 +10,7 @@ from core.hookspecs import Delivery, Identity, PluginInfo
 from core.models import Notification
 from core.plugins import hookimpl
 from plugins.firebase import identity, push, sdk, settings
-from plugins.firebase.messages import MESSAGES
+from plugins.firebase.messages import FIELD_MESSAGES, MESSAGES
 
 
 @hookimpl
@@ -20,7 +20,8 @@ def wardens_describe_plugin() -> PluginInfo:
     return PluginInfo(
         name=settings.NAME, version="1.0.0",
         description="Firebase phone sign-in and push notifications (FCM)",
-        settings_schema=settings.FirebaseSettings, messages=MESSAGES, package=__name__,
+        settings_schema=settings.FirebaseSettings, messages=MESSAGES, field_messages=FIELD_MESSAGES,
+        package=__name__,
         check_deployment=settings.check_credentials_file)
 
 

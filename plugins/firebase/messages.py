@@ -49,3 +49,6 @@ MESSAGES = {
     },
     "firebase_push_title": {"en": "Wardens", "zh-CN": "平安守望"},
 }
+
+# The plugin's own field validators (English as marshmallow reports them) in zh-CN.
+FIELD_MESSAGES = {"not a Firebase project id": "不是有效的 Firebase 项目 ID"}

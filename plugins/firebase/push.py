@@ -12,6 +12,7 @@ from sqlalchemy import orm as so
 from core import messages
 from core.hookspecs import Delivery
 from core.models import Device, Notification, Station
+from core.notifications import target_of
 from plugins.firebase import sdk
 
 # FCM refuses these data keys; they would fail the whole message.
@@ -64,13 +65,17 @@ def build_message(notification: Notification, device: Device, station: Station |
 
     locale = messages.pick_locale([device.locale])
     params = notification.params or {}
+    # Times read in the station's zone, as in the inbox: never raw UTC.
+    timezone = station.timezone if station is not None else None
     title_code = f"{notification.code}.title"
-    title = (messages.render(title_code, locale, params) if title_code in messages.MESSAGES
+    title = (messages.render(title_code, locale, params, timezone=timezone)
+             if title_code in messages.MESSAGES
              else station.name if station is not None
              else messages.render("firebase_push_title", locale))
     message = messaging.Message(
         notification=messaging.Notification(
-            title=title, body=messages.render(notification.code, locale, params)),
+            title=title, body=messages.render(notification.code, locale, params,
+                                              timezone=timezone)),
         data=deep_link_data(notification, station),
     )
     # The app registers FCM registration tokens, which FCM v1 takes as `token`. firebase-admin
@@ -81,7 +86,9 @@ def build_message(notification: Notification, device: Device, station: Station |
 
 
 def deep_link_data(notification: Notification, station: Station | None) -> dict[str, str]:
-    """What the app needs to open the right screen: the code, the station, the target's ids."""
+    """What the app needs to open the right screen and write its own text (FCM data values are
+    strings): the parameters, then ``notification_id``, ``code``, ``station``, ``timezone``
+    and ``target`` (JSON: ``{"kind", "station", "<thing>_id"...}``, as in the inbox)."""
     data: dict[str, str] = {}
     for key, value in (notification.params or {}).items():
         if value is None or key in RESERVED_DATA_KEYS or key.startswith(RESERVED_DATA_PREFIXES):
@@ -90,6 +97,10 @@ def deep_link_data(notification: Notification, station: Station | None) -> dict[
     data.update(notification_id=str(notification.id), code=notification.code)
     if station is not None:
         data["station"] = station.code
+        data["timezone"] = station.timezone
+        target = target_of(notification, station.code)
+        if target is not None:
+            data["target"] = json.dumps(target, ensure_ascii=False, separators=(",", ":"))
     return data
 
 

@@ -18,7 +18,7 @@ VERSION = "1.0.0"
 
 @hookimpl
 def wardens_describe_plugin() -> PluginInfo:
-    from plugins.patrol.messages import all_messages
+    from plugins.patrol.messages import FIELD_MESSAGES, NOTIFICATIONS, all_messages
     from plugins.patrol.settings import PatrolSettingsSchema
 
     return PluginInfo(
@@ -30,7 +30,7 @@ def wardens_describe_plugin() -> PluginInfo:
         # ad hoc: the core books nothing more for the patrol task.
         task_kinds=(TaskKind("patrol", pays=None),),
         group_kinds=("patrol_team",),
-        messages=all_messages(),
+        messages=all_messages(), notifications=NOTIFICATIONS, field_messages=FIELD_MESSAGES,
         # Where a patroller stood at each scan; a resolved incident's report position.
         retained_positions=(
             RetainedPositions("patrol_scan", "server_time"),

@@ -9,7 +9,7 @@ from typing import IO, Any, cast
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
-from core import audit, clock, geofence
+from core import audit, clock, geofence, targets
 from core.access import Actor
 from core.db import flush_or_conflict
 from core.errors import Conflict, Invalid, NotFound, PermissionDenied
@@ -102,8 +102,9 @@ def report(session: so.Session, who: Actor, *, category: str, description: str =
     recipients = [uid for uid in whom_to_alert(session, station_id, now) if uid != who.user.id]
     for user_id in recipients:
         notify(session, user_id, "patrol.incident_reported", station_id=station_id,
-               incident_id=incident.id, category=incident.category.value,
-               reporter=who.user.display_name)
+               target=incident_target(incident), incident_id=incident.id,
+               category=incident.category.value, reporter=who.user.display_name,
+               occurred_at=incident.occurred_at)
     incident.notified = recipients
     audit.record(session, actor=who.user, role=who.role, action="patrol.incident_reported",
                  record=incident, category=incident.category.value, notified=recipients)
@@ -259,5 +260,10 @@ def resolve(session: so.Session, who: Actor, incident_id: int, note: str) -> Inc
 def _tell_reporter(session: so.Session, who: Actor, incident: Incident, code: str) -> None:
     if incident.reporter_id != who.user.id:
         notify(session, incident.reporter_id, code, station_id=incident.station_id,
-               incident_id=incident.id, category=incident.category.value,
-               officer=who.user.display_name)
+               target=incident_target(incident), incident_id=incident.id,
+               category=incident.category.value, officer=who.user.display_name)
+
+
+def incident_target(incident: Incident) -> dict[str, Any]:
+    """What the app opens for a notification about ``incident``."""
+    return targets.target("patrol.incident", incident_id=incident.id)

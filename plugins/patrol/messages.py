@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from core import messages as core_messages
+from core.messages import NotificationKind
 
 
 def _m(en: str, zh: str) -> dict[str, str]:
@@ -89,15 +90,26 @@ PATROL = {
     "photo_type_not_allowed": _m("Only photos are accepted ({allowed}).", "仅接受图片（{allowed}）。"),
     "too_many_photos": _m("An incident has at most {max} photos.", "每个事件最多 {max} 张照片。"),
     "photo_not_found": _m("Photo not found.", "未找到该照片。"),
-    # notifications
-    "patrol.incident_reported": _m("New incident ({category}) reported by {reporter}.",
-                                   "{reporter} 上报了新事件（{category}）。"),
-    "patrol.incident_acknowledged": _m("{officer} is handling your incident report.",
-                                       "{officer} 已受理您上报的事件。"),
-    "patrol.incident_resolved": _m("{officer} resolved your incident report.",
-                                   "{officer} 已处理完毕您上报的事件。"),
-    "patrol.coverage_gap": _m("Grid cell {grid} has not been patrolled for {hours} hours.",
-                              "网格 {grid} 已 {hours} 小时无人巡逻。"),
+}
+
+
+NOTIFICATIONS: dict[str, NotificationKind] = {
+    "patrol.incident_reported": NotificationKind(
+        _m("{reporter} reported an incident ({category}), {occurred_at}.",
+           "{reporter} 上报了事件（{category}），时间 {occurred_at}。"),
+        target="patrol.incident"),
+    "patrol.incident_acknowledged": NotificationKind(
+        _m("{officer} is handling your incident report ({category}).",
+           "{officer} 已受理您上报的事件（{category}）。"),
+        target="patrol.incident"),
+    "patrol.incident_resolved": NotificationKind(
+        _m("{officer} resolved your incident report ({category}).",
+           "{officer} 已处理完毕您上报的事件（{category}）。"),
+        target="patrol.incident"),
+    "patrol.coverage_gap": NotificationKind(
+        _m("Grid cell {grid} has not been patrolled since {since} ({hours} hours).",
+           "网格 {grid} 自 {since} 起已 {hours} 小时无人巡逻。"),
+        target="core.group"),
 }
 
 
@@ -106,3 +118,9 @@ def all_messages() -> dict[str, dict[str, str]]:
     shared = {code: text for code, text in SHARED.items()
               if code not in core_messages.MESSAGES or core_messages.MESSAGES[code] == text}
     return {**shared, **PATROL}
+
+
+# The plugin's own field validators (English as marshmallow reports them) in zh-CN.
+FIELD_MESSAGES = {
+    "Use 8-64 letters, digits, - or _ (a UUID).": "请使用 8-64 位字母、数字、- 或 _（例如 UUID）。",
+}

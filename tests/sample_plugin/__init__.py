@@ -15,13 +15,14 @@ VERSIONS = Path(__file__).resolve().parent / "migrations" / "versions"
 
 @hookimpl
 def wardens_describe_plugin() -> PluginInfo:
-    from tests.sample_plugin.messages import MESSAGES
+    from tests.sample_plugin.messages import MESSAGES, NOTIFICATIONS
     from tests.sample_plugin.settings import SampleSettings
 
     return PluginInfo(
         name="sample", version="1.0.0", description="Notes, for testing the plugin platform",
         settings_schema=SampleSettings, points_rules={"sample.note_written": 3},
         task_kinds=(TaskKind("sample_visit", private=True),), messages=MESSAGES,
+        notifications=NOTIFICATIONS,
     )
 
 

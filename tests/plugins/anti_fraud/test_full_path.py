@@ -73,7 +73,7 @@ def test_attempt_pass_points_claim_qr_redeem_and_the_books_agree(alliance, sessi
     assert [h["id"] for h in history][0] != redemption["id"]  # newest first
     assert redemption["id"] in {h["id"] for h in history}
     codes = set(session.scalars(sa.select(Notification.code).where(Notification.user_id == zhao.id)))
-    assert codes == {"anti_fraud_coupon_granted", "anti_fraud_coupon_redeemed"}
+    assert codes == {"anti_fraud.coupon_granted", "anti_fraud.coupon_redeemed"}
 
 
 def test_replaying_a_passed_submission_with_its_key_has_one_effect(alliance, session):

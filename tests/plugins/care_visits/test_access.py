@@ -240,19 +240,19 @@ def test_an_admin_grants_care_duty_audited_and_the_care_officers_are_told(care, 
 
     def told(who):
         inbox = care.client.get("/api/v1/me/notifications", headers=who.headers).json
-        return [n["code"] for n in inbox if n["code"].startswith("duty_group_")]
+        return [n["code"] for n in inbox if n["code"].startswith("core.duty_group_")]
 
     # the team's officers and admins, its leader and the person concerned; not the volunteer
     for person in (care.officer_care, care.admin_care, care.officer):
-        assert told(person) == ["duty_group_member_added"]
+        assert told(person) == ["core.duty_group_member_added"]
     assert told(care.volunteer_team) == [] and told(care.admin) == []
 
     gone = care.client.delete(groups_url(care, f"/{care.team.id}/members/{care.officer.id}"),
                               headers=care.admin.headers)
     assert gone.status_code == 204
     assert care.get(f"/recipients/{scene['id']}", care.officer).status_code == 404
-    assert told(care.officer_care) == ["duty_group_member_removed", "duty_group_member_added"]
-    assert told(care.officer)[0] == "duty_group_member_removed"
+    assert told(care.officer_care) == ["core.duty_group_member_removed", "core.duty_group_member_added"]
+    assert told(care.officer)[0] == "core.duty_group_member_removed"
 
 
 def test_shop_staff_stay_the_anti_fraud_plugins_to_manage(care, session, deployment):

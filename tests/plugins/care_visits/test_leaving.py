@@ -69,4 +69,4 @@ def test_a_care_team_member_who_leaves_is_out_of_the_team_for_good(care, session
     assert care.get(f"/recipients/{recipient['id']}", who).status_code == 404
     # the care officers were told their team changed
     inbox = care.client.get("/api/v1/me/notifications", headers=care.officer_care.headers).json
-    assert "duty_group_member_removed" in [n["code"] for n in inbox]
+    assert "core.duty_group_member_removed" in [n["code"] for n in inbox]

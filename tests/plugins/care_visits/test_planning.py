@@ -184,10 +184,14 @@ def test_alerts_reach_the_teams_officers_once(care, session, deployment):
     ran(deployment, clock.now())
     late = notes(session, "care_visits.visit_late")
     assert {n.user_id for n in late} == officers
-    assert late[0].params["visit_id"] == first.id and "name" not in late[0].params
+    # Care officers read every record: an alert names the recipient, and nothing more of them.
+    assert late[0].params["visit_id"] == first.id and late[0].params["recipient"] == "Gao Lan"
+    assert not {"phone", "address", "needs", "categories"} & set(late[0].params)
     behind = notes(session, "care_visits.behind_plan")
     assert {n.user_id for n in behind} == officers
-    assert behind[0].params == {"recipient_id": rid, "made": 0, "expected": 1}
+    assert behind[0].params == {"recipient_id": rid, "recipient": "Gao Lan", "made": 0,
+                                "expected": 1}
+    assert behind[0].target == {"kind": "care_visits.recipient", "recipient_id": rid}
     assert notes(session, "care_visits.visit_missed") == []
 
     clock.freeze(first.ends_at + dt.timedelta(hours=1))

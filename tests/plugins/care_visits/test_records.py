@@ -9,7 +9,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from core import clock, demo, messages
-from core.models import AuditEvent, Notification, Station, StationPlugin
+from core.models import AuditEvent, Station, StationPlugin
 from plugins.care_visits.models import Recipient, SensitiveDetails, Visit
 from tests.plugins.care_visits.conftest import NOW, visits_of
 
@@ -87,10 +87,18 @@ def test_a_manual_visit_and_its_visitors(care, session):
     # being on a visit makes one a visitor of that recipient while it is open
     assert set(care.get(f"/recipients/{rid}", care.volunteer).json) == {
         "id", "name", "phone", "address", "needs"}
-    told = session.scalars(sa.select(Notification).where(
-        Notification.user_id == care.volunteer.id)).all()
-    assert [n.code for n in told] == ["task_assigned"]
-    assert "Gao" not in str(told[0].params)
+    # The visitor is told whom they visit, where and when (station time), by whom; nothing of
+    # the recipient they may not read (needs, phone, categories).
+    told = care.client.get("/api/v1/me/notifications", headers={
+        **care.volunteer.headers, "Accept-Language": "en"}).json
+    assert [n["code"] for n in told] == ["care_visits.visit_planned"]
+    assert told[0]["text"] == ("Care visit to Gao Lan at Building 3, Unit 2, Room 101, Example "
+                               "Road 7: Mon 2 Mar 2026, 11:00 to Mon 9 Mar 2026, 10:00.")
+    assert told[0]["params"]["by"] == "Officer Care"
+    assert told[0]["target"] == {"kind": "care_visits.visit", "station": care.station.code,
+                                 "visit_id": visit["id"], "task_id": visit["task_id"]}
+    assert not {"needs", "phone", "categories"} & set(told[0]["params"])
+    assert "shopping" not in str(told[0])
     added = care.post(f"/visits/{visit['id']}/visitors", care.officer_care,
                       json={"user_id": care.volunteer_named.id})
     assert added.status_code == 201

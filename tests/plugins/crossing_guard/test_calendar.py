@@ -112,7 +112,7 @@ def test_a_new_closure_cancels_coming_shifts_tells_the_guards_and_can_be_undone(
     cancelled = crossing.shifts(include_cancelled=True)
     gone = next(s for s in cancelled if s["id"] == friday["id"])
     assert gone["status"] == "cancelled" and gone["cancel_reason"] == "closure"
-    told = crossing.notes(guard, "task_cancelled")
+    told = crossing.notes(guard, "core.task_cancelled")
     assert len(told) == 1 and told[0].params["reason"] == "Typhoon warning"
 
     removed = crossing.call("DELETE", f"/closures/{closure.json['id']}", crossing.officer)

@@ -85,7 +85,7 @@ def test_a_no_show_on_a_full_shift_gives_the_place_to_the_first_waiting(crossing
     detail = crossing.get(f"/shifts/{shift['id']}", crossing.leader).json
     assert {p["display_name"]: p["status"] for p in detail["roster"]} == {
         "Guard A": "no_show", "Guard B": "signed_up", "Guard C": "waitlisted"}
-    assert len(crossing.notes(first, "waitlist_promoted")) == 1
+    assert len(crossing.notes(first, "core.waitlist_promoted")) == 1
     # The newcomer has the whole grace to arrive, and takes the place without task_full.
     _at(crossing, STARTS + dt.timedelta(minutes=15))
     run_due_jobs(deployment, clock.now())

@@ -107,7 +107,7 @@ def test_a_swap_changes_hands_in_one_step_past_the_waitlist(crossing):
     crossing.session.refresh(task)
     assert task.filled == 1
     assert len(crossing.notes(giver, "crossing_guard.swap_taken")) == 1
-    assert crossing.notes(waiting, "waitlist_promoted") == []
+    assert crossing.notes(waiting, "core.waitlist_promoted") == []
     again = crossing.post(f"/swap-offers/{offered.json['id']}/take", waiting)
     assert again.status_code == 409 and again.json["code"] == "swap_not_open"
 

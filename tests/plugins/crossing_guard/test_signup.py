@@ -47,7 +47,7 @@ def test_series_sign_up_reports_each_shift_and_a_withdrawal_promotes_the_first_i
     assert detail.json["my_status"] == "signed_up" and detail.json["filled"] == 2
     assert {p["display_name"]: p["status"] for p in detail.json["roster"]} == {
         "Guard B": "signed_up", "Guard C": "signed_up"}
-    promoted = crossing.notes(me, "waitlist_promoted")
+    promoted = crossing.notes(me, "core.waitlist_promoted")
     assert len(promoted) == 1 and promoted[0].params["task_id"] == detail.json["task_id"]
 
 
@@ -142,4 +142,4 @@ def test_a_coordinator_puts_a_guard_on_a_shift_and_the_guard_is_told(crossing):
     placed = crossing.post(f"/shifts/{shift['id']}/signups", crossing.leader,
                            {"user_id": guard.id})
     assert placed.status_code == 201 and placed.json["user_id"] == guard.id
-    assert len(crossing.notes(guard, "task_assigned")) == 1
+    assert len(crossing.notes(guard, "core.task_assigned")) == 1

@@ -19,11 +19,13 @@ from plugins.firebase import sdk
 from tests.plugins.firebase import google_standins
 from tests.plugins.firebase.google_standins import PROJECT_ID, TOKEN_URI, fcm_ok
 
-messages.register({
-    "tests.shift_reminder": {"en": "Your crossing shift at {post} starts at {time}.",
-                             "zh-CN": "您在{post}的护学岗将于{time}开始。"},
-    "tests.shift_reminder.title": {"en": "Shift reminder", "zh-CN": "护学岗提醒"},
+messages.register_notifications({
+    "tests.shift_reminder": messages.NotificationKind(
+        {"en": "Your crossing shift at {post} starts {starts_at}.",
+         "zh-CN": "您在{post}的护学岗将于{starts_at}开始。"}, target="tests.shift"),
 }, "tests")
+messages.register({"tests.shift_reminder.title": {"en": "Shift reminder", "zh-CN": "护学岗提醒"}},
+                  "tests")
 
 START = dt.datetime(2026, 3, 2, 6, 0, tzinfo=dt.UTC)
 
@@ -37,8 +39,8 @@ def register_device(client, person, token, platform="android", locale="zh-CN"):
 
 def remind(session, person, station, **extra):
     row = notifications.notify(session, person.id, "tests.shift_reminder", station_id=station.id,
-                               post="North Gate", time="07:30", task_id=42,
-                               target="crossing-guard/shifts/42", **extra)
+                               target={"kind": "tests.shift", "shift_id": 42}, post="North Gate",
+                               starts_at=START + dt.timedelta(hours=1), task_id=42, **extra)
     session.commit()
     return row
 
@@ -60,16 +62,20 @@ def test_fcm_receives_the_exact_localised_messages(client, session, world, deplo
     assert deliver(deployment) == 1
     sends = sorted(firebase.fcm_sends(), key=lambda r: r.body["message"]["token"])
     assert [s.path for s in sends] == [f"/v1/projects/{PROJECT_ID}/messages:send"] * 2
+    # 07:00 UTC is 15:00 at the station (Asia/Shanghai): the text says so, never raw UTC; the
+    # data carry the time with the station's offset, the zone and the target to open.
     data = {"notification_id": str(row.id), "code": "tests.shift_reminder", "station": "east",
-            "post": "North Gate", "time": "07:30", "task_id": "42",
-            "target": "crossing-guard/shifts/42"}
+            "timezone": "Asia/Shanghai", "post": "North Gate",
+            "starts_at": "2026-03-02T15:00:00+08:00", "task_id": "42",
+            "target": '{"kind":"tests.shift","station":"east","shift_id":42}'}
     assert sends[0].body == {"message": {
         "token": "token-android-en", "data": data,
         "notification": {"title": "Shift reminder",
-                         "body": "Your crossing shift at North Gate starts at 07:30."}}}
+                         "body": "Your crossing shift at North Gate starts Mon 2 Mar 2026, 15:00."}}}
     assert sends[1].body == {"message": {
         "token": "token-ios-zh", "data": data,
-        "notification": {"title": "护学岗提醒", "body": "您在North Gate的护学岗将于07:30开始。"}}}
+        "notification": {"title": "护学岗提醒",
+                         "body": "您在North Gate的护学岗将于2026年3月2日（周一）15:00开始。"}}}
     # authorised with an access token that the OAuth endpoint issued for the service account
     token_requests = firebase.of_host("oauth2.googleapis.com")
     assert token_requests, "firebase-admin asked the token endpoint for an access token"

@@ -41,7 +41,8 @@ def test_two_workers_send_each_of_500_notifications_once(live_world, google, mon
         session.add(Device(user_id=person.id, token=token, token_hash=devices.token_digest(token),
                            platform="android", locale="en"))
     for n in range(500):
-        notifications.notify(session, people[n % 50].id, "not_found", station_id=station.id)
+        notifications.notify(session, people[n % 50].id, "core.task_cancelled",
+                             station_id=station.id)
     session.commit()
 
     barrier = threading.Barrier(2)

@@ -66,7 +66,7 @@ LAZY = textwrap.dedent("""
                                             "password": body["password"]})
     client.post("/api/v1/me/devices", headers=headers, json={"token": "t", "platform": "ios"})
     with deployment.database.writer() as session:
-        notifications.notify(session, tokens["user"]["id"], "not_found")
+        notifications.notify(session, tokens["user"]["id"], "core.points_adjusted")
         session.commit()
     delivered = notifications.deliver_pending(deployment.database.writer, "w")
     client.post("/api/v1/auth/logout", headers=headers)
