@@ -26,28 +26,32 @@ def statuses_by_code(document: dict[str, Any]) -> dict[str, set[int]]:
 
 def table(document: dict[str, Any]) -> str:
     """The catalogue between its markers: error codes (with statuses), then notification codes
-    (``core.<event>``, ``<plugin>.<event>``: the ones with a dot)."""
+    (``core.<event>``, ``<plugin>.<event>``) with their target kind and parameters."""
     statuses = statuses_by_code(document)
     for status, code in HTTP_CODES.items():
         statuses.setdefault(code, set()).add(status)
-    ordered = sorted(messages.MESSAGES, key=lambda c: (messages.OWNERS.get(c, ""), c))
     lines = [START, "", "### Error codes", "",
-             "`status` lists the statuses the document declares the code under (— : raised "
-             "through a plugin hook, see the operation's description).", "",
-             "| code | from | status | en | zh-CN |", "|---|---|---|---|---|"]
-    for code in (c for c in ordered if "." not in c):
+             "`status`: the statuses the document declares the code under; — : not an answer's "
+             "own code (a text message, a code inside `details`, or one raised through a "
+             "plugin hook: see the operation's description).", "",
+             "| code | status | en | zh-CN |", "|---|---|---|---|"]
+    for code in sorted(c for c in messages.MESSAGES if c not in messages.NOTIFICATIONS):
         status = ", ".join(str(s) for s in sorted(statuses.get(code, ()))) or "—"
         lines.append(_row(code, status))
-    lines += ["", "### Notification codes", "", "| code | from | en | zh-CN |", "|---|---|---|---|"]
-    lines += [_row(code) for code in ordered if "." in code]
+    lines += ["", "### Notification codes", "",
+              "`params`: the values every notification of the code carries (besides `target`).",
+              "", "| code | target | params | en | zh-CN |", "|---|---|---|---|---|"]
+    for code in sorted(messages.NOTIFICATIONS):
+        kind = messages.NOTIFICATIONS[code]
+        params = ", ".join(messages.placeholders(messages.MESSAGES[code]["en"])) or "—"
+        lines.append(_row(code, f"`{kind.target}`" if kind.target else "—", params))
     lines += ["", END]
     return "\n".join(lines)
 
 
 def _row(code: str, *extra: str) -> str:
     texts = messages.MESSAGES[code]
-    cells = [f"`{code}`", messages.OWNERS.get(code, "core"), *extra,
-             texts.get("en", ""), texts.get("zh-CN", "")]
+    cells = [f"`{code}`", *extra, texts.get("en", ""), texts.get("zh-CN", "")]
     return "| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |"
 
 
