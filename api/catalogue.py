@@ -28,16 +28,16 @@ def table(document: dict[str, Any]) -> str:
     """The catalogue between its markers: error codes (with statuses), then notification codes
     (``core.<event>``, ``<plugin>.<event>``) with their target kind and parameters."""
     statuses = statuses_by_code(document)
-    for status, code in HTTP_CODES.items():
-        statuses.setdefault(code, set()).add(status)
+    for http_status, generic in HTTP_CODES.items():
+        statuses.setdefault(generic, set()).add(http_status)
     lines = [START, "", "### Error codes", "",
              "`status`: the statuses the document declares the code under; — : not an answer's "
              "own code (a text message, a code inside `details`, or one raised through a "
              "plugin hook: see the operation's description).", "",
              "| code | status | en | zh-CN |", "|---|---|---|---|"]
     for code in sorted(c for c in messages.MESSAGES if c not in messages.NOTIFICATIONS):
-        status = ", ".join(str(s) for s in sorted(statuses.get(code, ()))) or "—"
-        lines.append(_row(code, status))
+        declared = ", ".join(str(s) for s in sorted(statuses.get(code, ()))) or "—"
+        lines.append(_row(code, declared))
     lines += ["", "### Notification codes", "",
               "`params`: the values every notification of the code carries (besides `target`).",
               "", "| code | target | params | en | zh-CN |", "|---|---|---|---|---|"]
