@@ -3,13 +3,16 @@ and the headers, limits and links it promises are the ones the server has."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 from api import catalogue
 from api.unit_of_work import IDEMPOTENCY_KEY_MAX
-from core import accounts, messages
+from core import accounts
 
-DOCS = Path(__file__).resolve().parent.parent / "docs"
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
 GUIDE = DOCS / "clients.md"
 
 
@@ -17,18 +20,14 @@ def _document(client) -> dict:
     return client.get("/api/openapi.json").json
 
 
-def test_the_code_catalogue_in_the_guide_is_the_servers(client):
+def test_the_code_catalogue_in_the_guide_is_the_servers():
+    # A fresh process with the repo's plugins.toml: the tests' own plugins register codes in
+    # this one.
+    printed = subprocess.run([sys.executable, "-m", "api.cli", "codes"], cwd=ROOT, check=True,
+                             capture_output=True, text=True).stdout
     text = GUIDE.read_text(encoding="utf-8")
-    fresh = catalogue.replace_in(text, _document(client))
-    assert fresh == text, "docs/clients.md is stale: run `wardens codes --write docs/clients.md`"
-
-
-def test_every_code_is_in_the_guide_with_both_texts(client):
-    text = GUIDE.read_text(encoding="utf-8")
-    for code, texts in messages.MESSAGES.items():
-        row = next((line for line in text.splitlines() if line.startswith(f"| `{code}` |")), None)
-        assert row is not None, code
-        assert texts["en"].replace("|", "\\|") in row and texts["zh-CN"].replace("|", "\\|") in row
+    assert printed.strip() in text, ("docs/clients.md is stale: run "
+                                     "`wardens codes --write docs/clients.md`")
 
 
 def test_a_code_the_operations_declare_shows_their_statuses(client):
