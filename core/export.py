@@ -20,6 +20,7 @@ from core.models import (
     Group,
     GroupMember,
     Membership,
+    Notice,
     Notification,
     PointsEntry,
     Station,
@@ -99,6 +100,7 @@ def export_user(session: so.Session, user: User) -> dict[str, Any]:
         "checkins": rows(session, Checkin, Checkin.user_id == uid),
         "points": rows(session, PointsEntry, PointsEntry.user_id == uid),
         "notifications": rows(session, Notification, Notification.user_id == uid),
+        "notices_sent": rows(session, Notice, Notice.sent_by == uid),
         "audit_events": rows(session, AuditEvent, AuditEvent.actor_id == uid),
         "plugins": _plugin_parts(session, user),
     }

@@ -342,6 +342,30 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "{kind} 类任务本身已按 core.task_completed 计分。",
     },
     "notification_not_found": {"en": "Notification not found.", "zh-CN": "未找到该通知。"},
+    # notices from officers
+    "notice_audience_incomplete": {
+        "en": "A notice to a {audience} names it: give {field}.",
+        "zh-CN": "发给{audience}的通知须指明对象：请提供 {field}。",
+    },
+    "notice_audience_mixed": {
+        "en": "{field} is not for a notice to the {audience}.",
+        "zh-CN": "发给{audience}的通知不能带 {field}。",
+    },
+    "notice_blank": {
+        "en": "The notice's {field} is empty.",
+        "zh-CN": "通知的 {field} 不能为空。",
+    },
+    "notice_target_invalid": {
+        "en": "A notice's target names a kind the app opens (core.task, core.group, "
+              "core.points, or a plugin's <plugin>.<thing>) and up to three <thing>_id ids.",
+        "zh-CN": "通知的跳转目标须为应用可打开的类型（core.task、core.group、core.points 或插件的 "
+                 "<plugin>.<thing>），最多三个 <thing>_id 编号。",
+    },
+    "notice_no_recipients": {
+        "en": "Nobody but you is in this audience ({audience}): the notice was not sent.",
+        "zh-CN": "该范围（{audience}）内除您以外没有其他人，通知未发送。",
+    },
+    "core.notice.title": {"en": "{title}", "zh-CN": "{title}"},
     # duties granted by groups (care teams, shop staff, patrol and crossing teams)
     "duty_group_admins_only": {
         "en": "Only a station admin may change a group of kind {kind}: it grants a duty.",
@@ -360,8 +384,9 @@ class NotificationKind:
 
     ``texts`` are ``{"en": ..., "zh-CN": ...}`` templates (``str.format`` with the
     notification's parameters; a parameter holding a time is shown in the station's zone and
-    the reader's language). ``target`` is the kind of the notification's ``target`` (``task``,
-    ``patrol.incident``...), or None when it opens nothing.
+    the reader's language). ``target`` is the kind of the notification's ``target``
+    (``core.task``, ``patrol.incident``...: core/targets.py), None when it opens nothing, or
+    :data:`ANY_TARGET` when its sender chooses (an officer's notice).
     """
 
     texts: dict[str, str]
@@ -371,6 +396,8 @@ class NotificationKind:
 # The core's kinds of target (core/targets.py): a task (``task_id``), a group (``group_id``),
 # the person's points in the station, the inbox.
 CORE_TARGETS = frozenset({"core.task", "core.group", "core.points", "core.notifications"})
+# A notification whose sender chooses what it opens (an officer's notice): any known kind.
+ANY_TARGET = "*"
 CODE = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")
 
 # Every notification code, ``core.<event>`` or ``<plugin>.<event>``: the core's below, each
@@ -417,6 +444,10 @@ CORE_NOTIFICATIONS: dict[str, NotificationKind] = {
         "en": "{person} is no longer in your team {group}.",
         "zh-CN": "{person} 已不在您所在的小组“{group}”中。",
     }, target="core.group"),
+    "core.notice": NotificationKind({
+        "en": "{by}: {text}",
+        "zh-CN": "{by}：{text}",
+    }, target=ANY_TARGET),
     "core.duty_group_leader_changed": NotificationKind({
         "en": "{by} changed the leaders of your team {group} ({person}).",
         "zh-CN": "{by} 变更了您所在的小组“{group}”的组长（{person}）。",
@@ -478,7 +509,7 @@ def register_notifications(kinds: dict[str, NotificationKind], owner: str) -> No
         if not CODE.match(code) or code.split(".")[0] != owner:
             raise ValueError(f"notification code {code!r} of {owner} is not {owner}.<event>")
         target = kind.target
-        if target is not None and target not in CORE_TARGETS and not (
+        if target is not None and target != ANY_TARGET and target not in CORE_TARGETS and not (
                 CODE.match(target) and target.split(".")[0] == owner):
             raise ValueError(f"notification {code!r}: target kind {target!r} is neither a core"
                              f" kind ({', '.join(sorted(CORE_TARGETS))}) nor {owner}.<thing>")
@@ -486,7 +517,7 @@ def register_notifications(kinds: dict[str, NotificationKind], owner: str) -> No
             raise ValueError(f"notification code {code!r} of {owner} is already defined")
         register({code: kind.texts}, owner)
         NOTIFICATIONS[code] = kind
-        if target is not None:
+        if target is not None and target != ANY_TARGET:
             TARGETS.add(target)
 
 

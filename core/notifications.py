@@ -48,7 +48,8 @@ def notify_many(session: so.Session, user_ids: list[int], code: str,
     kind = messages.NOTIFICATIONS.get(code)
     if kind is None:
         raise ValueError(f"unknown notification code {code!r}: register it in the catalogue")
-    if target is not None and target.get("kind") != kind.target:
+    if target is not None and target.get("kind") != kind.target and not (
+            kind.target == messages.ANY_TARGET and messages.CODE.match(str(target.get("kind")))):
         raise ValueError(f"notification {code}: target kind {target.get('kind')!r}, the"
                          f" catalogue says {kind.target!r}")
     timezone = None

@@ -60,7 +60,7 @@ def test_notification_codes_follow_one_scheme_and_the_document_lists_them(client
     for code, kind in messages.NOTIFICATIONS.items():
         owner, _, event = code.partition(".")
         assert owner in owners and re.fullmatch(r"[a-z][a-z0-9_]*", event), code
-        assert kind.target is None or kind.target in messages.CORE_TARGETS or \
+        assert kind.target in (None, messages.ANY_TARGET) or kind.target in messages.CORE_TARGETS or \
             kind.target.startswith(owner + "."), (code, kind.target)
     for old in ("task_assigned", "points_adjusted", "anti_fraud_coupon_granted"):
         assert old not in messages.NOTIFICATIONS

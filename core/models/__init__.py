@@ -10,7 +10,7 @@ from core.models.accounts import (
 )
 from core.models.audit import AuditEvent
 from core.models.jobs import JobRun, RetentionMark
-from core.models.notifications import Notification
+from core.models.notifications import Notice, NoticeAudience, Notification
 from core.models.points import AdjustmentStatus, PendingAdjustment, PointsBalance, PointsEntry, PointsRule
 from core.models.stations import Group, GroupMember, Membership, Role, Station, StationPlugin
 from core.models.tasks import Assignment, AssignmentStatus, Checkin, Task, TaskStatus
@@ -29,6 +29,8 @@ __all__ = [
     "IdempotencyKey",
     "JobRun",
     "Membership",
+    "Notice",
+    "NoticeAudience",
     "Notification",
     "PendingAdjustment",
     "PhoneCode",

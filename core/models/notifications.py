@@ -44,3 +44,34 @@ class Notification(Base):
     claimed_at: so.Mapped[dt.datetime | None]
     delivered_at: so.Mapped[dt.datetime | None]
     last_error: so.Mapped[str | None] = so.mapped_column(sa.Text)
+
+
+class NoticeAudience(enum.StrEnum):
+    STATION = "station"  # every member
+    GROUP = "group"      # the members of one group
+    ROLE = "role"        # the members holding one role
+
+
+class Notice(Base):
+    """An officer's notice to many: what was sent, to whom, by whom; each copy is a notification."""
+
+    __tablename__ = "notice"
+    __table_args__ = (
+        sa.Index("ix_notice_station_sent", "station_id", "sent_at"),
+        sa.Index("ix_notice_sender_sent", "station_id", "sent_by", "sent_at"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    station_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("station.id"))
+    sent_by: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user_account.id"))
+    audience: so.Mapped[NoticeAudience]
+    # The group as it was named when the notice went out (it may be renamed or deleted later).
+    group_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("station_group.id", ondelete="SET NULL"))
+    group_name: so.Mapped[str] = so.mapped_column(sa.String(120), default="")
+    role: so.Mapped[str | None] = so.mapped_column(sa.String(16))
+    title: so.Mapped[str] = so.mapped_column(sa.String(80))
+    text: so.Mapped[str] = so.mapped_column(sa.Text)
+    target: so.Mapped[dict[str, Any] | None]
+    recipients: so.Mapped[int] = so.mapped_column(default=0)
+    sent_at: so.Mapped[dt.datetime] = so.mapped_column(default=clock.now)

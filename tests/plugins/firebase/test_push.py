@@ -207,3 +207,38 @@ def test_a_person_without_devices_keeps_the_inbox(client, session, world, deploy
     session.refresh(row)
     assert row.delivery_status == "skipped" and firebase.fcm_sends() == []
     assert session.scalar(sa.select(Notification.id).where(Notification.id == row.id))
+
+
+def test_an_assignment_and_an_officers_notice_reach_the_phone_in_station_time(
+        client, session, world, deployment, firebase):
+    clock.freeze(START - dt.timedelta(days=1))
+    station = world.station("east", plugins=("firebase",))
+    officer = world.person("Officer Wang", station=station, roles=["officer"])
+    guard = world.person("guard", station=station, roles=["volunteer"])
+    register_device(client, guard, "token-guard", "android", "en-GB")
+    base = f"/api/v1/stations/{station.code}"
+    task = client.post(f"{base}/tasks", headers=officer.headers, json={
+        "title": "School gate", "starts_at": START.isoformat(),
+        "ends_at": (START + dt.timedelta(hours=1)).isoformat(), "lat": 30.27, "lon": 120.15,
+        "radius_m": 100, "capacity": 2}).json
+    assigned = client.post(f"{base}/tasks/{task['id']}/signups", json={"user_id": guard.id},
+                           headers=officer.headers)
+    assert assigned.status_code == 201
+    notice = client.post(f"{base}/notices", headers=officer.headers, json={
+        "audience": "role", "role": "volunteer", "title": "Rain tomorrow",
+        "text": "Bring a coat.", "target": {"kind": "core.task", "task_id": task["id"]}})
+    assert notice.status_code == 201, notice.json
+    assert deliver(deployment) == 2
+    sends = {s.body["message"]["data"]["code"]: s.body["message"] for s in firebase.fcm_sends()}
+    # 06:00 UTC is 14:00 at the station: the push says 14:00, not 06:00Z
+    assigned_push = sends["core.task_assigned"]
+    assert assigned_push["notification"] == {
+        "title": "east station",
+        "body": "Officer Wang assigned you to School gate, Mon 2 Mar 2026, 14:00."}
+    assert assigned_push["data"]["starts_at"] == "2026-03-02T14:00:00+08:00"
+    assert assigned_push["data"]["target"] == (
+        f'{{"kind":"core.task","station":"east","task_id":{task["id"]}}}')
+    notice_push = sends["core.notice"]
+    assert notice_push["notification"] == {"title": "Rain tomorrow",
+                                           "body": "Officer Wang: Bring a coat."}
+    assert notice_push["data"]["target"] == assigned_push["data"]["target"]
