@@ -115,6 +115,27 @@ def worker(once: bool, interval: float) -> None:
 
 
 @cli.command()
+@click.option("--write", "path", type=click.Path(dir_okay=False, exists=True), default=None,
+              help="Rewrite the catalogue between the markers of this file (docs/clients.md).")
+def codes(path: str | None) -> None:
+    """Print every error and notification code with its texts (a Markdown table)."""
+    from pathlib import Path
+
+    from api import catalogue
+    from api.app import create_app
+
+    app = create_app()
+    document = app.test_client().get("/api/openapi.json").get_json()
+    if path is None:
+        click.echo(catalogue.table(document))
+        return
+    target = Path(path)
+    target.write_text(catalogue.replace_in(target.read_text(encoding="utf-8"), document),
+                      encoding="utf-8")
+    click.echo(f"{path}: code catalogue rewritten")
+
+
+@cli.command()
 def demo() -> None:
     """Seed the demo station (once) and print the demo logins."""
     from core import demo as demo_data

@@ -189,3 +189,25 @@ def test_every_get_that_answers_positions_takes_crs(app):
                 missing.append(path)
     assert missing == []
     assert schemas["Station"]["properties"]["default_crs"]["enum"] == list(datum.CRS)
+
+
+def test_every_schema_holding_a_position_converts_it(app):
+    """A plugin schema with a raw ``lat``/``lon`` would take a GCJ-02 pin as GPS, ~500 m off:
+    every API schema of the running app that holds one is Positioned and lists the pair (the
+    station file's are WGS-84 by its own rule, docs/station-file.md)."""
+    from marshmallow import class_registry
+
+    from api.positions import Positioned
+
+    offenders = []
+    for name, classes in class_registry._registry.items():
+        for cls in classes if "." not in name else ():
+            found = {key for key in cls._declared_fields
+                     if key in ("lat", "lon") or key.endswith(("_lat", "_lon"))}
+            if not found or "station_file" in cls.__module__:
+                continue
+            listed = ({key for pair in cls.POSITIONS for key in pair}
+                      if issubclass(cls, Positioned) else set())
+            if found - listed:
+                offenders.append(f"{cls.__module__}.{cls.__name__}: {sorted(found - listed)}")
+    assert not offenders, offenders
