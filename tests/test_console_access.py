@@ -89,14 +89,14 @@ PAGES = [
     ("officer", "plugins", ["patrol", "anti_fraud", "max_speed_kmh"]),
     ("admin", "audit", ["<td>patrol.incident_reported</td>"]),
     ("admin", "audit?action=member.added", ["<td>member.added</td>"]),
-    ("officer", "dashboard", ["hazard"]),  # the patrol panel
+    ("officer", "dashboard", ["安全隐患"]),  # the patrol panel: the category in Chinese
     ("officer", "patrol/routes", ["幸福里夜巡路线 Xingfuli night round"]),
     ("officer", "patrol/routes/{route_id}", ["东门岗亭 East gate booth", "data-points",
                                              "幸福里第1网格 Xingfuli grid 1"]),
     ("officer", "patrol/routes/{route_id}/tags", ["东门岗亭 East gate booth", "demo-1", "<svg",
                                                   "<path"]),
     ("officer", "patrol/coverage", ["幸福里第1网格 Xingfuli grid 1", "<svg"]),
-    ("officer", "patrol/incidents", ["hazard", "A loose manhole cover"]),
+    ("officer", "patrol/incidents", ["安全隐患", "已上报", "A loose manhole cover"]),
     ("officer", "patrol/incidents/{incident_id}", ["A loose manhole cover", "志愿者 张红",
                                                    "/photos/{photo_id}"]),
     ("officer", "patrol/roster", ["民警 李卫"]),

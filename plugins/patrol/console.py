@@ -90,6 +90,18 @@ LABELS: dict[str, dict[str, str]] = {
     "open_incidents": {"en": "Open incidents", "zh-CN": "未处理警情"},
     "patrols_out": {"en": "Patrols out now", "zh-CN": "正在巡逻"},
     "all": {"en": "All", "zh-CN": "全部"},
+    # an incident's category and status, by their stored values
+    "suspicious_person": {"en": "Suspicious person", "zh-CN": "可疑人员"},
+    "theft": {"en": "Theft", "zh-CN": "盗窃"},
+    "fire": {"en": "Fire", "zh-CN": "火情"},
+    "hazard": {"en": "Hazard", "zh-CN": "安全隐患"},
+    "lost_person": {"en": "Lost person", "zh-CN": "走失人员"},
+    "dispute": {"en": "Dispute", "zh-CN": "纠纷"},
+    "medical": {"en": "Medical", "zh-CN": "急救"},
+    "other": {"en": "Other", "zh-CN": "其他"},
+    "status_reported": {"en": "Reported", "zh-CN": "已上报"},
+    "status_acknowledged": {"en": "Acknowledged", "zh-CN": "已受理"},
+    "status_resolved": {"en": "Resolved", "zh-CN": "已处理"},
 }
 
 
