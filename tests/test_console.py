@@ -215,13 +215,13 @@ def test_sign_in_attempts_count_against_the_apis_limits(world, console, client):
     assert limited.status_code == 429 == api.status_code  # one budget per number, both doors
 
 
-def test_people_in_several_stations_pick_one(world, console):
+def test_people_in_several_stations_pick_one(world, console, client):
     east, west = world.station("east"), world.station("west")
-    person = world.person("Officer Li", station=east, roles=["officer"])
-    from core.models import Membership
-
-    world.session.add(Membership(station_id=west.id, user_id=person.id, roles=["officer"]))
-    world.session.commit()
+    person = world.person("Officer Li", station=east, roles=["officer"], verified=True)
+    west_admin = world.person("West admin", station=west, roles=["admin"])
+    seated = client.post(f"/api/v1/stations/{west.code}/members", headers=west_admin.headers,
+                         json={"phone": person.phone, "roles": ["officer"]})
+    assert seated.status_code == 201, seated.json
     browser = console(person.phone)
     picker = browser.get("/console/").get_data(as_text=True)
     assert "east station" in picker and "west station" in picker

@@ -21,7 +21,6 @@ import pytest
 from werkzeug.serving import make_server
 
 from core import clock
-from core.models import Group, GroupMember
 from tests.fixtures.people import PASSWORD
 from tests.plugins.patrol.conftest import BASE, T0, Scene
 
@@ -77,14 +76,20 @@ def _day(world: Any) -> tuple[Scene, dict[str, Any], dict[str, Any]]:
     station = world.station("east", plugins=("patrol", "anti_fraud"))
     officer = world.person("Officer Li", station=station, roles=["officer"])
     walker = world.person("Volunteer Zhang", station=station, roles=["volunteer", "resident"])
-    team = Group(station_id=station.id, kind="patrol_team", name="Red armband team 1")
-    grids = [Group(station_id=station.id, kind="grid", name=f"Grid {n}") for n in (1, 2, 3)]
-    world.session.add_all([team, *grids])
-    world.session.flush()
-    world.session.add(GroupMember(station_id=station.id, group_id=team.id, user_id=walker.id))
-    world.session.commit()
-    scene = Scene(world.client, world.session, world, station, officer, walker, team.id,
-                  [g.id for g in grids])
+    admin = world.person("Admin Wang", station=station, roles=["admin"])
+    groups = "/api/v1/stations/east/groups"
+
+    def group(kind: str, name: str) -> int:
+        made = world.client.post(groups, headers=admin.headers, json={"kind": kind, "name": name})
+        assert made.status_code == 201, made.json
+        return int(made.json["id"])
+
+    team = group("patrol_team", "Red armband team 1")
+    grids = [group("grid", f"Grid {n}") for n in (1, 2, 3)]
+    joined = world.client.put(f"{groups}/{team}/members/{walker.id}", headers=admin.headers,
+                              json={"leader": False})
+    assert joined.status_code in (200, 201), joined.json
+    scene = Scene(world.client, world.session, world, station, officer, walker, team, grids)
     scene.route_id, scene.tags = scene.make_route()
     headers = officer.headers
     task = world.client.post("/api/v1/stations/east/tasks", headers=headers, json={

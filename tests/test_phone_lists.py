@@ -135,10 +135,10 @@ def test_my_groups_across_my_stations(client, world):
     west = world.station("west")
     admin_east = world.person("admin east", station=east, roles=["admin"])
     admin_west = world.person("admin west", station=west, roles=["admin"])
-    me = world.person("me", station=east, roles=["volunteer"])
-    world.session.add(__import__("core.models", fromlist=["Membership"]).Membership(
-        station_id=west.id, user_id=me.id, roles=["volunteer"]))
-    world.session.commit()
+    me = world.person("me", station=east, roles=["volunteer"], verified=True)
+    seated = client.post("/api/v1/stations/west/members", headers=admin_west.headers,
+                         json={"phone": me.phone, "roles": ["volunteer"]})
+    assert seated.status_code == 201, seated.json
     groups = {}
     for station, admin, kind, name in ((east, admin_east, "patrol_team", "Night team"),
                                        (east, admin_east, "grid", "Cell 3"),
