@@ -100,6 +100,15 @@ PAGES = [
     ("officer", "patrol/incidents/{incident_id}", ["A loose manhole cover", "志愿者 张红",
                                                    "/photos/{photo_id}"]),
     ("officer", "patrol/roster", ["民警 李卫"]),
+    ("officer", "crossing-guard/schools", ["示范小学 Demo Primary School", "北门 North gate 2–3",
+                                           "data-points"]),
+    ("officer", "crossing-guard/schools/{school_id}", ["环城北路路口 Ring road crossing",
+                                                       'value="4"', "data-pick"]),
+    ("officer", "crossing-guard/calendar", ["本学期 This term"]),
+    ("officer", "crossing-guard/templates", ["放学 Afternoon", 'value="16:30"']),
+    ("officer", "crossing-guard/board", ["北门 North gate", "志愿者 张红", "under-minimum"]),
+    ("officer", "crossing-guard/swaps", ["志愿者 张红"]),
+    ("officer", "crossing-guard/hours", ["本学期 This term"]),
 ]
 
 

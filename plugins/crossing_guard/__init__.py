@@ -87,6 +87,13 @@ def wardens_seed_demo(session: so.Session, station: Any, people: dict[str, Any])
 
 
 @hookimpl
+def wardens_console_pages() -> list[Any]:
+    from plugins.crossing_guard.console import PAGES
+
+    return [PAGES]
+
+
+@hookimpl
 def wardens_dashboard_metrics(session: so.Session, station: Any,
                               since: dt.datetime) -> dict[str, Any]:
     from plugins.crossing_guard import metrics

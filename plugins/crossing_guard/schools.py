@@ -16,6 +16,13 @@ from plugins.crossing_guard.models import Closure, Post, School, Shift, Template
 from plugins.crossing_guard.team import TEAM_KIND, record_planning, require_planner
 
 
+def schools_query(who: Actor) -> sa.Select[School]:
+    """The station's schools by name (members)."""
+    who.require_member()
+    return sa.select(School).where(School.station_id == who.station.id).order_by(School.name,
+                                                                                  School.id)
+
+
 def get_school(session: so.Session, station_id: int, school_id: int) -> School:
     school = session.scalar(sa.select(School).where(School.id == school_id,
                                                     School.station_id == station_id))
@@ -72,6 +79,15 @@ def delete_school(session: so.Session, who: Actor, school_id: int) -> None:
 
 
 # Posts ------------------------------------------------------------------------------------------
+
+def posts_query(who: Actor, school_id: int | None = None) -> sa.Select[Post]:
+    """The station's posts (of one school), by name (members)."""
+    who.require_member()
+    query = sa.select(Post).where(Post.station_id == who.station.id)
+    if school_id is not None:
+        query = query.where(Post.school_id == school_id)
+    return query.order_by(Post.name, Post.id)
+
 
 def get_post(session: so.Session, station_id: int, post_id: int) -> Post:
     post = session.scalar(sa.select(Post).where(Post.id == post_id,

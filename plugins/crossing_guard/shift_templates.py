@@ -18,6 +18,13 @@ from plugins.crossing_guard.schools import get_post, get_school
 from plugins.crossing_guard.team import record_planning, require_planner
 
 
+def templates_query(who: Actor) -> sa.Select[Template]:
+    """The station's shift templates by post and start time (members)."""
+    who.require_member()
+    return sa.select(Template).where(Template.station_id == who.station.id).order_by(
+        Template.post_id, Template.starts_time, Template.id)
+
+
 def get_template(session: so.Session, station_id: int, template_id: int) -> Template:
     template = session.scalar(sa.select(Template).where(Template.id == template_id,
                                                         Template.station_id == station_id))

@@ -185,3 +185,23 @@ def free_guards(session: so.Session, view: roster.ShiftView,
                                                           User.erased_at.is_(None))))
     return [uid for uid in people
             if uid in active and uid not in exclude | on_shift | busy]
+
+
+def in_progress(session: so.Session, who: Actor) -> list[dict[str, Any]]:
+    """Open offers of the station's coming shifts, soonest shift first, with the names of the
+    people concerned (coordinators)."""
+    team.require_coordinator(session, who, None)
+    giver, receiver = so.aliased(User), so.aliased(User)
+    rows = session.execute(
+        roster.shift_query(who.station.id)
+        .add_columns(SwapOffer, giver.display_name, receiver.display_name)
+        .join(SwapOffer, SwapOffer.shift_id == Shift.id)
+        .join(giver, giver.id == SwapOffer.offered_by)
+        .outerjoin(receiver, receiver.id == SwapOffer.offered_to)
+        .where(SwapOffer.station_id == who.station.id, SwapOffer.status == SwapStatus.OPEN,
+               Shift.starts_at > clock.now())
+        .order_by(Shift.starts_at, SwapOffer.id)).all()
+    return [{"offer": offer, "shift": shift, "post": post, "school": school,
+             "when": schedule.local_labels(who.station, task), "offered_by": by,
+             "offered_to": to}
+            for shift, task, post, school, offer, by, to in rows]

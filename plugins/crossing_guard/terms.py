@@ -25,6 +25,13 @@ def _check_dates(starts_on: dt.date, ends_on: dt.date, max_days: int | None = No
         raise Invalid("term_too_long", field="ends_on", max_days=max_days)
 
 
+def terms_query(who: Actor) -> sa.Select[Term]:
+    """The station's terms, the earliest first (members)."""
+    who.require_member()
+    return sa.select(Term).where(Term.station_id == who.station.id).order_by(Term.starts_on,
+                                                                            Term.id)
+
+
 def get_term(session: so.Session, station_id: int, term_id: int) -> Term:
     term = session.scalar(sa.select(Term).where(Term.id == term_id,
                                                 Term.station_id == station_id))
@@ -100,6 +107,13 @@ def create_closure(session: so.Session, who: Actor, **fields: Any) -> tuple[Clos
     cancelled = schedule.apply_closure(session, who.station, closure)
     record_planning(session, who, "closure_created", closure, cancelled=cancelled)
     return closure, cancelled
+
+
+def closures_query(who: Actor) -> sa.Select[Closure]:
+    """The station's closures, the earliest first (members)."""
+    who.require_member()
+    return sa.select(Closure).where(Closure.station_id == who.station.id).order_by(
+        Closure.starts_on, Closure.id)
 
 
 def get_closure(session: so.Session, station_id: int, closure_id: int) -> Closure:
