@@ -34,3 +34,20 @@ def test_a_post_under_its_minimum_stands_out_on_the_shift_board(browser, live_se
     _press(browser, By.ID, "board-later")
     assert browser.find_element(By.CSS_SELECTOR, ".pager strong").text != first
     assert "from=" in browser.current_url
+
+
+def test_the_board_fits_a_tablet_and_the_schools_sit_on_the_map(browser, live_server, shoot):
+    _sign_in(browser, live_server)
+    browser.set_window_size(820, 1180)
+    try:
+        browser.get(f"{live_server}/console/demo/crossing-guard/board")
+        wide = browser.execute_script(
+            "return document.documentElement.scrollWidth - window.innerWidth")
+        assert wide <= 0, f"the board scrolls sideways by {wide}px on a tablet"
+    finally:
+        browser.set_window_size(1280, 1000)
+    browser.get(f"{live_server}/console/demo/crossing-guard/schools")
+    labels = [t.text for t in browser.find_elements(By.CSS_SELECTOR, ".leaflet-tooltip")]
+    assert "示范小学 Demo Primary School" in labels
+    assert "北门 North gate (2–3)" in labels and "环城北路路口 Ring road crossing (2–4)" in labels
+    shoot("crossing-schools")
