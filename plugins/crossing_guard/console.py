@@ -437,19 +437,20 @@ def board_page(station: str) -> Any:
     on each against the post's minimum and maximum; shifts under the minimum stand out."""
     who = actor(station)
     today = schedule.today(who.station)
+    weeks = _weeks_asked()
+    span = dt.timedelta(days=weeks * 7)
     try:
         first = dt.date.fromisoformat(request.args.get("from", ""))
-    except ValueError:
-        first = today
-    weeks = _weeks_asked()
+        earlier, later = first - span, first + span
+    except (ValueError, OverflowError):  # not a date, or the calendar's very edge
+        first, earlier, later = today, today - span, today + span
     lines = shift_board.board(db(), who, first, weeks * 7)
-    span = dt.timedelta(days=weeks * 7)
     calendar = [[first + dt.timedelta(days=7 * w + d) for d in range(7)] for w in range(weeks)]
     under = sum(shift.below_minimum for line in lines for shifts in line.days.values()
                 for shift in shifts)
     return _render("crossing_guard/board.html", station=station, lines=lines, calendar=calendar,
                    first=first, last=first + span - dt.timedelta(days=1), today=today,
-                   earlier=first - span, later=first + span, weeks=weeks, under=under)
+                   earlier=earlier, later=later, weeks=weeks, under=under)
 
 
 # Swaps in progress ------------------------------------------------------------------------------

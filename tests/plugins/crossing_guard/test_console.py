@@ -215,6 +215,8 @@ def test_the_board_shows_each_shifts_guards_against_the_posts_minimum_and_maximu
     # The north gate's three days and the side gate's two days without anyone.
     assert "Shifts under their post's minimum: 5" in text
 
+    for odd in ("board?from=someday", "board?from=0001-01-02", "board?from=9999-12-30"):
+        assert "2026-02-20 to 2026-03-05" in _page(crossing, console, crossing.officer, odd)
     later = _page(crossing, console, crossing.officer, "board?from=2026-03-06")
     assert "2026-03-06 to 2026-03-19" in later
     assert set(map(int, re.findall(r'id="shift-(\d+)"', later))) == {
