@@ -260,7 +260,9 @@ def _guard_shift(crossing, shift, guards, starts):
             _check(crossing, shift, guard, kind)
 
 
-def test_each_terms_hours_count_only_that_terms_shifts(crossing, console):
+def _two_terms_guarded(crossing):
+    """Two one-day terms, Spring A (Monday 2 March) and Spring B (Friday 6 March): Guard Both
+    guards both days, Guard Second only the Friday. Returns the terms' ids by name."""
     crossing.school(posts=[{"name": "North gate", "min_guards": 1, "max_guards": 3}])
     terms = {}
     for name, day in (("Spring A", "2026-03-02"), ("Spring B", "2026-03-06")):
@@ -278,6 +280,12 @@ def test_each_terms_hours_count_only_that_terms_shifts(crossing, console):
             assert crossing.post(f"/shifts/{shift['id']}/signups", guard).status_code == 201
     _guard_shift(crossing, monday, [both], MONDAY)
     _guard_shift(crossing, friday, [both, second], FRIDAY)
+    return terms
+
+
+def test_each_terms_hours_count_only_that_terms_shifts(crossing, console):
+    terms = _two_terms_guarded(crossing)
+    second = next(p for p in crossing.people if p.user.display_name == "Guard Second")
 
     def api(term):
         answer = crossing.get("/reports/hours", crossing.officer,
