@@ -61,7 +61,7 @@ def test_another_stations_admin_reaches_no_console_record_of_this_station(access
     other = access_matrix.other.code
     failures = []
     for rule, method in _console_routes(access_matrix.app):
-        if not set(rule.arguments) - {"station", "name", "code"}:
+        if not set(rule.arguments) - {"station", "name", "code", "report", "fmt"}:
             continue
         url, answer = _call(browser, access_matrix, rule, method, other)
         text = answer.get_data(as_text=True)
@@ -100,6 +100,7 @@ PAGES = [
     ("officer", "patrol/incidents/{incident_id}", ["A loose manhole cover", "志愿者 张红",
                                                    "/photos/{photo_id}"]),
     ("officer", "patrol/roster", ["民警 李卫"]),
+    ("officer", "reports", ["core.volunteer_hours.xlsx", "patrol.coverage.csv", "Asia/Shanghai"]),
 ]
 
 
