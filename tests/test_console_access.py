@@ -61,7 +61,7 @@ def test_another_stations_admin_reaches_no_console_record_of_this_station(access
     other = access_matrix.other.code
     failures = []
     for rule, method in _console_routes(access_matrix.app):
-        if not set(rule.arguments) - {"station", "name", "code"}:
+        if not set(rule.arguments) - {"station", "name", "code", "report", "fmt"}:
             continue
         url, answer = _call(browser, access_matrix, rule, method, other)
         text = answer.get_data(as_text=True)
@@ -109,6 +109,7 @@ PAGES = [
     ("officer", "crossing-guard/board", ["北门 North gate", "志愿者 张红", "under-minimum"]),
     ("officer", "crossing-guard/swaps", ["志愿者 张红"]),
     ("officer", "crossing-guard/hours", ["本学期 This term"]),
+    ("officer", "reports", ["core.volunteer_hours.xlsx", "patrol.coverage.csv", "Asia/Shanghai"]),
 ]
 
 
