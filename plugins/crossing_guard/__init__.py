@@ -94,6 +94,13 @@ def wardens_console_pages() -> list[Any]:
 
 
 @hookimpl
+def wardens_reports() -> list[Any]:
+    from plugins.crossing_guard.reports import HOURS
+
+    return [HOURS]
+
+
+@hookimpl
 def wardens_dashboard_metrics(session: so.Session, station: Any,
                               since: dt.datetime) -> dict[str, Any]:
     from plugins.crossing_guard import metrics

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import io
 import json
 import re
 import uuid
+
+import openpyxl
 
 from core import clock
 from tests.fixtures.console import post
@@ -337,3 +340,23 @@ def test_residents_and_volunteers_cannot_reach_the_staff_pages(crossing, console
     assert [t["name"] for t in crossing.get("/terms", crossing.officer).json] == ["Spring"]
     # The team's leader coordinates: the board is theirs too.
     assert console(crossing.leader.phone).get(f"{base}/board").status_code == 200
+
+
+def test_the_hours_report_is_a_spreadsheet_of_each_terms_own_hours(crossing, console):
+    _two_terms_guarded(crossing)
+    browser = _browser(console, crossing.officer)
+    answer = browser.get(f"/console/{crossing.code}/reports/crossing_guard.hours.xlsx"
+                         "?from=2026-03-01&to=2026-03-31")
+    assert answer.status_code == 200, answer.get_data(as_text=True)[-500:]
+    sheet = openpyxl.load_workbook(io.BytesIO(answer.data)).active
+    rows = [list(row) for row in sheet.iter_rows(values_only=True)]
+    heading = rows.index(["Term", "First day", "Last day", "Guard", "Shifts completed",
+                          "Scheduled hours", "On-site hours", "No-shows"])
+    figures = sorted((row[0], row[3], *row[4:]) for row in rows[heading + 1:] if row[0])
+    assert figures == [("Spring A", "Guard Both", 1, 0.67, 0.77, 0),
+                       ("Spring B", "Guard Both", 1, 0.67, 0.77, 0),
+                       ("Spring B", "Guard Second", 1, 0.67, 0.77, 0)]
+    april = browser.get(f"/console/{crossing.code}/reports/crossing_guard.hours.xlsx"
+                        "?from=2026-04-01&to=2026-04-30")
+    rows = list(openpyxl.load_workbook(io.BytesIO(april.data)).active.iter_rows(values_only=True))
+    assert not any(row and row[0] in ("Spring A", "Spring B") for row in rows)
