@@ -82,11 +82,16 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
             self.cfg.set("bind", f"{host}:{port}")
             self.cfg.set("workers", workers)
             self.cfg.set("threads", threads)
-            self.cfg.set("accesslog", "-")
+            # One JSON line per request comes from api.request_log (with its id, route and
+            # user): gunicorn's own access line would say the same twice, with the raw path.
+            self.cfg.set("accesslog", None)
 
         def load(self) -> Any:
             return app
 
+    from core import logs
+
+    logs.configure()
     click.echo(f"Wardens API on http://{host}:{port}/api/docs")
     Server().run()
 
@@ -96,13 +101,13 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
 @click.option("--interval", default=15.0, show_default=True, help="Seconds between rounds.")
 def worker(once: bool, interval: float) -> None:
     """Run scheduled jobs and deliver notifications (any number on PostgreSQL, one on SQLite)."""
-    import logging
     import signal
     import threading
 
+    from core import logs
     from core.worker import WorkerLocked, run_worker
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.configure()
     deployment = _deployment()
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):  # finish the round, then exit
