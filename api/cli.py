@@ -171,6 +171,48 @@ def db_upgrade() -> None:
     click.echo("database is up to date")
 
 
+@cli.command()
+@click.option("--to", "folder", type=click.Path(file_okay=False), default=None,
+              help="Where the archive goes: another host's path or a mounted object store,"
+                   " so the copy is off this host. Default: <instance>/backups.")
+def backup(folder: str | None) -> None:
+    """Back up the database and the uploads into one archive (safe while serving)."""
+    from pathlib import Path
+
+    from core import backups
+    from core.db import instance_path
+
+    deployment = _deployment()
+    try:
+        made = backups.backup(deployment, Path(folder) if folder else instance_path() / "backups",
+                              instance_path() / "uploads")
+    except backups.BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"backup written: {made}")
+
+
+@cli.command()
+@click.argument("archive", type=click.Path(dir_okay=False, exists=True))
+@click.option("--yes", is_flag=True, help="Do not ask: the database and uploads are replaced.")
+def restore(archive: str, yes: bool) -> None:
+    """Replace the database and the uploads with a backup's (stop the server and worker first)."""
+    from pathlib import Path
+
+    from core import backups
+    from core.db import instance_path
+
+    deployment = _deployment()
+    try:
+        manifest = backups.read_manifest(Path(archive))
+        if not yes:
+            click.confirm(f"Replace this deployment's database and uploads with the backup made"
+                          f" {manifest.get('made_at')}?", abort=True)
+        backups.restore(deployment, Path(archive), instance_path() / "uploads")
+    except backups.BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"restored the backup made {manifest.get('made_at')}")
+
+
 @db.command("revision")
 @click.option("-m", "--message", required=True)
 @click.option("--plugin", default=None, help="Write the revision on this plugin's branch.")
