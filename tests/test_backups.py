@@ -21,7 +21,6 @@ from core.models import Station
 from core.storage import LocalStorage
 from tests.fixtures.database import database_url
 
-
 PHONES = {"north": "13800007001", "south": "13800007002", "east": "13800007003"}
 
 
