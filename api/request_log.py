@@ -9,6 +9,7 @@ import time
 import uuid
 from typing import Any
 
+import sqlalchemy as sa
 from flask import Flask, Response, g, request
 
 log = logging.getLogger("wardens.request")
@@ -35,10 +36,19 @@ def _finish(response: Response) -> Response:
         "status": response.status_code,
         "duration_ms": round((time.perf_counter() - started) * 1000, 1) if started else None,
         "station": (request.view_args or {}).get("station"),
-        "user_id": getattr(user, "id", None)}
+        # The id from the identity map: reading ``user.id`` would reload a row expired by a
+        # failed flush (a 409 ``*_taken``) and raise before the unit of work rolls back.
+        "user_id": _identity(user)}
     log.info("%s %s %s", request.method, fields["route"] or "(no route)",
              response.status_code, extra=fields)
     return response
+
+
+def _identity(user: Any) -> int | None:
+    if user is None:
+        return None
+    identity = sa.inspect(user).identity
+    return int(identity[0]) if identity else None
 
 
 def install(app: Flask) -> None:
