@@ -100,6 +100,16 @@ PAGES = [
     ("officer", "patrol/incidents/{incident_id}", ["A loose manhole cover", "志愿者 张红",
                                                    "/photos/{photo_id}"]),
     ("officer", "patrol/roster", ["民警 李卫"]),
+    # the demo's officer leads its care team
+    ("officer", "care-visits/recipients", ["周桂兰 Zhou Guilan", "马建国 Ma Jianguo"]),
+    ("officer", "care-visits/recipients/{recipient_id}", ["周桂兰 Zhou Guilan", "周明 Zhou Ming",
+                                                          "志愿者 张红"]),
+    ("officer", "care-visits/recipients/{recipient_id}/consents", ["2025-01", "民警 李卫"]),
+    ("officer", "care-visits/plan", ['id="quota-{recipient_id}"']),
+    ("officer", "care-visits/campaigns", ["节前慰问 Festival visits", "rice 10kg"]),
+    ("officer", "care-visits/reviews", ["没有待审核的走访。"]),
+    ("officer", "care-visits/follow-ups", ["没有跟进事项。"]),
+    ("officer", "care-visits/alerts", ["关爱提醒"]),
 ]
 
 

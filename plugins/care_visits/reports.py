@@ -38,13 +38,13 @@ def coverage(session: so.Session, who: Actor, year: int | None = None) -> dict[s
     year = year or this_year
     settings = for_station(session, station.id)
     counts: dict[int, dict[str, int]] = {}
+    empty = {"done": 0, "planned": 0, "late": 0, "missed": 0, "rejected": 0, "under_review": 0}
     rows = session.execute(
         sa.select(Visit.recipient_id, Visit.status, Visit.review, sa.func.count())
         .where(Visit.station_id == station.id, Visit.year == year)
         .group_by(Visit.recipient_id, Visit.status, Visit.review))
     for recipient_id, status, review, n in rows:
-        bucket = counts.setdefault(recipient_id, {"done": 0, "planned": 0, "missed": 0,
-                                                  "rejected": 0, "under_review": 0})
+        bucket = counts.setdefault(recipient_id, dict(empty))
         if status == VisitStatus.DONE:
             key = {Review.REJECTED: "rejected", Review.PENDING: "under_review"}.get(review, "done")
             bucket[key] += n
@@ -52,14 +52,20 @@ def coverage(session: so.Session, who: Actor, year: int | None = None) -> dict[s
             bucket["planned"] += n
         elif status == VisitStatus.MISSED:
             bucket["missed"] += n
+    # Still planned past the day they were due: late, not yet missed.
+    for recipient_id, n in session.execute(
+            sa.select(Visit.recipient_id, sa.func.count())
+            .where(Visit.station_id == station.id, Visit.year == year,
+                   Visit.status == VisitStatus.PLANNED, Visit.due_at < now)
+            .group_by(Visit.recipient_id)):
+        counts.setdefault(recipient_id, dict(empty))["late"] += n
     behind = behind_plan(session, station, now, settings) if year == this_year else {}
     result: list[dict[str, Any]] = []
     for r in session.scalars(sa.select(Recipient).where(Recipient.station_id == station.id)
                              .order_by(Recipient.id)):
         active = r.consent_state == ConsentState.GIVEN and r.erased_at is None
         required = policy.required_visits(r, settings) if active else 0
-        c = counts.get(r.id, {"done": 0, "planned": 0, "missed": 0, "rejected": 0,
-                              "under_review": 0})
+        c = counts.get(r.id, empty)
         if not active and not any(c.values()):
             continue
         lagging = r.id in behind if year == this_year else c["done"] < required
@@ -67,7 +73,8 @@ def coverage(session: so.Session, who: Actor, year: int | None = None) -> dict[s
                        "consent": str(r.consent_state), "erased": r.erased_at is not None,
                        "required": required, **c, "behind_plan": lagging})
     totals: dict[str, float] = {k: sum(row[k] for row in result)
-              for k in ("required", "done", "planned", "missed", "rejected", "under_review")}
+              for k in ("required", "done", "planned", "late", "missed", "rejected",
+                        "under_review")}
     totals["recipients"] = len(result)
     totals["behind_plan"] = sum(row["behind_plan"] for row in result)
     totals["coverage_pct"] = (round(100 * min(totals["done"], totals["required"])
