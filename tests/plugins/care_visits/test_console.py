@@ -300,3 +300,19 @@ def test_campaigns_follow_ups_and_alerts_pages(care, scene, session, console, de
     everything = browser.get(page(care, "/alerts?all=1")).get_data(as_text=True)
     row = everything.split(f"Follow-ups #{item['id']}", 1)[1].split("</tr>", 1)[0]
     assert "Settled" in row
+
+
+def test_another_stations_care_officer_reaches_no_record_of_this_station(
+        care, scene, session, console):
+    care.post("/plan", care.officer_care)
+    visit = flagged_visit(care, session, scene["id"])
+    browser = console(care.stranger.phone)
+    token = csrf_token(browser)
+    west = f"/console/{care.other.code}/care-visits"
+    for path in (f"/recipients/{scene['id']}", f"/recipients/{scene['id']}/consents"):
+        answer = browser.get(west + path)
+        assert answer.status_code == 404 and "Tian Shu" not in answer.get_data(as_text=True)
+    answer = browser.post(f"{west}/visits/{visit.id}/review",
+                          data={"csrf_token": token, "accept": "1"})
+    assert answer.status_code == 404
+    assert care.get(f"/visits/{visit.id}", care.officer_care).json["review"] == "pending"
