@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import zoneinfo
 from typing import Any
 
@@ -11,7 +12,7 @@ from sqlalchemy import orm as so
 from core import audit, clock
 from core.access import Actor
 from plugins.care_visits import policy
-from plugins.care_visits.access import require_care_officer
+from plugins.care_visits.access import record_read, require_care_officer
 from plugins.care_visits.alerts import behind_plan
 from plugins.care_visits.models import (
     Campaign,
@@ -136,3 +137,50 @@ def supplies(session: so.Session, who: Actor, campaign_id: int | None = None) ->
     ordered = sorted(campaigns.values(), key=lambda c: (c["campaign_id"] is None,
                                                          c["campaign_id"] or 0))
     return {"campaigns": ordered}
+
+
+# The console's spreadsheet: visits per recipient against the quota over a period ----------------
+
+def quota(session: so.Session, who: Actor, since: dt.datetime,
+          until: dt.datetime) -> list[tuple[Any, ...]]:
+    """Per recipient, over ``since``..``until``: the yearly quota, the visits due, made, accepted
+    (counted: not flagged, or accepted on review) and overdue (due, not made: late or missed).
+
+    Care officers only. A recipient is labelled by name, what care duty reads of them; each
+    name read writes the record's read event, and the report its own. Erased recipients keep
+    their counts under their erased label.
+    """
+    require_care_officer(session, who)
+    station = who.station
+    now = clock.now()
+    settings = for_station(session, station.id)
+    made_at = sa.func.coalesce(Visit.began_at, Visit.due_at)
+    visits = session.execute(sa.select(
+        Visit.recipient_id, Visit.status, Visit.review, Visit.due_at, made_at).where(
+        Visit.station_id == station.id, Visit.status != VisitStatus.CANCELLED,
+        sa.or_(sa.and_(Visit.due_at >= since, Visit.due_at < until),
+               sa.and_(made_at >= since, made_at < until)))).all()
+    counts: dict[int, list[int]] = {}
+    for recipient_id, status, review, due_at, made in visits:
+        row = counts.setdefault(recipient_id, [0, 0, 0, 0])
+        due = since <= due_at < until
+        if due:
+            row[0] += 1
+        if status == VisitStatus.DONE and since <= made < until:
+            row[1] += 1
+            row[2] += review in (Review.NOT_NEEDED, Review.ACCEPTED)
+        if due and due_at < now and status in (VisitStatus.PLANNED, VisitStatus.MISSED):
+            row[3] += 1
+    result: list[tuple[Any, ...]] = []
+    for r in session.scalars(sa.select(Recipient).where(Recipient.station_id == station.id)
+                             .order_by(Recipient.name, Recipient.id)):
+        active = r.consent_state == ConsentState.GIVEN and r.erased_at is None
+        if not active and r.id not in counts:
+            continue
+        record_read(session, who, r, ("id", "name"), report="quota")
+        result.append((r.name, policy.required_visits(r, settings) if active else 0,
+                       *counts.get(r.id, [0, 0, 0, 0])))
+    audit.record(session, actor=who.user, role=who.role, action="care_visits.report_read",
+                 station_id=station.id, report="quota", since=since.isoformat(),
+                 until=until.isoformat())
+    return result
