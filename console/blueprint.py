@@ -21,6 +21,8 @@ from console.views import (  # noqa: E402,F401  (routes on bp)
     members,
     plugins,
     points,
+    reports,
     signin,
+    station_file,
     tasks,
 )

@@ -29,6 +29,8 @@ CORE_NAV = (
     ConsoleNav("console.tasks", texts.LABELS["tasks"], STAFF),
     ConsoleNav("console.points", texts.LABELS["points"], STAFF),
     ConsoleNav("console.plugins", texts.LABELS["plugins"], STAFF),
+    ConsoleNav("console.reports", texts.LABELS["reports"], (*STAFF, "partner")),
+    ConsoleNav("console.station_file", texts.LABELS["station_file"], ("admin",)),
     ConsoleNav("console.audit", texts.LABELS["audit"], ("admin",)),
 )
 

@@ -165,6 +165,37 @@ LABELS: dict[str, dict[str, str]] = {
     "overridden": {"en": "this station's value", "zh-CN": "本站点的值"},
     "reset": {"en": "back to the default", "zh-CN": "恢复默认"},
     "no_settings": {"en": "This plugin has no settings.", "zh-CN": "该插件没有设置项。"},
+    # reports
+    "reports": {"en": "Reports", "zh-CN": "统计报表"},
+    "report": {"en": "Report", "zh-CN": "报表"},
+    "download": {"en": "Download", "zh-CN": "下载"},
+    "choose_period": {"en": "Set the period", "zh-CN": "设置周期"},
+    "report_period": {"en": "From {start} to {end} inclusive, in the station's time ({zone}).",
+                      "zh-CN": "{start} 至 {end}（含），按站点时间（{zone}）统计。"},
+    # the station file
+    "station_file": {"en": "Station file", "zh-CN": "站点配置文件"},
+    "station_file_help": {
+        "en": "The whole set-up of the station as one TOML file: download it, edit it, upload it"
+              " to see what would change, then apply. Nothing changes until you apply.",
+        "zh-CN": "整个站点的配置是一个 TOML 文件：下载、编辑后上传，先查看将发生的变更，再应用。"
+                 "应用之前不会改动任何内容。"},
+    "station_file_download": {"en": "Download this station's file", "zh-CN": "下载本站点配置文件"},
+    "station_file_upload": {"en": "A station file (.toml)", "zh-CN": "站点配置文件（.toml）"},
+    "station_file_paste": {"en": "…or paste its text", "zh-CN": "……或粘贴文件内容"},
+    "station_file_make_plan": {"en": "Show the changes", "zh-CN": "查看变更"},
+    "station_file_plan": {"en": "What applying this file would do", "zh-CN": "应用该文件将会"},
+    "station_file_apply": {"en": "Apply these changes", "zh-CN": "应用这些变更"},
+    "station_file_applied": {"en": "Applied", "zh-CN": "已应用"},
+    "plan_summary": {"en": "{created} created, {changed} changed, {archived} archived.",
+                     "zh-CN": "新建 {created} 项，修改 {changed} 项，归档 {archived} 项。"},
+    "plan_no_changes": {"en": "The file matches the station: nothing would change.",
+                        "zh-CN": "文件与站点一致：没有任何变更。"},
+    "change": {"en": "Change", "zh-CN": "变更"},
+    "fields": {"en": "Fields", "zh-CN": "字段"},
+    "change_create": {"en": "create", "zh-CN": "新建"},
+    "change_update": {"en": "change", "zh-CN": "修改"},
+    "change_archive": {"en": "archive", "zh-CN": "归档"},
+    "allow_harm": {"en": "I accept:", "zh-CN": "我确认："},
     # audit
     "action": {"en": "Action", "zh-CN": "操作"},
     "actor": {"en": "Who", "zh-CN": "操作人"},

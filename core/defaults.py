@@ -37,6 +37,14 @@ def wardens_describe_plugin() -> PluginInfo:
 
 
 @hookimpl
+def wardens_reports() -> list[Any]:
+    """The core's reports: volunteer hours per person and month."""
+    from core.reports import VOLUNTEER_HOURS
+
+    return [VOLUNTEER_HOURS]
+
+
+@hookimpl
 def wardens_station_sections() -> list[Any]:
     """The core's sections of the station file: station, seats, groups, plugins, points."""
     from core.station_file.core_sections import SECTIONS

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterable, Sequence
 
     import click
     import marshmallow as ma
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from core.messages import NotificationKind
     from core.models import Assignment, Membership, Notification, Station, Task, User
     from core.plugins import Deployment
+    from core.reports import Period
     from core.station_file.section import StationSection
 
 hookspec = pluggy.HookspecMarker("wardens")
@@ -173,6 +174,26 @@ class ConsolePanel:
     context: dict[str, Any] = field(default_factory=dict)
     #: panels are shown by this order, then by plugin name
     order: int = 100
+
+
+@dataclass(frozen=True)
+class Report:
+    """A report the console offers as a spreadsheet (``.xlsx`` and CSV) over a chosen period.
+
+    ``rows`` calls the plugin's own service, which checks who may read it (as the API does),
+    and gives plain values (str, int, float, date, aware datetime) in the order of ``columns``.
+    """
+
+    #: ``<plugin>.<noun>`` (``core.<noun>`` for the core's); the file's name and its URL
+    name: str
+    #: {"en": ..., "zh-CN": ...}
+    title: dict[str, str]
+    #: each column's heading, {"en": ..., "zh-CN": ...}
+    columns: tuple[dict[str, str], ...]
+    #: (session, actor, period) -> the rows
+    rows: Callable[[so.Session, Actor, Period], Iterable[Sequence[Any]]]
+    #: listed for members holding one of these roles (``rows`` still decides)
+    roles: tuple[str, ...] = ("officer", "admin")
 
 
 @dataclass(frozen=True)
@@ -458,6 +479,18 @@ def wardens_console_panels(session: so.Session, actor: Actor) -> list[ConsolePan
     :param session: the request's unit of work; read only.
     :param actor: the signed-in person in the station (officers and admins see the dashboard).
     :return: a list of :class:`ConsolePanel` (empty: nothing to show this person).
+    """
+
+
+@hookspec
+def wardens_reports() -> list[Report]:
+    """Return the plugin's reports (:class:`Report`), offered on the console's Reports page.
+
+    Called once at start-up. Each is downloaded at ``/console/<station>/reports/<name>.xlsx``
+    (or ``.csv``) with ``?from=YYYY-MM-DD&to=YYYY-MM-DD``, only for stations that have the
+    plugin switched on; the sheet names the station, the period and its time zone.
+
+    :return: a list of :class:`Report`; names start with the plugin's name and a dot.
     """
 
 

@@ -19,6 +19,11 @@ MESSAGES: dict[str, dict[str, str]] = {
     "bad_request": {"en": "The request could not be read.", "zh-CN": "无法解析请求。"},
     "invalid_json": {"en": "The body is not valid JSON.", "zh-CN": "请求体不是有效的 JSON。"},
     "validation_error": {"en": "Some fields are invalid.", "zh-CN": "部分字段无效。"},
+    "period_invalid": {
+        "en": "The period is invalid: it starts on or before its end and spans at most"
+              " {max_days} days.",
+        "zh-CN": "统计周期无效：开始日期不能晚于结束日期，且最长 {max_days} 天。",
+    },
     "nul_character": {
         "en": "Text may not contain NUL characters.",
         "zh-CN": "文本中不能包含 NUL 字符。",

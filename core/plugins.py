@@ -302,6 +302,8 @@ class Deployment:
         self.points_defaults.update(config.points)
         self.jobs = self._collect_jobs()
         self.station_sections, self.station_section_owner = self._collect_station_sections()
+        #: report name -> (the owning plugin, None for the core's; the report)
+        self.reports = self._collect_reports()
         database.bind_info({"deployment": self})
 
     def _describe(self) -> None:
@@ -389,6 +391,20 @@ class Deployment:
                 found.append(section)
         found.sort(key=lambda s: (s.order, s.name))
         return {s.name: s for s in found}, owners
+
+    def _collect_reports(self) -> dict[str, tuple[str | None, Any]]:
+        found: dict[str, tuple[str | None, Any]] = {}
+        for impl in self.pm.hook.wardens_reports.get_hookimpls():
+            owner = self.pm.get_name(impl.plugin)
+            prefix = "core" if owner == CORE_PLUGIN else owner
+            for report in _listed(self.call_one("wardens_reports", impl.plugin)):
+                if not report.name.startswith(f"{prefix}."):
+                    raise StartupError(f"plugin {prefix}: report {report.name} must start with"
+                                       f" {prefix}.")
+                if report.name in found:
+                    raise StartupError(f"report {report.name} is defined twice")
+                found[report.name] = (None if owner == CORE_PLUGIN else owner, report)
+        return found
 
     # Per-station switching: read per request (one cheap query, cached in the session only), so
     # a switch made through another server process applies at once.

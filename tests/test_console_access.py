@@ -61,7 +61,7 @@ def test_another_stations_admin_reaches_no_console_record_of_this_station(access
     other = access_matrix.other.code
     failures = []
     for rule, method in _console_routes(access_matrix.app):
-        if not set(rule.arguments) - {"station", "name", "code"}:
+        if not set(rule.arguments) - {"station", "name", "code", "report", "fmt"}:
             continue
         url, answer = _call(browser, access_matrix, rule, method, other)
         text = answer.get_data(as_text=True)
@@ -110,6 +110,8 @@ PAGES = [
     ("officer", "care-visits/reviews", ["没有待审核的走访。"]),
     ("officer", "care-visits/follow-ups", ["没有跟进事项。"]),
     ("officer", "care-visits/alerts", ["关爱提醒"]),
+    ("officer", "reports", ["core.volunteer_hours.xlsx", "patrol.coverage.csv", "Asia/Shanghai",
+                            "care_visits.quota.xlsx"]),
 ]
 
 

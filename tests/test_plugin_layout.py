@@ -36,6 +36,7 @@ ROLE_FILES = {
     "wardens_console_panels": "console.py",
     "wardens_today_cards": "today.py",
     "wardens_task_targets": "today.py",
+    "wardens_reports": "reports.py",
 }
 #: names that say nothing of what a module changes: state changes go in noun modules instead
 GRAB_BAGS = {"service.py", "services.py", "utils.py", "helpers.py", "common.py", "manager.py"}

@@ -45,6 +45,26 @@ def dumps(document: dict[str, Any]) -> str:
     return tomli_w.dumps(without_none(document))
 
 
+def file_keys(schema: ma.Schema, data: Any) -> Any:
+    """Loaded data (a section's export) under the file's names: a field's ``data_key``
+    (a closure's ``reason``), so the exported file reads back as it was written."""
+    if isinstance(data, list):
+        return [file_keys(schema, item) for item in data]
+    if not isinstance(data, dict):
+        return data
+    found: dict[str, Any] = {}
+    for name, value in data.items():
+        field = schema.fields.get(name)
+        if field is None:
+            found[name] = value
+            continue
+        inner = field.inner if isinstance(field, ma.fields.List) else field
+        if isinstance(inner, ma.fields.Nested) and isinstance(inner.schema, ma.Schema):
+            value = file_keys(inner.schema, value)
+        found[field.data_key or name] = value
+    return found
+
+
 def plain(value: Any) -> Any:
     """TOML dates and times as the ISO text the schemas read (JSON bodies carry text too)."""
     if isinstance(value, dict):

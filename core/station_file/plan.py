@@ -13,7 +13,7 @@ from core import audit, events, stations
 from core.access import Actor
 from core.errors import Conflict, Invalid, NotFound, PermissionDenied, WardensError
 from core.models import Membership, Station, User
-from core.station_file.document import FileErrors, dumps, sections
+from core.station_file.document import FileErrors, dumps, file_keys, sections
 from core.station_file.section import ARCHIVE, CREATE, UPDATE, Change, SectionContext
 
 if TYPE_CHECKING:
@@ -193,7 +193,8 @@ def export(session: so.Session, user: User, code: str) -> dict[str, Any]:
         owner = deployment.station_section_owner.get(section.name)
         if owner is not None and owner not in enabled:
             continue  # a switched-off plugin's section stays out (and so is left alone)
-        document[section.name] = _public(section.export(ctx))
+        document[section.name] = file_keys(section.schema(many=section.many),
+                                           _public(section.export(ctx)))
     return document
 
 

@@ -98,6 +98,13 @@ def wardens_console_pages() -> list[Any]:
 
 
 @hookimpl
+def wardens_reports() -> list[Any]:
+    from plugins.patrol.reports import COVERAGE
+
+    return [COVERAGE]
+
+
+@hookimpl
 def wardens_console_panels(session: so.Session, actor: Any) -> list[Any]:
     from plugins.patrol import console
 
