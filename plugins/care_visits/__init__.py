@@ -55,6 +55,13 @@ def wardens_console_pages() -> list[Any]:
 
 
 @hookimpl
+def wardens_reports() -> list[Any]:
+    from plugins.care_visits.reports import QUOTA
+
+    return [QUOTA]
+
+
+@hookimpl
 def wardens_scheduled_jobs() -> list[Job]:
     from plugins.care_visits.jobs import JOBS
 

@@ -11,6 +11,8 @@ from sqlalchemy import orm as so
 
 from core import audit, clock
 from core.access import Actor
+from core.hookspecs import Report
+from core.reports import Period
 from plugins.care_visits import policy
 from plugins.care_visits.access import record_read, require_care_officer
 from plugins.care_visits.alerts import behind_plan
@@ -184,3 +186,20 @@ def quota(session: so.Session, who: Actor, since: dt.datetime,
                  station_id=station.id, report="quota", since=since.isoformat(),
                  until=until.isoformat())
     return result
+
+
+def quota_rows(session: so.Session, who: Actor, period: Period) -> list[tuple[Any, ...]]:
+    return quota(session, who, period.since, period.until)
+
+
+QUOTA = Report(
+    name="care_visits.quota",
+    title={"en": "Care visits per recipient against the quota", "zh-CN": "关爱对象走访完成情况"},
+    columns=({"en": "Recipient", "zh-CN": "关爱对象"},
+             {"en": "Visits a year", "zh-CN": "年度走访指标"},
+             {"en": "Due in the period", "zh-CN": "期内应走访"},
+             {"en": "Made", "zh-CN": "已走访"},
+             {"en": "Accepted", "zh-CN": "已认可"},
+             {"en": "Overdue", "zh-CN": "逾期未走访"}),
+    # Listed for the staff; the rows are for care duty only (403 care_duty_required).
+    rows=quota_rows)

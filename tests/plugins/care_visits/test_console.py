@@ -316,3 +316,49 @@ def test_another_stations_care_officer_reaches_no_record_of_this_station(
                           data={"csrf_token": token, "accept": "1"})
     assert answer.status_code == 404
     assert care.get(f"/visits/{visit.id}", care.officer_care).json["review"] == "pending"
+
+
+def test_the_quota_report_holds_each_recipients_visits_against_the_quota(
+        care, session, console):
+    import io
+
+    import openpyxl
+
+    tian = care.recipient(name="Tian Shu", named_visitor_ids=[care.volunteer_named.id],
+                          categories=["disabled"])
+    lu = care.recipient(name="Lu Two", named_visitor_ids=[care.volunteer_named.id])
+    care.recipient(name="Chen Three")
+    care.post("/plan", care.officer_care)
+    accepted, rejected = (flagged_visit(care, session, r["id"]) for r in (tian, lu))
+    assert care.post(f"/visits/{accepted.id}/review", care.officer_care,
+                     json={"decision": "accept", "note": "ok"}).status_code == 200
+    assert care.post(f"/visits/{rejected.id}/review", care.officer_care,
+                     json={"decision": "reject", "note": "Nobody home"}).status_code == 200
+    # May: each first visit was due around 1 April; Chen's was never made
+    clock.freeze(dt.datetime(2026, 5, 10, 2, 0, tzinfo=dt.UTC))
+    care.refresh()
+    url = page(care, "").rsplit("/care-visits", 1)[0] + \
+        "/reports/care_visits.quota.xlsx?from=2026-03-01&to=2026-04-30"
+
+    before = last_event(session)
+    answer = english(console, care.officer_care).get(url)
+    assert answer.status_code == 200, answer.get_data(as_text=True)[-500:]
+    sheet = openpyxl.load_workbook(io.BytesIO(answer.data)).active
+    rows = [list(row) for row in sheet.iter_rows(values_only=True)]
+    heading = rows.index(["Recipient", "Visits a year", "Due in the period", "Made",
+                          "Accepted", "Overdue"])
+    assert rows[heading + 1:] == [["Chen Three", 5, 1, 0, 0, 1], ["Lu Two", 5, 1, 1, 0, 0],
+                                  ["Tian Shu", 5, 1, 1, 1, 0]]
+    # each name read is a read of the record, and the report is read once
+    events = audited(session, before)
+    assert sorted(e[5] for e in events if e[3] == "care_visits.recipient_read") == sorted(
+        str(r["id"]) for r in care.get("/recipients", care.officer_care).json)
+    assert [e[6]["report"] for e in events if e[3] == "care_visits.report_read"] == ["quota"]
+
+    # without care duty: refused, no name, nothing audited
+    before = last_event(session)
+    for person in (care.officer, care.admin):
+        refused = english(console, person).get(url)
+        assert refused.status_code == 403
+        assert "Tian Shu" not in refused.get_data(as_text=True)
+    assert audited(session, before) == []
