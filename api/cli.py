@@ -82,11 +82,16 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
             self.cfg.set("bind", f"{host}:{port}")
             self.cfg.set("workers", workers)
             self.cfg.set("threads", threads)
-            self.cfg.set("accesslog", "-")
+            # One JSON line per request comes from api.request_log (with its id, route and
+            # user): gunicorn's own access line would say the same twice, with the raw path.
+            self.cfg.set("accesslog", None)
 
         def load(self) -> Any:
             return app
 
+    from core import logs
+
+    logs.configure()
     click.echo(f"Wardens API on http://{host}:{port}/api/docs")
     Server().run()
 
@@ -96,13 +101,13 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
 @click.option("--interval", default=15.0, show_default=True, help="Seconds between rounds.")
 def worker(once: bool, interval: float) -> None:
     """Run scheduled jobs and deliver notifications (any number on PostgreSQL, one on SQLite)."""
-    import logging
     import signal
     import threading
 
+    from core import logs
     from core.worker import WorkerLocked, run_worker
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.configure()
     deployment = _deployment()
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):  # finish the round, then exit
@@ -164,6 +169,48 @@ def db_upgrade() -> None:
     migrate.upgrade(deployment.database.url, extra_folders=deployment.migration_folders(),
                     plugin_names=deployment.plugin_names())
     click.echo("database is up to date")
+
+
+@cli.command()
+@click.option("--to", "folder", type=click.Path(file_okay=False), default=None,
+              help="Where the archive goes: another host's path or a mounted object store,"
+                   " so the copy is off this host. Default: <instance>/backups.")
+def backup(folder: str | None) -> None:
+    """Back up the database and the uploads into one archive (safe while serving)."""
+    from pathlib import Path
+
+    from core import backups
+    from core.db import instance_path
+
+    deployment = _deployment()
+    try:
+        made = backups.backup(deployment, Path(folder) if folder else instance_path() / "backups",
+                              instance_path() / "uploads")
+    except backups.BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"backup written: {made}")
+
+
+@cli.command()
+@click.argument("archive", type=click.Path(dir_okay=False, exists=True))
+@click.option("--yes", is_flag=True, help="Do not ask: the database and uploads are replaced.")
+def restore(archive: str, yes: bool) -> None:
+    """Replace the database and the uploads with a backup's (stop the server and worker first)."""
+    from pathlib import Path
+
+    from core import backups
+    from core.db import instance_path
+
+    deployment = _deployment()
+    try:
+        manifest = backups.read_manifest(Path(archive))
+        if not yes:
+            click.confirm(f"Replace this deployment's database and uploads with the backup made"
+                          f" {manifest.get('made_at')}?", abort=True)
+        backups.restore(deployment, Path(archive), instance_path() / "uploads")
+    except backups.BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"restored the backup made {manifest.get('made_at')}")
 
 
 @db.command("revision")

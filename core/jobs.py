@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -90,7 +91,11 @@ def run_due_jobs(deployment: Deployment, now: dt.datetime | None = None,
             run_id = _claim(factory, job, station_id, slot, worker, now)
             if run_id is None:
                 continue
+            started = time.perf_counter()
             error = _run(factory, job, station_id, now)
+            log.info("job %s %s", job.name, "failed" if error else "done", extra={
+                "job": job.name, "station": station_id or None, "error": error is not None,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 1)})
             with factory() as session, session.begin():
                 session.execute(
                     sa.update(JobRun).where(JobRun.id == run_id)

@@ -24,7 +24,7 @@ class Lines(logging.Handler):
 
 def test_gunicorn_access_log_masks_the_feed_secret(app):
     config = Config()
-    config.set("accesslog", "-")  # as ``wardens serve`` sets it
+    config.set("accesslog", "-")  # as a deployment that turns gunicorn's access log on sets it
     gunicorn = Logger(config)
     lines = Lines()
     gunicorn.access_log.addHandler(lines)
