@@ -9,6 +9,7 @@ import time
 import uuid
 from typing import Any
 
+import sqlalchemy as sa
 from flask import Flask, Response, g, request
 
 log = logging.getLogger("wardens.request")
@@ -35,10 +36,18 @@ def _finish(response: Response) -> Response:
         "status": response.status_code,
         "duration_ms": round((time.perf_counter() - started) * 1000, 1) if started else None,
         "station": (request.view_args or {}).get("station"),
-        "user_id": getattr(user, "id", None)}
+        "user_id": _user_id(user)}
     log.info("%s %s %s", request.method, fields["route"] or "(no route)",
              response.status_code, extra=fields)
     return response
+
+
+def _user_id(user: Any) -> int | None:
+    """The signed-in person's id from the row's identity: no database read, so a request whose
+    transaction failed (and expired the row) is still logged, not turned into a 500."""
+    state = sa.inspect(user, raiseerr=False) if user is not None else None
+    identity = state.identity if state is not None else None
+    return int(identity[0]) if identity else None
 
 
 def install(app: Flask) -> None:
