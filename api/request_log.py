@@ -36,18 +36,17 @@ def _finish(response: Response) -> Response:
         "status": response.status_code,
         "duration_ms": round((time.perf_counter() - started) * 1000, 1) if started else None,
         "station": (request.view_args or {}).get("station"),
-        # The id from the identity map: reading ``user.id`` would reload a row expired by a
-        # failed flush (a 409 ``*_taken``) and raise before the unit of work rolls back.
-        "user_id": _identity(user)}
+        "user_id": _user_id(user)}
     log.info("%s %s %s", request.method, fields["route"] or "(no route)",
              response.status_code, extra=fields)
     return response
 
 
-def _identity(user: Any) -> int | None:
-    if user is None:
-        return None
-    identity = sa.inspect(user).identity
+def _user_id(user: Any) -> int | None:
+    """The signed-in person's id from the row's identity: no database read, so a request whose
+    transaction failed (and expired the row) is still logged, not turned into a 500."""
+    state = sa.inspect(user, raiseerr=False) if user is not None else None
+    identity = state.identity if state is not None else None
     return int(identity[0]) if identity else None
 
 

@@ -89,6 +89,12 @@ def label(entry: dict[str, str]) -> str:
     return texts.pick(entry, locale())
 
 
+def plugin_labels(table: dict[str, dict[str, str]]) -> Any:
+    """``pt(key, **params)`` for a plugin's pages: its own words in the reader's language."""
+    current = locale()
+    return lambda key, **params: texts.pick(table[key], current).format(**params)
+
+
 def error_text(error: WardensError) -> str:
     """A refused action's text: the core's message for its code, as the API answers it."""
     return messages.render(error.code, locale(), error.details)

@@ -109,7 +109,18 @@ PAGES = [
     ("officer", "crossing-guard/board", ["北门 North gate", "志愿者 张红", "under-minimum"]),
     ("officer", "crossing-guard/swaps", ["志愿者 张红"]),
     ("officer", "crossing-guard/hours", ["本学期 This term"]),
-    ("officer", "reports", ["core.volunteer_hours.xlsx", "patrol.coverage.csv", "Asia/Shanghai"]),
+    # the demo's officer leads its care team
+    ("officer", "care-visits/recipients", ["周桂兰 Zhou Guilan", "马建国 Ma Jianguo"]),
+    ("officer", "care-visits/recipients/{recipient_id}", ["周桂兰 Zhou Guilan", "周明 Zhou Ming",
+                                                          "志愿者 张红"]),
+    ("officer", "care-visits/recipients/{recipient_id}/consents", ["2025-01", "民警 李卫"]),
+    ("officer", "care-visits/plan", ['id="quota-{recipient_id}"']),
+    ("officer", "care-visits/campaigns", ["节前慰问 Festival visits", "rice 10kg"]),
+    ("officer", "care-visits/reviews", ["没有待审核的走访。"]),
+    ("officer", "care-visits/follow-ups", ["没有跟进事项。"]),
+    ("officer", "care-visits/alerts", ["关爱提醒"]),
+    ("officer", "reports", ["core.volunteer_hours.xlsx", "patrol.coverage.csv", "Asia/Shanghai",
+                            "care_visits.quota.xlsx", "crossing_guard.hours.xlsx"]),
 ]
 
 

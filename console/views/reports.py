@@ -7,7 +7,7 @@ from typing import Any
 from flask import Response, abort, request
 
 from api.auth import actor
-from api.unit_of_work import db
+from api.unit_of_work import db, writes
 from console.blueprint import bp
 from console.pages import deployment, error_text, label, locale, render
 from core import clock
@@ -45,6 +45,7 @@ def reports_page(station: str) -> Any:
 
 
 @bp.route("/<station>/reports/<report>.<fmt>", methods=["GET"], endpoint="report_file")
+@writes  # a report may audit what it reads (care recipients' names): the write lock from the start
 def report_file(station: str, report: str, fmt: str) -> Any:
     """One report as a file; a refused period or range is the Reports page with its error."""
     who = actor(station)

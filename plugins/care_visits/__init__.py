@@ -48,6 +48,20 @@ def wardens_register_blueprints() -> list[Any]:
 
 
 @hookimpl
+def wardens_console_pages() -> list[Any]:
+    from plugins.care_visits.console import PAGES
+
+    return [PAGES]
+
+
+@hookimpl
+def wardens_reports() -> list[Any]:
+    from plugins.care_visits.reports import QUOTA
+
+    return [QUOTA]
+
+
+@hookimpl
 def wardens_scheduled_jobs() -> list[Job]:
     from plugins.care_visits.jobs import JOBS
 

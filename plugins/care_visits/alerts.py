@@ -10,8 +10,10 @@ import sqlalchemy as sa
 from sqlalchemy import orm as so
 
 from core import notifications, targets
+from core.access import Actor
 from core.models import Station
 from plugins.care_visits import policy
+from plugins.care_visits.access import require_care_officer
 from plugins.care_visits.models import (
     Alert,
     FollowUp,
@@ -135,3 +137,60 @@ def _behind_plan(session: so.Session, station: Station, now: dt.datetime,
                       targets.target("care_visits.recipient", recipient_id=recipient_id),
                       period=period, recipient_id=recipient_id, made=made, expected=expected)
     return sent
+
+
+# What was sent, for the care officers' console ------------------------------------------------
+
+def sent_alerts(session: so.Session, who: Actor, now: dt.datetime, *,
+                standing_only: bool = True) -> list[dict[str, Any]]:
+    """The alerts of the last year, newest first, each with whether its matter still stands.
+
+    A late visit stands while it is still planned, a missed one until the recipient is visited
+    again, a follow-up while it is open, behind plan while the recipient still trails this
+    month. Care officers only; rows carry ids (a name is read on the recipient's own page).
+    """
+    require_care_officer(session, who)
+    station = who.station
+    alerts = session.scalars(sa.select(Alert).where(
+        Alert.station_id == station.id, Alert.created_at >= now - dt.timedelta(days=366))
+        .order_by(Alert.created_at.desc(), Alert.id.desc())).all()
+    visit_ids = [a.subject_id for a in alerts if a.kind in ("visit_late", "visit_missed")]
+    visits = {v.id: v for v in session.scalars(sa.select(Visit).where(
+        Visit.station_id == station.id, Visit.id.in_(visit_ids)))}
+    items = {f.id: f for f in session.scalars(sa.select(FollowUp).where(
+        FollowUp.station_id == station.id,
+        FollowUp.id.in_([a.subject_id for a in alerts if a.kind == "follow_up_overdue"])))}
+    last_made = dict(session.execute(
+        sa.select(Visit.recipient_id, sa.func.max(Visit.began_at)).where(
+            Visit.station_id == station.id, Visit.status == VisitStatus.DONE,
+            Visit.review != Review.REJECTED).group_by(Visit.recipient_id)).all())
+    month = now.astimezone(zoneinfo.ZoneInfo(station.timezone)).strftime("%Y-%m")
+    behind = behind_plan(session, station, now, for_station(session, station.id))
+    result = []
+    for alert in alerts:
+        row: dict[str, Any] = {"id": alert.id, "kind": alert.kind, "sent_at": alert.created_at,
+                               "period": alert.period, "visit_id": None, "follow_up_id": None}
+        if alert.kind in ("visit_late", "visit_missed"):
+            visit = visits.get(alert.subject_id)
+            row.update(visit_id=alert.subject_id,
+                       recipient_id=visit.recipient_id if visit else None)
+            if visit is None:
+                stands = False
+            elif alert.kind == "visit_late":
+                stands = visit.status == VisitStatus.PLANNED
+            else:
+                made = last_made.get(visit.recipient_id)
+                stands = made is None or made < visit.ends_at
+        elif alert.kind == "follow_up_overdue":
+            item = items.get(alert.subject_id)
+            row.update(follow_up_id=alert.subject_id,
+                       recipient_id=item.recipient_id if item else None)
+            stands = item is not None and item.status == FollowUpStatus.OPEN
+        else:
+            row["recipient_id"] = alert.subject_id
+            stands = alert.period == month and alert.subject_id in behind
+        row["standing"] = stands
+        if stands or not standing_only:
+            result.append(row)
+    return result
+

@@ -258,7 +258,10 @@ def care_visits_acknowledge(body: dict[str, Any], station: str, visit_id: int) -
 @blp.arguments(schemas.ReviewSchema)
 @blp.response(200, schemas.VisitSchema)
 def care_visits_review(body: dict[str, Any], station: str, visit_id: int) -> Any:
-    """Accept or reject a flagged visit (care officers); accepted visits count and pay."""
+    """Accept or reject a flagged visit (care officers); accepted visits count and pay.
+
+    A rejection needs a note saying why (422 ``review_reason_required``).
+    """
     who = actor(station)
     visit = visits.review_visit(db(), who, visit_id, body["decision"] == "accept", body["note"])
     return visits.present(db(), [visit], who.station)[0]

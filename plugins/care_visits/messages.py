@@ -58,6 +58,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "This visit is not waiting for review.",
         "zh-CN": "该走访无需审核。",
     },
+    "review_reason_required": {
+        "en": "Say why the visit is rejected.",
+        "zh-CN": "请填写驳回走访的理由。",
+    },
     "follow_up_not_found": {"en": "Follow-up not found.", "zh-CN": "未找到该跟进事项。"},
     "follow_up_closed": {"en": "This follow-up is already closed.", "zh-CN": "该跟进事项已关闭。"},
     "visit_acknowledged": {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import zoneinfo
 from typing import Any
 
@@ -10,8 +11,10 @@ from sqlalchemy import orm as so
 
 from core import audit, clock
 from core.access import Actor
+from core.hookspecs import Report
+from core.reports import Period
 from plugins.care_visits import policy
-from plugins.care_visits.access import require_care_officer
+from plugins.care_visits.access import record_read, require_care_officer
 from plugins.care_visits.alerts import behind_plan
 from plugins.care_visits.models import (
     Campaign,
@@ -38,13 +41,13 @@ def coverage(session: so.Session, who: Actor, year: int | None = None) -> dict[s
     year = year or this_year
     settings = for_station(session, station.id)
     counts: dict[int, dict[str, int]] = {}
+    empty = {"done": 0, "planned": 0, "late": 0, "missed": 0, "rejected": 0, "under_review": 0}
     rows = session.execute(
         sa.select(Visit.recipient_id, Visit.status, Visit.review, sa.func.count())
         .where(Visit.station_id == station.id, Visit.year == year)
         .group_by(Visit.recipient_id, Visit.status, Visit.review))
     for recipient_id, status, review, n in rows:
-        bucket = counts.setdefault(recipient_id, {"done": 0, "planned": 0, "missed": 0,
-                                                  "rejected": 0, "under_review": 0})
+        bucket = counts.setdefault(recipient_id, dict(empty))
         if status == VisitStatus.DONE:
             key = {Review.REJECTED: "rejected", Review.PENDING: "under_review"}.get(review, "done")
             bucket[key] += n
@@ -52,14 +55,20 @@ def coverage(session: so.Session, who: Actor, year: int | None = None) -> dict[s
             bucket["planned"] += n
         elif status == VisitStatus.MISSED:
             bucket["missed"] += n
+    # Still planned past the day they were due: late, not yet missed.
+    for recipient_id, n in session.execute(
+            sa.select(Visit.recipient_id, sa.func.count())
+            .where(Visit.station_id == station.id, Visit.year == year,
+                   Visit.status == VisitStatus.PLANNED, Visit.due_at < now)
+            .group_by(Visit.recipient_id)):
+        counts.setdefault(recipient_id, dict(empty))["late"] += n
     behind = behind_plan(session, station, now, settings) if year == this_year else {}
     result: list[dict[str, Any]] = []
     for r in session.scalars(sa.select(Recipient).where(Recipient.station_id == station.id)
                              .order_by(Recipient.id)):
         active = r.consent_state == ConsentState.GIVEN and r.erased_at is None
         required = policy.required_visits(r, settings) if active else 0
-        c = counts.get(r.id, {"done": 0, "planned": 0, "missed": 0, "rejected": 0,
-                              "under_review": 0})
+        c = counts.get(r.id, empty)
         if not active and not any(c.values()):
             continue
         lagging = r.id in behind if year == this_year else c["done"] < required
@@ -67,7 +76,8 @@ def coverage(session: so.Session, who: Actor, year: int | None = None) -> dict[s
                        "consent": str(r.consent_state), "erased": r.erased_at is not None,
                        "required": required, **c, "behind_plan": lagging})
     totals: dict[str, float] = {k: sum(row[k] for row in result)
-              for k in ("required", "done", "planned", "missed", "rejected", "under_review")}
+              for k in ("required", "done", "planned", "late", "missed", "rejected",
+                        "under_review")}
     totals["recipients"] = len(result)
     totals["behind_plan"] = sum(row["behind_plan"] for row in result)
     totals["coverage_pct"] = (round(100 * min(totals["done"], totals["required"])
@@ -129,3 +139,67 @@ def supplies(session: so.Session, who: Actor, campaign_id: int | None = None) ->
     ordered = sorted(campaigns.values(), key=lambda c: (c["campaign_id"] is None,
                                                          c["campaign_id"] or 0))
     return {"campaigns": ordered}
+
+
+# The console's spreadsheet: visits per recipient against the quota over a period ----------------
+
+def quota(session: so.Session, who: Actor, since: dt.datetime,
+          until: dt.datetime) -> list[tuple[Any, ...]]:
+    """Per recipient, over ``since``..``until``: the yearly quota, the visits due, made, accepted
+    (counted: not flagged, or accepted on review) and overdue (due, not made: late or missed).
+
+    Care officers only. A recipient is labelled by name, what care duty reads of them; each
+    name read writes the record's read event, and the report its own. Erased recipients keep
+    their counts under their erased label.
+    """
+    require_care_officer(session, who)
+    station = who.station
+    now = clock.now()
+    settings = for_station(session, station.id)
+    made_at = sa.func.coalesce(Visit.began_at, Visit.due_at)
+    visits = session.execute(sa.select(
+        Visit.recipient_id, Visit.status, Visit.review, Visit.due_at, made_at).where(
+        Visit.station_id == station.id, Visit.status != VisitStatus.CANCELLED,
+        sa.or_(sa.and_(Visit.due_at >= since, Visit.due_at < until),
+               sa.and_(made_at >= since, made_at < until)))).all()
+    counts: dict[int, list[int]] = {}
+    for recipient_id, status, review, due_at, made in visits:
+        row = counts.setdefault(recipient_id, [0, 0, 0, 0])
+        due = since <= due_at < until
+        if due:
+            row[0] += 1
+        if status == VisitStatus.DONE and since <= made < until:
+            row[1] += 1
+            row[2] += review in (Review.NOT_NEEDED, Review.ACCEPTED)
+        if due and due_at < now and status in (VisitStatus.PLANNED, VisitStatus.MISSED):
+            row[3] += 1
+    result: list[tuple[Any, ...]] = []
+    for r in session.scalars(sa.select(Recipient).where(Recipient.station_id == station.id)
+                             .order_by(Recipient.name, Recipient.id)):
+        active = r.consent_state == ConsentState.GIVEN and r.erased_at is None
+        if not active and r.id not in counts:
+            continue
+        record_read(session, who, r, ("id", "name"), report="quota")
+        result.append((r.name, policy.required_visits(r, settings) if active else 0,
+                       *counts.get(r.id, [0, 0, 0, 0])))
+    audit.record(session, actor=who.user, role=who.role, action="care_visits.report_read",
+                 station_id=station.id, report="quota", since=since.isoformat(),
+                 until=until.isoformat())
+    return result
+
+
+def quota_rows(session: so.Session, who: Actor, period: Period) -> list[tuple[Any, ...]]:
+    return quota(session, who, period.since, period.until)
+
+
+QUOTA = Report(
+    name="care_visits.quota",
+    title={"en": "Care visits per recipient against the quota", "zh-CN": "关爱对象走访完成情况"},
+    columns=({"en": "Recipient", "zh-CN": "关爱对象"},
+             {"en": "Visits a year", "zh-CN": "年度走访指标"},
+             {"en": "Due in the period", "zh-CN": "期内应走访"},
+             {"en": "Made", "zh-CN": "已走访"},
+             {"en": "Accepted", "zh-CN": "已认可"},
+             {"en": "Overdue", "zh-CN": "逾期未走访"}),
+    # Listed for the staff; the rows are for care duty only (403 care_duty_required).
+    rows=quota_rows)

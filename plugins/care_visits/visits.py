@@ -422,11 +422,14 @@ def update_observations(session: so.Session, who: Actor, visit_id: int, text: st
 
 def review_visit(session: so.Session, who: Actor, visit_id: int, accept: bool,
                  note: str) -> Visit:
-    """A care officer decides whether a flagged visit counts (and pays)."""
+    """A care officer decides whether a flagged visit counts (and pays); a rejection says why."""
     require_care_officer(session, who)
     visit = get_visit(session, who, visit_id)
     if visit.review != Review.PENDING:
         raise Conflict("visit_not_under_review", review=str(visit.review))
+    if not accept and not note.strip():
+        # The visitor is not paid for it: the record says why.
+        raise Invalid("review_reason_required", field="note")
     visit.review = Review.ACCEPTED if accept else Review.REJECTED
     visit.reviewed_by = who.user.id
     visit.review_note = note

@@ -14,7 +14,7 @@ from sqlalchemy import orm as so
 from api.auth import actor
 from api.unit_of_work import db
 from console import maps
-from console.pages import form_float, form_int, load, paged, parse_local, refused, render
+from console.pages import form_float, form_int, load, paged, parse_local, plugin_labels, refused, render
 from core import clock, stations
 from core.access import Actor
 from core.errors import Invalid, WardensError
@@ -106,11 +106,7 @@ LABELS: dict[str, dict[str, str]] = {
 
 
 def _labels() -> Any:
-    from console.pages import locale
-    from console.texts import pick
-
-    current = locale()
-    return lambda key, **params: pick(LABELS[key], current).format(**params)
+    return plugin_labels(LABELS)
 
 
 def _render(template: str, **context: Any) -> Any:

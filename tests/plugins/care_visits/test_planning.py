@@ -205,18 +205,41 @@ def test_alerts_reach_the_teams_officers_once(care, session, deployment):
     assert len(notes(session, "care_visits.behind_plan")) == 4  # once a month
 
 
-def test_follow_ups_open_too_long_are_reported(care, session, deployment):
+def open_follow_up(care, session):
+    """A need found on the first visit of a new recipient: an open follow-up."""
     rid = care.recipient(named_visitor_ids=[care.volunteer_named.id])["id"]
     care.post("/plan", care.officer_care)
     visit = visits_of(session, rid)[0]
     care.checkin(visit.task_id, care.volunteer_named)
     care.post(f"/visits/{visit.id}/follow-ups", care.volunteer_named,
               json={"needs": [{"need": "Broken window latch"}]})
+
+
+def test_follow_ups_open_too_long_are_reported(care, session, deployment):
+    open_follow_up(care, session)
     ran(deployment, clock.now() + dt.timedelta(days=13))
     assert notes(session, "care_visits.follow_up_overdue") == []
     ran(deployment, clock.now() + dt.timedelta(days=15))
     overdue = notes(session, "care_visits.follow_up_overdue")
     assert {n.user_id for n in overdue} == {care.officer_care.id, care.admin_care.id}
+
+
+def test_a_follow_up_open_too_long_is_alerted_once_however_often_the_job_runs(
+        care, session, deployment):
+    from plugins.care_visits.alerts import alert_station
+    from plugins.care_visits.models import Alert
+
+    open_follow_up(care, session)
+    overdue = clock.now() + dt.timedelta(days=15)
+    # The job twice on the day it is overdue, then on later days (a new day, a new month).
+    for when in (overdue, overdue + dt.timedelta(hours=3), overdue + dt.timedelta(days=1),
+                 overdue + dt.timedelta(days=40)):
+        alert_station(session, care.station, when)
+        session.commit()
+    sent = notes(session, "care_visits.follow_up_overdue")
+    assert sorted(n.user_id for n in sent) == sorted([care.officer_care.id, care.admin_care.id])
+    assert session.scalar(sa.select(sa.func.count()).select_from(Alert).where(
+        Alert.kind == "follow_up_overdue")) == 1
 
 
 def test_the_retention_job_removes_old_visit_positions(care, session, deployment):
