@@ -5,7 +5,7 @@ shows a bad value's error at its field."""
 from __future__ import annotations
 
 import pytest
-from selenium.common.exceptions import ElementClickInterceptedException
+from selenium.common.exceptions import ElementClickInterceptedException, TimeoutException
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
@@ -86,6 +86,22 @@ def test_02_switching_a_plugin_off_takes_its_pages_away(browser, live_server, sh
     assert "巡逻路线" in _nav(browser)
 
 
+def _click_map(browser, x, y):
+    """Click the route's map until it places the point: the map's script may still be setting
+    up, and the sticky navigation (longer with every plugin's pages) may lie over a first try."""
+    for _attempt in range(4):
+        the_map = browser.find_element(By.ID, "route-map")
+        browser.execute_script("arguments[0].scrollIntoView({block: 'end'})", the_map)
+        ActionChains(browser).move_to_element_with_offset(the_map, x, y).click().perform()
+        try:
+            WebDriverWait(browser, 3).until(
+                lambda b: b.find_element(By.ID, "cp-lat").get_attribute("value"))
+            return
+        except TimeoutException:
+            continue
+    raise AssertionError("clicking the map never placed a checkpoint")
+
+
 def test_03_a_route_is_made_by_placing_checkpoints_on_the_map(browser, live_server, shoot):
     _sign_in(browser, live_server)
     browser.get(f"{live_server}/console/demo/patrol/routes")
@@ -93,10 +109,7 @@ def test_03_a_route_is_made_by_placing_checkpoints_on_the_map(browser, live_serv
     _press(browser, By.CSS_SELECTOR, "#new-route button")
     assert browser.find_element(By.TAG_NAME, "h2").text == "浏览器测试路线 Browser round"
     for name, (x, y) in (("北门 North gate", (-120, -60)), ("花园 Garden", (80, 40))):
-        the_map = browser.find_element(By.ID, "route-map")
-        browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", the_map)
-        ActionChains(browser).move_to_element_with_offset(the_map, x, y).click().perform()
-        assert browser.find_element(By.ID, "cp-lat").get_attribute("value")
+        _click_map(browser, x, y)
         browser.find_element(By.ID, "cp-name").send_keys(name)
         _press(browser, By.CSS_SELECTOR, "#add-checkpoint button")
     rows = browser.find_elements(By.CSS_SELECTOR, "#checkpoints tbody tr")
