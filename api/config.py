@@ -79,6 +79,9 @@ def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         # Proxies in front (a TLS terminator) whose X-Forwarded-For/-Proto are trusted; with 0
         # the headers are ignored, else a client could pick a fresh limit bucket per request.
         "PROXY_HOPS": int(env("WARDENS_PROXY_HOPS", "0")),
+        # GET /metrics: with a token, only with it (Authorization: Bearer); without, from
+        # loopback only (a Prometheus on the same host, or scraping through an SSH tunnel).
+        "METRICS_TOKEN": env("WARDENS_METRICS_TOKEN", ""),
         "ACCESS_TOKEN_TTL": int(env("WARDENS_ACCESS_TOKEN_TTL", "900")),
         # The console's maps: a tile URL (OSM, AMap or Tianditu), the datum its tiles are drawn
         # in (wgs84, or gcj02 for Chinese maps: positions are converted for display) and the

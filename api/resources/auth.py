@@ -11,7 +11,7 @@ from api.auth import current_session, current_user, issue_tokens
 from api.fields import Name, Phone
 from api.smorest import Blueprint, Schema
 from api.unit_of_work import begin_writing, db, reads_first
-from core import accounts, audit, messages
+from core import accounts, audit, messages, metrics
 from core.errors import Invalid, Unauthenticated
 from core.models import CodePurpose
 
@@ -178,6 +178,14 @@ def auth_token(body: dict[str, Any]) -> dict[str, Any]:
 
     The access token lives `expires_in` seconds; on 401 `invalid_token` refresh it once.
     """
+    grant = body["grant_type"]
+    if grant == "refresh_token":  # a session going on, not a sign-in
+        return _grant(body)
+    with metrics.sign_in_attempt(grant if grant in ("password", "phone_code") else "provider"):
+        return _grant(body)
+
+
+def _grant(body: dict[str, Any]) -> dict[str, Any]:
     grant = body["grant_type"]
     secret = current_app.config["SECRET_KEY"]
     if grant == "password":
