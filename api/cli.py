@@ -173,6 +173,24 @@ def worker(once: bool, interval: float, metrics_port: int | None, metrics_host: 
 
 
 @cli.command()
+@click.option("--workers", default=2, show_default=True, type=int,
+              help="Server processes per API host (as given to wardens serve).")
+@click.option("--hosts", default=1, show_default=True, type=int,
+              help="API hosts sharing this database.")
+def check(workers: int, hosts: int) -> None:
+    """Check this deployment's settings before it starts: a line per problem, exit 1 on any."""
+    from api import deployment_check
+
+    found = deployment_check.problems(workers * hosts)
+    for line in found:
+        click.echo(line)
+    if found:
+        click.echo(f"{len(found)} problem(s): fix them before starting wardens", err=True)
+        sys.exit(1)
+    click.echo("the deployment's settings are ready: database, migrations, secret key, limits")
+
+
+@cli.command()
 @click.option("--write", "path", type=click.Path(dir_okay=False, exists=True), default=None,
               help="Rewrite the catalogue between the markers of this file (docs/clients.md).")
 def codes(path: str | None) -> None:
