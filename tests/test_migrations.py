@@ -24,24 +24,6 @@ ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_TABLES = {"sample_note", "sample_event", "sample_tally", "sample_delivery"}
 
 
-@pytest.fixture
-def fresh_url(test_database_url, tmp_path):
-    """An empty database of the suite's kind: a SQLite file, or a PostgreSQL schema of its own."""
-    if test_database_url.startswith("sqlite"):
-        yield f"sqlite:///{tmp_path}/fresh.db"
-        return
-    schema = f"fresh_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(test_database_url)
-    with admin.begin() as conn:
-        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
-    url = sa.engine.make_url(test_database_url).update_query_dict(
-        {"options": f"-csearch_path={schema}"})
-    yield url.render_as_string(hide_password=False)
-    with admin.begin() as conn:
-        conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
-    admin.dispose()
-
-
 def deployment_of(url: str, installed: list[str]) -> Deployment:
     return Deployment(Database(url), DeploymentConfig.from_dict(
         {"plugins": {"installed": installed}}))
