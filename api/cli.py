@@ -214,11 +214,13 @@ def codes(path: str | None) -> None:
 @cli.command()
 def demo() -> None:
     """Seed the demo station (once) and print the demo logins."""
+    from api import progress
     from core import demo as demo_data
 
     deployment = _deployment()
-    with deployment.database.writer() as session, session.begin():
-        demo_data.seed(session)
+    with (progress.bar("seeding the demo") as shown, deployment.database.writer() as session,
+          session.begin()):
+        demo_data.seed(session, progress=shown)
     click.echo("Demo station 'demo' is ready. Sign in to the console at"
                " http://127.0.0.1:8000/console (admin, officer, partner), or with"
                " POST /api/v1/auth/token:")
@@ -277,13 +279,16 @@ def backup(folder: str | None) -> None:
     """Back up the database and the uploads into one archive (safe while serving)."""
     from pathlib import Path
 
+    from api import progress
     from core import backups
     from core.db import instance_path
 
     deployment = _deployment()
     try:
-        made = backups.backup(deployment, Path(folder) if folder else instance_path() / "backups",
-                              instance_path() / "uploads")
+        with progress.bar("backing up") as shown:
+            made = backups.backup(deployment,
+                                  Path(folder) if folder else instance_path() / "backups",
+                                  instance_path() / "uploads", progress=shown)
     except backups.BackupError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"backup written: {made}")
@@ -296,6 +301,7 @@ def restore(archive: str, yes: bool) -> None:
     """Replace the database and the uploads with a backup's (stop the server and worker first)."""
     from pathlib import Path
 
+    from api import progress
     from core import backups
     from core.db import instance_path
 
@@ -305,7 +311,9 @@ def restore(archive: str, yes: bool) -> None:
         if not yes:
             click.confirm(f"Replace this deployment's database and uploads with the backup made"
                           f" {manifest.get('made_at')}?", abort=True)
-        backups.restore(deployment, Path(archive), instance_path() / "uploads")
+        with progress.bar("restoring") as shown:
+            backups.restore(deployment, Path(archive), instance_path() / "uploads",
+                            progress=shown)
     except backups.BackupError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"restored the backup made {manifest.get('made_at')}")
@@ -450,25 +458,25 @@ def station_plan(file: str, as_phone: str | None, as_json: bool) -> None:
 @click.option("--as", "as_phone", default=None, help="Apply as this admin (default: the superuser).")
 def station_apply(file: str, allow: tuple[str, ...], as_phone: str | None) -> None:
     """Bring the station to FILE's state in one transaction (all or nothing)."""
+    from api import progress
     from core.errors import Conflict
     from core.station_file import plan as plans
     from core.station_file import rendering
     from core.station_file.document import FileErrors
 
-    bar: list[Any] = []
+    counted = {"done": 0, "total": 0}
 
     def started(found: Any) -> None:
-        if sys.stdout.isatty() and found.changes:
-            bar.append(click.progressbar(length=len(found.changes), label="applying"))
-            bar[0].__enter__()
+        counted["total"] = len(found.changes)
 
     def step(_change: Any) -> None:
-        if bar:
-            bar[0].update(1)
+        counted["done"] += 1
+        shown(counted["done"], counted["total"])
 
     try:
         deployment, loaded = _station_file(file)
-        with deployment.database.writer() as session, session.begin():
+        with (progress.bar("applying") as shown, deployment.database.writer() as session,
+              session.begin()):
             found = plans.apply(session, _acting(session, as_phone), loaded, allow=set(allow),
                                 progress=step, on_plan=started)
     except FileErrors as exc:
@@ -481,9 +489,6 @@ def station_apply(file: str, allow: tuple[str, ...], as_phone: str | None) -> No
         click.echo(f"refused, nothing was changed: apply with --allow for each of "
                    f"{exc.details['harms']} to go on", err=True)
         sys.exit(1)
-    finally:
-        if bar:
-            bar[0].__exit__(None, None, None)
     click.echo(rendering.summary_line(found, applied=True))
 
 

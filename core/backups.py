@@ -9,6 +9,7 @@ import sqlite3
 import subprocess
 import tarfile
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,10 @@ DUMPS = {"sqlite": "database.sqlite3", "postgresql": "database.pgdump"}
 
 class BackupError(Exception):
     """A backup or restore that cannot be done; the message says why and what to do."""
+
+
+def _unheard(_done: int, _total: int) -> None:
+    """No one is watching (a test, the console)."""
 
 
 def _heads(deployment: Deployment) -> list[str]:
@@ -65,12 +70,16 @@ def _run(command: list[str], env: dict[str, str]) -> None:
         raise BackupError(f"{command[0]} failed: {done.stderr.strip()[-2000:]}")
 
 
-def backup(deployment: Deployment, to: Path, uploads: Path) -> Path:
+def backup(deployment: Deployment, to: Path, uploads: Path,
+           progress: Callable[[int, int], None] | None = None) -> Path:
     """Write ``wardens-<UTC time>.tar`` into ``to``: the database, the uploads, a manifest.
 
     Consistent while the server runs: SQLite through its online backup API, PostgreSQL through
     pg_dump (one snapshot). The archive appears under its name only once complete.
+    ``progress(done, total)`` hears of the database dumped, then of each upload archived.
     """
+    report = progress or _unheard
+    files = sorted(uploads.rglob("*")) if uploads.is_dir() else []
     url = sa.make_url(deployment.database.url)
     dialect = url.get_backend_name()
     if dialect not in DUMPS:
@@ -87,6 +96,7 @@ def backup(deployment: Deployment, to: Path, uploads: Path) -> Path:
         else:
             args, env = _libpq(url)
             _run(["pg_dump", "--format=custom", "--no-owner", "--file", str(dump), *args], env)
+        report(1, 1 + len(files))
         manifest = {"format": FORMAT, "made_at": made.isoformat(), "dialect": dialect,
                     "heads": _heads(deployment), "uploads": uploads.is_dir()}
         (Path(work) / MANIFEST).write_text(json.dumps(manifest, indent=2))
@@ -95,7 +105,11 @@ def backup(deployment: Deployment, to: Path, uploads: Path) -> Path:
             archive.add(Path(work) / MANIFEST, arcname=MANIFEST)
             archive.add(dump, arcname=dump.name)
             if uploads.is_dir():
-                archive.add(uploads, arcname="uploads")
+                archive.add(uploads, arcname="uploads", recursive=False)
+            for done, path in enumerate(files, start=2):
+                archive.add(path, arcname=f"uploads/{path.relative_to(uploads)}",
+                            recursive=False)
+                report(done, 1 + len(files))
         os.replace(partial, target)
     return target
 
@@ -111,12 +125,15 @@ def read_manifest(path: Path) -> dict[str, Any]:
         raise BackupError(f"{path} is not a Wardens backup (no readable {MANIFEST})") from None
 
 
-def restore(deployment: Deployment, path: Path, uploads: Path) -> dict[str, Any]:
+def restore(deployment: Deployment, path: Path, uploads: Path,
+            progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
     """Bring the database and the uploads back to the backup's state.
 
     Refused before anything is touched: a backup of another kind of database, or one whose
     schema is newer than this code (a revision it does not know: upgrade Wardens first).
+    ``progress(done, total)`` hears of each file taken out of the archive, then of the database.
     """
+    report = progress or _unheard
     manifest = read_manifest(path)
     url = sa.make_url(deployment.database.url)
     dialect = url.get_backend_name()
@@ -132,7 +149,10 @@ def restore(deployment: Deployment, path: Path, uploads: Path) -> dict[str, Any]
                           " restore")
     with tempfile.TemporaryDirectory(prefix="wardens-restore-") as work:
         with tarfile.open(path) as archive:
-            archive.extractall(work, filter="data")  # no paths outside, no devices
+            members = archive.getmembers()
+            for done, member in enumerate(members, start=1):
+                archive.extract(member, work, filter="data")  # no paths outside, no devices
+                report(done, len(members) + 1)
         dump = Path(work) / DUMPS[dialect]
         deployment.database.engine.dispose()  # no pooled connection holds the old state
         if dialect == "sqlite":
@@ -145,6 +165,7 @@ def restore(deployment: Deployment, path: Path, uploads: Path) -> dict[str, Any]
                   *args, str(dump)], env)
         if manifest.get("uploads"):
             _swap_uploads(Path(work) / "uploads", uploads)
+        report(len(members) + 1, len(members) + 1)
     return manifest
 
 

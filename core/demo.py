@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -45,25 +46,43 @@ def demo_document(deployment: Deployment) -> dict[str, Any]:
     return document.validate(deployment, data)
 
 
-def seed(session: so.Session) -> dict[str, User]:
+def seed(session: so.Session,
+         progress: Callable[[int, int], None] | None = None) -> dict[str, User]:
     """Create the demo people, then the station from examples/demo-station.toml, once.
 
     The file sets the station up (seats, groups, plugins, routes, schools, shops...); each
     plugin's ``wardens_seed_demo`` then adds what happened there (patrols walked, sign-ups).
-    Later runs change nothing.
+    Later runs change nothing. ``progress(done, total)`` hears of each person, each change of
+    the file and the plugins' activity (the total grows once the file's plan is known).
     """
+    done, total = 0, 1 + len(PEOPLE) + 1
+
+    def step(*_: Any) -> None:
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(done, total)
+
+    def planned(found: plan.Plan) -> None:
+        nonlocal total
+        total += len(found.changes)
+
     people: dict[str, User] = {}
     key, phone, name = SUPERUSER
     people[key] = accounts.find_by_phone(session, phone) or accounts.create_user(
         session, phone=phone, display_name=name, password=DEMO_PASSWORD, is_superuser=True,
         phone_verified=True)
+    step()
     for key, phone, name, _roles in PEOPLE:
         people[key] = accounts.find_by_phone(session, phone) or accounts.create_user(
             session, phone=phone, display_name=name, password=DEMO_PASSWORD, phone_verified=True)
+        step()
     if session.scalar(sa.select(Station.id).where(Station.code == DEMO_STATION)) is not None:
+        step()
         return people
     deployment = events.deployment(session)
-    plan.apply(session, people["superuser"], demo_document(deployment))
+    plan.apply(session, people["superuser"], demo_document(deployment), progress=step,
+               on_plan=planned)
     station = session.scalars(sa.select(Station).where(Station.code == DEMO_STATION)).one()
     for key, _phone, _name, roles in PEOPLE:
         if roles == ["resident"]:  # residents join an open station by themselves
@@ -71,6 +90,7 @@ def seed(session: so.Session) -> dict[str, User]:
     session.flush()
     deployment.hooks_for(session, station.id).wardens_seed_demo(
         session=session, station=station, people=people)
+    step()
     return people
 
 
