@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 import sqlalchemy as sa
@@ -29,6 +31,29 @@ def include_object(obj: Any, name: str | None, type_: str, reflected: bool,
     return owner_of_table(name, [*PLUGINS, target] if target != "core" else PLUGINS) == target
 
 
+@contextlib.contextmanager
+def sqlite_keys_checked_at_the_end(connection: sa.Connection) -> Iterator[None]:
+    """SQLite alters a table by copying it and dropping the old one (batch mode); with foreign
+    keys enforced, that drop fails when rows point at the table, or empties the pointing table
+    where it cascades. So the keys are off while the revisions run and checked once after.
+
+    The pragma only takes outside a transaction: a caller's open one keeps the keys on.
+    """
+    if connection.dialect.name != "sqlite" or connection.in_transaction():
+        yield
+        return
+    raw = connection.connection.dbapi_connection
+    assert raw is not None
+    raw.execute("PRAGMA foreign_keys=OFF")
+    try:
+        yield
+        broken = raw.execute("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            raise RuntimeError(f"the migrations left rows pointing at nothing: {broken[:5]}")
+    finally:
+        raw.execute("PRAGMA foreign_keys=ON")
+
+
 def run(connection: sa.Connection) -> None:
     context.configure(
         connection=connection,
@@ -43,11 +68,12 @@ def run(connection: sa.Connection) -> None:
 
 connection = config.attributes.get("connection")
 if connection is not None:
-    run(connection)
+    with sqlite_keys_checked_at_the_end(connection):
+        run(connection)
 else:
     engine = create_engine(config.get_main_option("sqlalchemy.url") or "",
                            poolclass=sa.pool.NullPool)
-    with engine.connect() as conn:
+    with engine.connect() as conn, sqlite_keys_checked_at_the_end(conn):
         run(conn)
         conn.commit()
     engine.dispose()
