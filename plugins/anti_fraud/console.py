@@ -186,10 +186,10 @@ def _period(who: Actor) -> tuple[Period, str | None]:
 
 def _questions(station: str, status: int = 200, **context: Any) -> Any:
     who = _officer(station)
-    filters = {k: v for k, v in request.args.items() if k in ("category", "locale") and v}
+    asked = {k: v for k, v in request.args.items() if k in ("category", "locale") and v}
     try:
-        filters = load(s.QuestionQueryArgsSchema, filters)
-    except WardensError:
+        filters: dict[str, Any] = load(s.QuestionQueryArgsSchema, asked)
+    except WardensError:  # a filter the API would refuse: the whole bank instead
         filters = {}
     query = questions.questions_query(who, **filters)
     total = db().scalar(sa.select(sa.func.count()).select_from(query.subquery()))

@@ -140,6 +140,18 @@ def test_still_missed_counts_only_the_periods_days_and_refuses_a_backward_period
     assert "The period is invalid" in refused
 
 
+def test_the_missed_report_is_declared_in_the_openapi_document(client):
+    spec = client.get("/api/openapi.json").json
+    op = spec["paths"]["/api/v1/stations/{station}/anti-fraud/reports/missed"]["get"]
+    assert op["operationId"] == "anti_fraud_reports_missed"
+    assert {p["name"] for p in op["parameters"] if p.get("in") == "query"} == {"from", "to", "locale"}
+    assert "period_invalid" in op["x-error-codes"]["422"]
+    assert "role_required" in op["x-error-codes"]["403"]
+    body = op["responses"]["200"]["content"]["application/json"]["schema"]
+    schema = spec["components"]["schemas"][body["$ref"].rsplit("/", 1)[1]]
+    assert set(schema["required"]) == {"from", "to", "time_zone", "questions", "categories"}
+
+
 # Question bank -------------------------------------------------------------------------------------
 
 CSV_HEADER = "key,category,text,choice_a,choice_b,choice_c,correct,explanation\n"
@@ -363,7 +375,7 @@ def test_pass_rates_and_redemptions_are_spreadsheets_holding_the_seeded_figures(
     assert rates.status_code == 200, rates.get_data(as_text=True)[-500:]
     rows = _sheet_rows(rates.data)
     assert rows[0][0] == "Anti-fraud quiz pass rates"
-    assert ["Time zone", "Asia/Shanghai"] == rows[3][:2]
+    assert rows[3][:2] == ["Time zone", "Asia/Shanghai"]
     assert _after(rows, ["Quiz", "Language", "Attempts", "Submitted", "Passed", "Pass rate (%)",
                          "Residents", "Residents passed"]) == [
         ["Spot the scam", "zh-CN", 2, 2, 1, 50.0, 2, 1]]
