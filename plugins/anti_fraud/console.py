@@ -11,7 +11,18 @@ from flask import Blueprint, redirect, request, url_for
 
 from api.auth import actor
 from api.unit_of_work import db, upload_limit
-from console.pages import error_text, load, locale, paged, plugin_labels, refused, render, status_of
+from console.pages import (
+    error_text,
+    form_int,
+    load,
+    locale,
+    paged,
+    parse_local,
+    plugin_labels,
+    refused,
+    render,
+    status_of,
+)
 from core import ledger
 from core.access import Actor
 from core.errors import WardensError
@@ -145,6 +156,10 @@ LABELS: dict[str, dict[str, str]] = {
     "no_redemptions": {"en": "No coupon was redeemed here in this period.",
                        "zh-CN": "本周期内该商户没有核销记录。"},
     "download_csv": {"en": "Download as CSV", "zh-CN": "下载 CSV"},
+    "change": {"en": "Change", "zh-CN": "修改"},
+    "stock_total": {"en": "Stock in all", "zh-CN": "总量"},
+    "valid_from": {"en": "From", "zh-CN": "开始"},
+    "valid_until": {"en": "Until", "zh-CN": "结束"},
 }
 
 
@@ -349,13 +364,38 @@ def staff_remove(station: str, shop_id: int, user_id: int) -> Any:
 
 # Offers -----------------------------------------------------------------------------------------
 
-@bp.route("/offers", methods=["GET"], endpoint="offers")
-def offers_page(station: str) -> Any:
-    """Every offer with its stock, limits and window (switched off ones too)."""
+def _offers(station: str, status: int = 200, **context: Any) -> Any:
     who = _officer(station)
     rows = db().execute(shops.offers_query(who, include_inactive=True)
                         .order_by(None).order_by(Offer.shop_id, Offer.id)).all()
-    return _render("anti_fraud/offers.html", station=station, rows=rows)
+    return _render("anti_fraud/offers.html", status=status, station=station, rows=rows,
+                   **context)
+
+
+@bp.route("/offers", methods=["GET"], endpoint="offers")
+def offers_page(station: str) -> Any:
+    """Every offer with its stock, limits and window (switched off ones too)."""
+    return _offers(station)
+
+
+@bp.route("/offers/<int:offer_id>", methods=["POST"], endpoint="offer_update")
+def offer_update(station: str, offer_id: int) -> Any:
+    """Change an offer's stock, per-resident limit or window, as ``PATCH .../offers/<id>``:
+    the stock never below what was claimed (409 ``offer_stock_below_claimed``)."""
+    who = _officer(station)
+    shops.get_offer(db(), who, offer_id)
+    form, zone = request.form, who.station.timezone
+    try:
+        changes = load(s.OfferUpdateSchema, {
+            "stock_total": form_int("stock_total"),
+            "per_resident_limit": form_int("per_resident_limit"),
+            "valid_from": parse_local(form.get("valid_from", ""), zone, "valid_from").isoformat(),
+            "valid_until": parse_local(form.get("valid_until", ""), zone,
+                                       "valid_until").isoformat()})
+        shops.update_offer(db(), who, offer_id, changes)
+    except WardensError as error:
+        return refused(lambda **c: _offers(station, **c), error, offer_id=offer_id)
+    return redirect(url_for("anti_fraud_console.offers", station=station), 303)
 
 
 # Settlement per shop ----------------------------------------------------------------------------

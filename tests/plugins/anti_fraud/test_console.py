@@ -315,10 +315,38 @@ def test_offers_show_stock_limits_and_window(alliance, console):
     row = _cells(re.search(rf'<tr id="offer-{offer["id"]}">(.*?)</tr>', text, re.S).group(1))
     assert row[:7] == ["5 yuan off 30", "Lucky Grocer", "5.00 yuan off", "30.00", "50", "9 / 10",
                        "2"]
-    assert row[7] == "2026-03-02 10:00 – 2026-04-01 10:00" and row[8:] == ["7 days", "yes"]
+    assert row[7] == "2026-03-02 10:00 – 2026-04-01 10:00" and row[8:10] == ["7 days", "yes"]
     row = _cells(re.search(rf'<tr id="offer-{grant["id"]}">(.*?)</tr>', text, re.S).group(1))
     assert row[2:8] == ["20% off", "0.00", "quiz reward only", "3 / 3", "1",
                         "2026-03-02 10:00 – 2026-04-30 23:59"]
+
+
+def test_an_offers_stock_limit_and_window_are_changed_as_the_api_changes_them(alliance, console):
+    _shop, offer, _merchant = _redeemed(alliance)
+    browser = _browser(console, alliance.officer)
+    page = f"{_base(alliance)}/offers"
+    form = {"stock_total": "12", "per_resident_limit": "3", "valid_from": "2026-03-02T10:00",
+            "valid_until": "2026-05-01T20:00"}
+    changed = post(browser, f"{page}/{offer['id']}", form, page=page)
+    assert changed.status_code == 303
+    stored = alliance.ok(alliance.get(alliance.officer, f"/offers/{offer['id']}"))
+    assert (stored["stock_total"], stored["stock_left"], stored["per_resident_limit"]) == (12, 11, 3)
+    assert stored["valid_until"] == "2026-05-01T12:00:00+00:00"
+    row = _cells(re.search(rf'<tr id="offer-{offer["id"]}">(.*?)</tr>',
+                           _page(alliance, browser, "offers"), re.S).group(1))
+    assert row[5:8] == ["11 / 12", "3", "2026-03-02 10:00 – 2026-05-01 20:00"]
+
+    # One coupon is out: the stock cannot fall below it, and nothing changes.
+    below = post(browser, f"{page}/{offer['id']}", {**form, "stock_total": "0"}, page=page)
+    api = alliance.patch(alliance.officer, f"/offers/{offer['id']}", {"stock_total": 0})
+    assert below.status_code == 409 == api.status_code
+    assert api.json["code"] == "offer_stock_below_claimed"
+    assert 'value="0"' in _text(below) and "<details open>" in _text(below)
+    backwards = post(browser, f"{page}/{offer['id']}", {**form, "valid_until": "2026-03-01T10:00"},
+                     page=page)
+    assert backwards.status_code == 422
+    stored = alliance.ok(alliance.get(alliance.officer, f"/offers/{offer['id']}"))
+    assert (stored["stock_total"], stored["valid_until"]) == (12, "2026-05-01T12:00:00+00:00")
 
 
 def test_a_shops_settlement_shows_the_periods_redemptions_and_downloads_as_csv(alliance, console):
@@ -401,7 +429,7 @@ def _paths(alliance, shop, quiz):
 
 def test_volunteers_residents_and_merchants_are_refused_every_page(alliance, console):
     alliance.bank()
-    shop, _offer, merchant = _redeemed(alliance)
+    shop, offer, merchant = _redeemed(alliance)
     quiz = alliance.quiz()
     people = [alliance.world.person("Volunteer Gu", station=alliance.station,
                                     roles=["volunteer"]),
@@ -416,6 +444,8 @@ def test_volunteers_residents_and_merchants_are_refused_every_page(alliance, con
         for path, form in (("questions/starter-bank", {}), (f"shops/{shop['id']}/staff",
                                                              {"phone": person.phone})):
             assert post(browser, f"{base}/{path}", form).status_code == 403
+        changed = post(browser, f"{base}/offers/{offer['id']}", {"stock_total": "0"})
+        assert changed.status_code == 403
         refused = post(browser, f"{base}/questions/import",
                        {"file": (io.BytesIO((CSV_HEADER + GOOD).encode()), "bank.csv")})
         assert refused.status_code == 403
