@@ -467,7 +467,6 @@ def anti_fraud_reports_categories(args: dict[str, Any], station: str) -> Any:
                                      args.get("locale"))
 
 
-
 @blp.route("/reports/missed", methods=["GET"])
 @blp.arguments(s.MissedArgsSchema, location="query")
 @blp.response(200, s.MissedReportSchema)

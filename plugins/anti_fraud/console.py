@@ -1,6 +1,4 @@
-"""The anti-fraud console pages, for officers and admins: the question bank (import, export,
-starter bank), quizzes, the questions residents still miss, shops and their staff, offers, and
-each shop's settlement."""
+"""The anti-fraud console pages (officers and admins): bank, quizzes, still missed, shops, offers."""
 
 from __future__ import annotations
 

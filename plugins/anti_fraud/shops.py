@@ -97,7 +97,7 @@ def is_staff(session: so.Session, who: Actor, shop: Shop) -> bool:
 
 
 def shop_for_staff_or_officer(session: so.Session, who: Actor, shop_id: int) -> Shop:
-    """A shop whose redemptions ``who`` may read: its own staff, and the station's officers."""
+    """A shop whose staff and redemptions ``who`` may read: its own staff, and officers."""
     shop = get_shop(session, who, shop_id)
     if not (who.has_any("officer", "admin") or is_staff(session, who, shop)):
         raise PermissionDenied("not_shop_staff")
@@ -105,9 +105,7 @@ def shop_for_staff_or_officer(session: so.Session, who: Actor, shop_id: int) -> 
 
 
 def staff(session: so.Session, who: Actor, shop_id: int) -> list[dict[str, Any]]:
-    shop = get_shop(session, who, shop_id)
-    if not (who.has_any("officer", "admin") or is_staff(session, who, shop)):
-        raise PermissionDenied("not_shop_staff")
+    shop = shop_for_staff_or_officer(session, who, shop_id)
     rows = session.execute(
         sa.select(GroupMember, User, Membership)
         .join(User, User.id == GroupMember.user_id)
