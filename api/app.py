@@ -10,7 +10,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 import console
-from api import access_log, docs, health, request_log, unit_of_work
+from api import access_log, docs, health, metrics, request_log, unit_of_work
 from api import config as app_config
 from api.auth import SignInThrottle, actor, current_user
 from api.smorest import Api, ContractPlugin, deprecation_header, marshmallow_plugin
@@ -61,6 +61,7 @@ def create_app(overrides: dict[str, Any] | None = None, *,
         api.register_blueprint(blueprint)
     app.register_blueprint(docs.docs)
     app.register_blueprint(health.bp)  # no auth, no secrets: for the load balancer and monitors
+    app.register_blueprint(metrics.bp)  # the deployment's token or loopback, not a person's
     app.extensions["wardens.plugin_blueprints"] = _register_plugin_blueprints(app, api, deployment)
     app.after_request(deprecation_header)
     console.install(app, deployment)  # the staff's pages, CSRF-checked; the API stays exempt

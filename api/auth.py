@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from flask import current_app, g, request
 
 from api.unit_of_work import db
-from core import clock, phones
+from core import clock, metrics, phones
 from core.access import Actor, load_actor
 from core.errors import Invalid, TooManyRequests, Unauthenticated
 from core.models import AuthSession, User
@@ -119,6 +119,7 @@ class SignInThrottle:
             if not self.window.test(item, action, key):
                 reset = self.window.get_window_stats(item, action, key).reset_time
                 retry_after = max(1, int(reset - dt.datetime.now(dt.UTC).timestamp()) + 1)
+                metrics.RATE_LIMIT_REFUSALS.labels(action).inc()
                 raise TooManyRequests("rate_limited", retry_after=retry_after)
 
     def hit(self, action: str, phone: str | None) -> None:

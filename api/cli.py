@@ -67,6 +67,8 @@ def _add_plugin_commands() -> None:
 @click.option("--threads", default=4, show_default=True, type=int, help="Threads per process.")
 def serve(host: str, port: int, workers: int, threads: int) -> None:
     """Run the HTTP API with gunicorn (production server)."""
+    if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        _restart_with_shared_metrics()
     from gunicorn.app.base import BaseApplication
 
     from api import create_app
@@ -85,6 +87,8 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
             # One JSON line per request comes from api.request_log (with its id, route and
             # user): gunicorn's own access line would say the same twice, with the raw path.
             self.cfg.set("accesslog", None)
+            if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+                self.cfg.set("child_exit", _forget_worker_metrics)
 
         def load(self) -> Any:
             return app
@@ -92,14 +96,59 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
     from core import logs
 
     logs.configure()
+    _remove_metrics_folder_at_exit()
     click.echo(f"Wardens API on http://{host}:{port}/api/docs")
     Server().run()
+
+
+def _restart_with_shared_metrics() -> None:
+    """Start this command again with PROMETHEUS_MULTIPROC_DIR set to a fresh folder, so /metrics
+    adds up every gunicorn worker's counts.
+
+    prometheus-client picks its storage when it is imported, which the app has done by now:
+    only a new process can pick the shared one. The folder goes when the server stops.
+    """
+    import tempfile
+
+    folder = tempfile.mkdtemp(prefix="wardens-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
+    os.environ["WARDENS_METRICS_DIR_MADE"] = folder
+    os.execv(sys.executable, [sys.executable, "-m", "api.cli", *sys.argv[1:]])
+
+
+def _remove_metrics_folder_at_exit() -> None:
+    """The folder ``_restart_with_shared_metrics`` made goes with the server (not with a worker:
+    gunicorn's workers are forks that run the same exit handlers)."""
+    import atexit
+    import shutil
+
+    folder = os.environ.get("WARDENS_METRICS_DIR_MADE")
+    if not folder or folder != os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return
+    server = os.getpid()
+
+    def remove() -> None:
+        if os.getpid() == server:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    atexit.register(remove)
+
+
+def _forget_worker_metrics(_server: Any, worker: Any) -> None:
+    """A gunicorn worker that ended: its gauges stop counting (its counters are kept)."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
 
 
 @cli.command()
 @click.option("--once", is_flag=True, help="Run what is due now, then exit.")
 @click.option("--interval", default=15.0, show_default=True, help="Seconds between rounds.")
-def worker(once: bool, interval: float) -> None:
+@click.option("--metrics-port", type=int, default=None,
+              help="Serve this worker's Prometheus metrics on this port (GET /metrics).")
+@click.option("--metrics-host", default="127.0.0.1", show_default=True,
+              help="The address the metrics port listens on; it has no token: keep it private.")
+def worker(once: bool, interval: float, metrics_port: int | None, metrics_host: str) -> None:
     """Run scheduled jobs and deliver notifications (any number on PostgreSQL, one on SQLite)."""
     import signal
     import threading
@@ -109,6 +158,10 @@ def worker(once: bool, interval: float) -> None:
 
     logs.configure()
     deployment = _deployment()
+    if metrics_port is not None:
+        from prometheus_client import start_http_server
+
+        start_http_server(metrics_port, addr=metrics_host)
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):  # finish the round, then exit
         signal.signal(signum, lambda *_: stop.set())
@@ -117,6 +170,24 @@ def worker(once: bool, interval: float) -> None:
                    interval=interval, stop=stop)
     except WorkerLocked as exc:
         raise click.ClickException(str(exc)) from None
+
+
+@cli.command()
+@click.option("--workers", default=2, show_default=True, type=int,
+              help="Server processes per API host (as given to wardens serve).")
+@click.option("--hosts", default=1, show_default=True, type=int,
+              help="API hosts sharing this database.")
+def check(workers: int, hosts: int) -> None:
+    """Check this deployment's settings before it starts: a line per problem, exit 1 on any."""
+    from api import deployment_check
+
+    found = deployment_check.problems(workers * hosts)
+    for line in found:
+        click.echo(line)
+    if found:
+        click.echo(f"{len(found)} problem(s): fix them before starting wardens", err=True)
+        sys.exit(1)
+    click.echo("the deployment's settings are ready: database, migrations, secret key, limits")
 
 
 @cli.command()

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import secrets
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +33,8 @@ def check_min_app_version(value: str) -> str:
 # A key that signs every session: shorter or plainer than this is guessable offline.
 MIN_SECRET_LENGTH = 32
 MIN_SECRET_DISTINCT = 10
+MIN_SECRET_BITS = 128  # estimated: length times the entropy of its characters' frequencies
+NEW_SECRET = "python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"
 
 
 def _secret_key() -> str:
@@ -49,15 +53,22 @@ def _secret_key() -> str:
     return path.read_text().strip()
 
 
+def weak_secret(key: str) -> bool:
+    """Short, made of few characters, or too regular to carry MIN_SECRET_BITS."""
+    counts = Counter(key)
+    bits = -sum(n * math.log2(n / len(key)) for n in counts.values()) if key else 0.0
+    return (len(key) < MIN_SECRET_LENGTH or len(counts) < MIN_SECRET_DISTINCT
+            or bits < MIN_SECRET_BITS)
+
+
 def check_secret_key(config: dict[str, Any]) -> None:
     """Production refuses a weak WARDENS_SECRET_KEY: it signs every token and code."""
-    key = config["SECRET_KEY"]
     if config["ENV"] != "production" or not os.environ.get("WARDENS_SECRET_KEY"):
         return
-    if len(key) < MIN_SECRET_LENGTH or len(set(key)) < MIN_SECRET_DISTINCT:
+    if weak_secret(config["SECRET_KEY"]):
         raise StartupError(
             f"WARDENS_SECRET_KEY is too weak for production: use at least {MIN_SECRET_LENGTH} "
-            "random characters, e.g. python3 -c 'import secrets; print(secrets.token_urlsafe(48))'")
+            f"random characters, e.g. {NEW_SECRET}")
 
 
 def _plugins_toml() -> str:
@@ -79,6 +90,9 @@ def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         # Proxies in front (a TLS terminator) whose X-Forwarded-For/-Proto are trusted; with 0
         # the headers are ignored, else a client could pick a fresh limit bucket per request.
         "PROXY_HOPS": int(env("WARDENS_PROXY_HOPS", "0")),
+        # GET /metrics: with a token, only with it (Authorization: Bearer); without, from
+        # loopback only (a Prometheus on the same host, or scraping through an SSH tunnel).
+        "METRICS_TOKEN": env("WARDENS_METRICS_TOKEN", ""),
         "ACCESS_TOKEN_TTL": int(env("WARDENS_ACCESS_TOKEN_TTL", "900")),
         # The console's maps: a tile URL (OSM, AMap or Tianditu), the datum its tiles are drawn
         # in (wgs84, or gcj02 for Chinese maps: positions are converted for display) and the

@@ -1,5 +1,6 @@
-"""One log line per request: its id (taken from X-Request-ID or made, and answered), route
-template, status, duration, station and user; never a URL's query, a body or a header."""
+"""One log line and the metrics per request: its id (taken from X-Request-ID or made, and
+answered), route template, status, duration, station and user; never a URL's query, a body or a
+header."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask, Response, g, request
+
+from core import metrics
 
 log = logging.getLogger("wardens.request")
 HEADER = "X-Request-ID"
@@ -28,13 +31,15 @@ def _finish(response: Response) -> Response:
     request_id = g.get("request_id") or uuid.uuid4().hex
     response.headers[HEADER] = request_id
     started = g.get("request_started")
+    seconds = time.perf_counter() - started if started else 0.0
     user = g.get("user")
+    # The rule's template, never the path: a feed's secret is part of its path.
+    route = request.url_rule.rule if request.url_rule is not None else None
+    metrics.observe_request(request.method, route, response.status_code, seconds)
     fields: dict[str, Any] = {
-        "request_id": request_id, "method": request.method,
-        # The rule's template, never the path: a feed's secret is part of its path.
-        "route": request.url_rule.rule if request.url_rule is not None else None,
+        "request_id": request_id, "method": request.method, "route": route,
         "status": response.status_code,
-        "duration_ms": round((time.perf_counter() - started) * 1000, 1) if started else None,
+        "duration_ms": round(seconds * 1000, 1) if started else None,
         "station": (request.view_args or {}).get("station"),
         "user_id": _user_id(user)}
     log.info("%s %s %s", request.method, fields["route"] or "(no route)",

@@ -12,6 +12,8 @@ import sqlalchemy as sa
 from sqlalchemy import orm as so
 from sqlalchemy.dialects import postgresql
 
+from core import metrics
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -95,9 +97,11 @@ def create_engine(url: str, **kwargs: Any) -> sa.Engine:
             url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs
         )
         _apply_sqlite_recipe(engine)
-        return engine
-    kwargs.setdefault("pool_pre_ping", True)
-    return sa.create_engine(url, **kwargs)
+    else:
+        kwargs.setdefault("pool_pre_ping", True)
+        engine = sa.create_engine(url, **kwargs)
+    metrics.watch_pool(engine)
+    return engine
 
 
 def _apply_sqlite_recipe(engine: sa.Engine) -> None:

@@ -43,7 +43,8 @@ def _database(deployment: Deployment) -> tuple[str, str]:
     return "ok", ("ahead" if current - known else "behind")
 
 
-def _redis(url: str) -> str | None:
+def redis_state(url: str) -> str | None:
+    """Redis's state: ``ok``, ``unreachable``, or None when the deployment does not use it."""
     if not url.startswith(("redis://", "rediss://", "unix://")):
         return None  # not used: memory:// for one process
     import redis
@@ -62,8 +63,8 @@ def readiness(deployment: Deployment, redis_url: str) -> dict[str, Any]:
     """Each part's state and the failing ones: ready when ``failing`` is empty."""
     checks: dict[str, str] = {}
     checks["database"], checks["migrations"] = _database(deployment)
-    redis_state = _redis(redis_url)
-    if redis_state is not None:
-        checks["redis"] = redis_state
+    cache = redis_state(redis_url)
+    if cache is not None:
+        checks["redis"] = cache
     failing = sorted(part for part, state in checks.items() if state != "ok")
     return {"status": "unavailable" if failing else "ok", "failing": failing, "checks": checks}

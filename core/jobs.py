@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
-from core import clock
+from core import clock, metrics
 from core.db import dialect_insert
 from core.models import JobRun, Station
 
@@ -93,6 +93,9 @@ def run_due_jobs(deployment: Deployment, now: dt.datetime | None = None,
                 continue
             started = time.perf_counter()
             error = _run(factory, job, station_id, now)
+            metrics.JOB_RUNS.labels(job.name).inc()
+            if error:
+                metrics.JOB_FAILURES.labels(job.name).inc()
             log.info("job %s %s", job.name, "failed" if error else "done", extra={
                 "job": job.name, "station": station_id or None, "error": error is not None,
                 "duration_ms": round((time.perf_counter() - started) * 1000, 1)})

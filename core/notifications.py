@@ -64,6 +64,18 @@ def notify_many(session: so.Session, user_ids: list[int], code: str,
     return rows
 
 
+def outbox_state(session: so.Session, now: dt.datetime) -> tuple[int, float]:
+    """(notifications not yet delivered, age in seconds of the oldest of them; 0 when none).
+
+    One indexed query (``ix_notification_delivery``): cheap enough for every metrics scrape.
+    """
+    waiting, oldest = session.execute(
+        sa.select(sa.func.count(), sa.func.min(Notification.created_at)).where(
+            Notification.delivery_status.in_((DeliveryStatus.PENDING, DeliveryStatus.SENDING)))
+    ).one()
+    return waiting, max(0.0, (now - oldest).total_seconds()) if oldest is not None else 0.0
+
+
 def target_of(row: Notification, station_code: str | None) -> dict[str, Any] | None:
     """The notification's target as the app gets it: ``{"kind", "station", "<thing>_id"...}``
     (None without one, or for an account's notification: no station to open it in)."""

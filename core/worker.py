@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from core import jobs, notifications
+from core import jobs, metrics, notifications
 
 if TYPE_CHECKING:
     from core.plugins import Deployment
@@ -26,6 +26,7 @@ def run_round(deployment: Deployment, name: str) -> tuple[list[tuple[str, int]],
     """One round: every due job slot, then the outbox until it is empty."""
     ran = jobs.run_due_jobs(deployment, worker=name)
     delivered = notifications.deliver_pending(deployment.database.writer, name)
+    metrics.NOTIFICATIONS_DELIVERED.inc(delivered)
     return ran, delivered
 
 

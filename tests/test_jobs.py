@@ -4,13 +4,10 @@ the core's jobs: purge idempotency keys and old job runs, mark no-shows after a 
 from __future__ import annotations
 
 import datetime as dt
-import tomllib
 
-import pytest
 import sqlalchemy as sa
 
 from core import clock
-from core.db import Database
 from core.jobs import run_due_jobs, slot_of
 from core.models import (
     Assignment,
@@ -21,57 +18,9 @@ from core.models import (
     Task,
     TaskStatus,
 )
-from core.plugins import Deployment, DeploymentConfig
-from tests.fixtures.plugins import write_distribution
 from tests.sample_plugin.models import SampleEvent
 
 NOON = dt.datetime(2026, 3, 2, 12, 0, tzinfo=dt.UTC)
-
-FLAKY = '''
-import datetime as dt
-
-from core import audit
-from core.hookspecs import PluginInfo
-from core.jobs import Job
-from core.plugins import hookimpl
-
-
-def boom(session, station, now):
-    audit.record(session, actor=None, action="flaky.half_done", station_id=station.id)
-    raise RuntimeError("the printer is on fire")
-
-
-def steady(session, station, now):
-    audit.record(session, actor=None, action="flaky.done", station_id=station.id)
-
-
-def nightly(session, station, now):
-    assert station is None
-    audit.record(session, actor=None, action="flaky.nightly")
-
-
-@hookimpl
-def wardens_describe_plugin():
-    return PluginInfo(name="flaky", version="1.0.0")
-
-
-@hookimpl
-def wardens_scheduled_jobs():
-    return [Job("boom", dt.timedelta(minutes=5), boom),
-            Job("steady", dt.timedelta(minutes=5), steady),
-            Job("nightly", dt.timedelta(days=1), nightly, per_station=False)]
-'''
-
-
-@pytest.fixture
-def flaky(site, connection):
-    write_distribution(site, "wardens_flaky", {"flaky": "wardens_flaky_plugin"},
-                       {"wardens_flaky_plugin/__init__.py": FLAKY})
-    database = Database("sqlite://")
-    database.bind(connection)
-    return Deployment(database, DeploymentConfig.from_dict(
-        tomllib.loads('[plugins]\ninstalled = ["flaky"]')))
-
 
 def runs(session, job):
     return session.execute(sa.select(JobRun.station_id, JobRun.slot, JobRun.error)

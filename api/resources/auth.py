@@ -11,7 +11,7 @@ from api.auth import current_session, current_user, issue_tokens
 from api.fields import Name, Phone
 from api.smorest import Blueprint, Schema
 from api.unit_of_work import begin_writing, db, reads_first
-from core import accounts, audit, messages
+from core import accounts, audit, messages, metrics
 from core.errors import Invalid, Unauthenticated
 from core.models import CodePurpose
 
@@ -152,32 +152,8 @@ def auth_password_reset(body: dict[str, Any]) -> dict[str, Any]:
     return issue_tokens(issued.session, issued.refresh_token, user)
 
 
-@blp.route("/token", methods=["POST"])
-@blp.arguments(TokenRequestSchema)
-@blp.response(200, TokenSchema)
-@blp.alt_response(401, response="UNAUTHENTICATED")
-@blp.alt_response(429, response="TOO_MANY_REQUESTS")
-@blp.alt_response(503, response="SERVICE_UNAVAILABLE")
-@blp.doc(security=[])
-@reads_first
-def auth_token(body: dict[str, Any]) -> dict[str, Any]:
-    """Get a token pair: grant_type password, phone_code, refresh_token, or a provider's.
-
-    - `password` {phone, password}: wrong ones are 401 `invalid_credentials`.
-    - `phone_code` {phone, code}: a code texted by `/auth/phone-code`; the first proven sign-in
-      to a number creates the account, or takes the number back from an unverified holder.
-    - Every password or code sign-in, successful or not, counts against the number's and the
-      address's limits: too many are 429 `rate_limited` with Retry-After.
-    - `refresh_token` {refresh_token}: every use rotates it, and the answer carries the next
-      one. For 30 seconds after a use the old token answers again with the same new pair, so
-      a phone that lost the answer (a dropped connection, two requests racing) may simply
-      retry. Used later than that, it is taken for a stolen copy: 401
-      `refresh_token_reused`, and the whole session is signed out (sign in again). An unknown,
-      revoked or erased account's token is 401 `invalid_refresh_token`.
-    - a provider grant such as `firebase` {id_token}: the provider's verified phone signs in.
-
-    The access token lives `expires_in` seconds; on 401 `invalid_token` refresh it once.
-    """
+def _grant(body: dict[str, Any]) -> dict[str, Any]:
+    """The token pair for a grant (see auth_token); defined first: the document reads its errors."""
     grant = body["grant_type"]
     secret = current_app.config["SECRET_KEY"]
     if grant == "password":
@@ -212,6 +188,39 @@ def auth_token(body: dict[str, Any]) -> dict[str, Any]:
             raise Invalid("unsupported_grant_type", field="grant_type", grant_type=grant)
         user, issued = accounts.sign_in_identity(session, identity)
     return issue_tokens(issued.session, issued.refresh_token, user)
+
+
+@blp.route("/token", methods=["POST"])
+@blp.arguments(TokenRequestSchema)
+@blp.response(200, TokenSchema)
+@blp.alt_response(401, response="UNAUTHENTICATED")
+@blp.alt_response(429, response="TOO_MANY_REQUESTS")
+@blp.alt_response(503, response="SERVICE_UNAVAILABLE")
+@blp.doc(security=[])
+@reads_first
+def auth_token(body: dict[str, Any]) -> dict[str, Any]:
+    """Get a token pair: grant_type password, phone_code, refresh_token, or a provider's.
+
+    - `password` {phone, password}: wrong ones are 401 `invalid_credentials`.
+    - `phone_code` {phone, code}: a code texted by `/auth/phone-code`; the first proven sign-in
+      to a number creates the account, or takes the number back from an unverified holder.
+    - Every password or code sign-in, successful or not, counts against the number's and the
+      address's limits: too many are 429 `rate_limited` with Retry-After.
+    - `refresh_token` {refresh_token}: every use rotates it, and the answer carries the next
+      one. For 30 seconds after a use the old token answers again with the same new pair, so
+      a phone that lost the answer (a dropped connection, two requests racing) may simply
+      retry. Used later than that, it is taken for a stolen copy: 401
+      `refresh_token_reused`, and the whole session is signed out (sign in again). An unknown,
+      revoked or erased account's token is 401 `invalid_refresh_token`.
+    - a provider grant such as `firebase` {id_token}: the provider's verified phone signs in.
+
+    The access token lives `expires_in` seconds; on 401 `invalid_token` refresh it once.
+    """
+    grant = body["grant_type"]
+    if grant == "refresh_token":  # a session going on, not a sign-in
+        return _grant(body)
+    with metrics.sign_in_attempt(grant if grant in ("password", "phone_code") else "provider"):
+        return _grant(body)
 
 
 def _required(body: dict[str, Any], *names: str) -> list[str]:

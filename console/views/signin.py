@@ -11,7 +11,7 @@ from api.unit_of_work import begin_writing, db, reads_first
 from console import gate
 from console.blueprint import bp
 from console.pages import error_text, field_errors, render
-from core import accounts, phones, stations
+from core import accounts, metrics, phones, stations
 from core.errors import Invalid, WardensError
 from core.models import CodePurpose
 
@@ -44,10 +44,11 @@ def sign_in() -> Any:
         return _sign_in_page()
     phone, password = request.form.get("phone", ""), request.form.get("password", "")
     try:
-        _throttle().check("token", phone)
-        _throttle().hit("token", phone)
-        user = accounts.authenticate_password(db(), phone, password)
-        issued = accounts.start_session(begin_writing(), user, provider="console")
+        with metrics.sign_in_attempt("password"):
+            _throttle().check("token", phone)
+            _throttle().hit("token", phone)
+            user = accounts.authenticate_password(db(), phone, password)
+            issued = accounts.start_session(begin_writing(), user, provider="console")
     except WardensError as error:
         return _sign_in_page(422 if error.code != "rate_limited" else 429,
                              error=error_text(error))
@@ -71,12 +72,13 @@ def sign_in_code() -> Any:
                 session.get("locale") or "zh-CN")
             return _sign_in_page(mode="code", sent=True, phone_shown=phones.mask(
                 phones.normalize(phone)), minutes=int(valid_for.total_seconds()) // 60)
-        _throttle().check("token", phone)
-        _throttle().hit("token", phone)
-        if not code.isdigit() or len(code) != 6:
-            raise Invalid("verification_code_invalid", field="code")
-        user, issued = accounts.sign_in_with_code(session_, phone, code,
-                                                  current_app.config["SECRET_KEY"])
+        with metrics.sign_in_attempt("phone_code"):
+            _throttle().check("token", phone)
+            _throttle().hit("token", phone)
+            if not code.isdigit() or len(code) != 6:
+                raise Invalid("verification_code_invalid", field="code")
+            user, issued = accounts.sign_in_with_code(session_, phone, code,
+                                                      current_app.config["SECRET_KEY"])
     except WardensError as error:
         # A wrong guess stays counted (the code's own rule), though the page is refused.
         status = {"rate_limited": 429}.get(error.code, 422)
