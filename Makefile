@@ -8,7 +8,7 @@ export WARDENS_INSTANCE ?= $(CURDIR)/instance
 FUZZ_PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/wardens_fuzz
 
 .PHONY: demo test test-sqlite test-postgres test-firebase test-fuzz-ci test-browser browser fuzz \
-        install lint clean
+        install lint clean nginx check-deploy
 
 $(BIN)/wardens: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,7 +26,7 @@ demo: install
 
 ## Set up and run the whole suite on SQLite, the Firebase emulator tests, then on PostgreSQL,
 ## then the short seeded fuzz run over the OpenAPI document.
-test: install test-sqlite test-browser test-firebase test-postgres test-fuzz-ci
+test: install check-deploy test-sqlite test-browser test-firebase test-postgres test-fuzz-ci
 
 # The main runs never see FIREBASE_AUTH_EMULATOR_HOST (firebase-admin would skip signatures).
 test-sqlite: install
@@ -75,6 +75,16 @@ node_modules/.bin/firebase: package.json package-lock.json
 test-firebase: install node_modules/.bin/firebase
 	CI=true NO_UPDATE_NOTIFIER=1 WARDENS_ENV=testing \
 	  npx firebase emulators:exec --only auth --project demo-wardens "$(BIN)/pytest -m firebase_emulator"
+
+## Debian's nginx, for nginx -t on the deployment's site (apt, as root like CI).
+nginx:
+	@if test -x /usr/sbin/nginx || command -v nginx >/dev/null; then :; else \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx; fi
+
+## systemd-analyze verify on deploy/systemd/*.service and nginx -t on deploy/nginx/ (offline,
+## a self-signed certificate in place of the site's).
+check-deploy: install nginx
+	PATH="$$PATH:/usr/sbin" deploy/check.sh
 
 ## ruff, and mypy over core, api and plugins (run by .ci/run before the tests).
 lint: install

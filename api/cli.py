@@ -232,14 +232,41 @@ def db() -> None:
 
 
 @db.command("upgrade")
-def db_upgrade() -> None:
-    """Upgrade the database to every head (core and all plugins)."""
+@click.option("--dry-run", is_flag=True, help="Print what would be applied; change nothing.")
+def db_upgrade(dry_run: bool) -> None:
+    """Upgrade the database to every head (core and all plugins), saying what it applies first.
+
+    Refused (exit 1, nothing changed) when the database is at a revision this code does not know.
+    """
+    from itertools import groupby
+
     from core import migrate
 
     deployment = _deployment()
-    migrate.upgrade(deployment.database.url, extra_folders=deployment.migration_folders(),
-                    plugin_names=deployment.plugin_names())
+    where = {"url": deployment.database.url, "extra_folders": deployment.migration_folders(),
+             "plugin_names": deployment.plugin_names()}
+    try:
+        steps = migrate.pending(**where)
+    except StartupError as exc:
+        raise click.ClickException(str(exc)) from None
+    if not steps:
+        click.echo("database is up to date: nothing to apply")
+        return
+    click.echo(f"{len(steps)} revision(s) to apply:")
+    for branch, group in groupby(sorted(steps, key=_core_first), key=lambda s: s.branch):
+        click.echo(f"  {branch}:")
+        for step in group:
+            click.echo(f"    {step.revision}  {step.message}")
+    if dry_run:
+        click.echo("dry run: nothing was applied")
+        return
+    migrate.upgrade(**where)
     click.echo("database is up to date")
+
+
+def _core_first(step: Any) -> tuple[bool, str]:
+    """The core's revisions first (every plugin's first revision depends on the core)."""
+    return step.branch != "core", step.branch
 
 
 @cli.command()

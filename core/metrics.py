@@ -25,8 +25,9 @@ REQUEST_SECONDS = Histogram(
 DB_CONNECTIONS_IN_USE = Gauge(
     "wardens_db_connections_in_use", "Database connections checked out of the pool, all processes.",
     multiprocess_mode="livesum")
-JOB_RUNS = Counter("wardens_job_runs", "Job slots run (failed or not), by job.", ("job",))
-JOB_FAILURES = Counter("wardens_job_failures", "Job slots that raised, by job.", ("job",))
+# job_name, not job: Prometheus gives every target a `job` label of its own.
+JOB_RUNS = Counter("wardens_job_runs", "Job slots run (failed or not), by job.", ("job_name",))
+JOB_FAILURES = Counter("wardens_job_failures", "Job slots that raised, by job.", ("job_name",))
 NOTIFICATIONS_DELIVERED = Counter(
     "wardens_notifications_delivered", "Notifications taken out of the outbox by a worker.")
 RATE_LIMIT_REFUSALS = Counter(

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import importlib
+import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +17,7 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 
-from core.db import Base
+from core.db import Base, create_engine
 from core.plugins import StartupError, builtin_migration_folders, builtin_plugin_names
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,6 +51,52 @@ def alembic_config(url: str | None = None, connection: sa.Connection | None = No
     return config
 
 
+@dataclass(frozen=True)
+class Step:
+    """One revision an upgrade applies: its branch (core or a plugin), id and message."""
+
+    branch: str
+    revision: str
+    message: str
+
+
+def _unknown(revisions: Iterable[str]) -> StartupError:
+    named = ", ".join(sorted(revisions))
+    return StartupError(
+        f"the database is at revision {named}, which this Wardens does not know: a newer Wardens"
+        " wrote it (upgrade the code first) or a plugin whose migrations are not on this machine"
+        " (install that plugin's package again); nothing was changed")
+
+
+def pending(url: str | None = None, connection: sa.Connection | None = None,
+            extra_folders: Iterable[str] = (), plugin_names: Iterable[str] = ()) -> list[Step]:
+    """The revisions ``upgrade`` would apply, in the order it applies them.
+
+    Raises StartupError when the database records a revision this code does not know: an
+    upgrade from there would be a guess, so it is refused before anything changes.
+    """
+    config = alembic_config(url, extra_folders=extra_folders, plugin_names=plugin_names)
+    script = ScriptDirectory.from_config(config)
+    current = set(_current_heads(url, connection))
+    known = {rev.revision for rev in script.walk_revisions()}
+    if current - known:
+        raise _unknown(current - known)
+    applied = {rev.revision for rev in script.iterate_revisions(tuple(current), "base")}
+    return [Step(min(rev.branch_labels or {"core"}), rev.revision, rev.doc or "")
+            for rev in reversed(list(script.walk_revisions())) if rev.revision not in applied]
+
+
+def _current_heads(url: str | None, connection: sa.Connection | None) -> tuple[str, ...]:
+    if connection is not None:
+        return MigrationContext.configure(connection).get_current_heads()
+    engine = create_engine(url or "", poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_heads()
+    finally:
+        engine.dispose()
+
+
 def upgrade(url: str | None = None, connection: sa.Connection | None = None,
             extra_folders: Iterable[str] = (), plugin_names: Iterable[str] = ()) -> None:
     """Bring the database to every head: core and all plugins' branches."""
@@ -56,10 +104,9 @@ def upgrade(url: str | None = None, connection: sa.Connection | None = None,
     try:
         command.upgrade(config, "heads")
     except CommandError as exc:
-        if "Can't locate revision" in str(exc):
-            raise StartupError(f"{exc}: the database recorded a revision of a plugin whose"
-                               " migrations are not on this machine; install that plugin's"
-                               " package again") from None
+        match = re.search(r"Can't locate revision identified by '([^']+)'", str(exc))
+        if match:
+            raise _unknown([match.group(1)]) from None
         raise
 
 

@@ -74,7 +74,7 @@ def test_job_runs_and_failures_are_counted_per_job(client, world, flaky):
     after = scrape(client)
 
     def grew(name, job):
-        return value(after, name, job=job) - value(before, name, job=job)
+        return value(after, name, job_name=job) - value(before, name, job_name=job)
 
     assert grew("wardens_job_runs_total", "flaky.boom") == 2
     assert grew("wardens_job_failures_total", "flaky.boom") == 2
@@ -253,11 +253,11 @@ def test_the_worker_serves_its_own_metrics_on_its_port(instance):
     try:
         for _ in range(240):
             text = _get(f"http://127.0.0.1:{port}/metrics", tries=240)
-            if value(text, "wardens_job_runs_total", job="core.purge_job_runs"):
+            if value(text, "wardens_job_runs_total", job_name="core.purge_job_runs"):
                 break
             time.sleep(0.25)
-        assert value(text, "wardens_job_runs_total", job="core.purge_job_runs") == 1
-        assert value(text, "wardens_job_failures_total", job="core.purge_job_runs") == 0
+        assert value(text, "wardens_job_runs_total", job_name="core.purge_job_runs") == 1
+        assert value(text, "wardens_job_failures_total", job_name="core.purge_job_runs") == 0
         assert TOKEN not in text
     finally:
         _stop(worker)

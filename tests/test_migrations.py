@@ -8,7 +8,6 @@ import os
 import shutil
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 
 import pytest
@@ -22,24 +21,6 @@ from tests.sample_plugin import VERSIONS as SAMPLE_VERSIONS
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_TABLES = {"sample_note", "sample_event", "sample_tally", "sample_delivery"}
-
-
-@pytest.fixture
-def fresh_url(test_database_url, tmp_path):
-    """An empty database of the suite's kind: a SQLite file, or a PostgreSQL schema of its own."""
-    if test_database_url.startswith("sqlite"):
-        yield f"sqlite:///{tmp_path}/fresh.db"
-        return
-    schema = f"fresh_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(test_database_url)
-    with admin.begin() as conn:
-        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
-    url = sa.engine.make_url(test_database_url).update_query_dict(
-        {"options": f"-csearch_path={schema}"})
-    yield url.render_as_string(hide_password=False)
-    with admin.begin() as conn:
-        conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
-    admin.dispose()
 
 
 def deployment_of(url: str, installed: list[str]) -> Deployment:
@@ -205,3 +186,72 @@ def test_a_plugins_own_retention_days_become_the_stations_one_setting_the_shorte
                         2: {"tasks": {"position_retention_days": 180}}}
     assert plugins == {(1, "patrol"): {"max_speed_kmh": 20.0}, (1, "care_visits"): {},
                        (2, "patrol"): {}}
+
+
+def table_names(url: str) -> set[str]:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return set(sa.inspect(conn).get_table_names())
+    finally:
+        engine.dispose()
+
+
+def _alembic_rows(url: str) -> set[str]:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return set(conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalars())
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def cli_on(fresh_url, tmp_path, monkeypatch):
+    """The wardens command pointed at the fresh database (the repository's plugins.toml)."""
+    from click.testing import CliRunner
+
+    from api.cli import cli
+
+    monkeypatch.setenv("WARDENS_INSTANCE", str(tmp_path))
+    monkeypatch.setenv("WARDENS_DATABASE_URL", fresh_url)
+    runner = CliRunner()
+    return lambda *args: runner.invoke(cli, ["db", "upgrade", *args])
+
+
+def test_db_upgrade_prints_each_branchs_revisions_before_applying_them(cli_on, fresh_url):
+    planned = cli_on("--dry-run")
+    assert planned.exit_code == 0, planned.output
+    lines = planned.output.splitlines()
+    assert lines[1:3] == ["  core:", "    0001_core  core tables"]
+    assert "  patrol:" in lines and "    0001_patrol  patrol tables" in lines
+    assert lines[-1] == "dry run: nothing was applied"
+    assert "station" not in table_names(fresh_url)
+
+    applied = cli_on()
+    assert applied.exit_code == 0, applied.output
+    assert applied.output.replace("database is up to date\n", "dry run: nothing was applied\n") \
+        == planned.output
+    assert "0007_core_notices" in _alembic_rows(fresh_url)
+    again = cli_on()
+    assert (again.exit_code, again.output) == (0, "database is up to date: nothing to apply\n")
+
+
+def test_db_upgrade_refuses_a_database_at_a_revision_newer_than_this_code(cli_on, fresh_url):
+    from alembic import command
+
+    command.upgrade(migrate.alembic_config(fresh_url), "0001_core")
+    engine = create_engine(fresh_url)
+    with engine.begin() as conn:  # as a future Wardens would leave it
+        conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0099_core_future'")
+    engine.dispose()
+    tables = table_names(fresh_url)
+
+    for args in [(), ("--dry-run",)]:
+        refused = cli_on(*args)
+        assert refused.exit_code == 1
+        assert refused.output.count("\n") == 1
+        assert "the database is at revision 0099_core_future, which this Wardens does not know" \
+            in refused.output and "nothing was changed" in refused.output
+    assert _alembic_rows(fresh_url) == {"0099_core_future"}
+    assert table_names(fresh_url) == tables and "patrol_route" not in tables
