@@ -75,6 +75,9 @@ def _callees(func: types.FunctionType) -> list[Any]:
             base = scope.get(call.func.value.id) if isinstance(call.func.value, ast.Name) else None
             if isinstance(base, types.ModuleType):
                 target = getattr(base, call.func.attr, None)
+            elif isinstance(base, type):  # Period.parse(...): a class's own (class) method
+                target = getattr(base, call.func.attr, None)
+                target = getattr(target, "__func__", target)
             elif base is None:  # who.require(...), actor(station).require_member()
                 target = getattr(Actor, call.func.attr, None)
         if isinstance(target, type) and target.__module__.split(".")[0] in OWN_PACKAGES:

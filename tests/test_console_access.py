@@ -119,8 +119,17 @@ PAGES = [
     ("officer", "care-visits/reviews", ["没有待审核的走访。"]),
     ("officer", "care-visits/follow-ups", ["没有跟进事项。"]),
     ("officer", "care-visits/alerts", ["关爱提醒"]),
+    ("officer", "anti-fraud/questions", ["冒充公检法", 'id="import-questions"']),
+    ("officer", "anti-fraud/quizzes", ["防诈骗知识入门", "Spot the scam (English)"]),
+    ("officer", "anti-fraud/quizzes/{quiz_id}", ['id="quiz-draw"']),
+    ("officer", "anti-fraud/missed", ["Asia/Shanghai"]),
+    ("officer", "anti-fraud/shops", ["平安便利店（示范）", "邻里面包坊（示范）"]),
+    ("officer", "anti-fraud/shops/{shop_id}", ['id="add-staff"']),
+    ("officer", "anti-fraud/offers", ["满 30 元减 5 元", "面包 9 折"]),
+    ("officer", "anti-fraud/shops/{shop_id}/settlement", ['id="settlement-csv"']),
     ("officer", "reports", ["core.volunteer_hours.xlsx", "patrol.coverage.csv", "Asia/Shanghai",
-                            "care_visits.quota.xlsx", "crossing_guard.hours.xlsx"]),
+                            "care_visits.quota.xlsx", "crossing_guard.hours.xlsx",
+                            "anti_fraud.pass_rates.xlsx", "anti_fraud.redemptions.csv"]),
 ]
 
 

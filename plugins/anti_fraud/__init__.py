@@ -93,3 +93,17 @@ def wardens_today_cards(session: so.Session, station: Any, user: Any,
     from plugins.anti_fraud import today
 
     return today.cards(session, station, user, now)
+
+
+@hookimpl
+def wardens_console_pages() -> list[Any]:
+    from plugins.anti_fraud.console import PAGES
+
+    return [PAGES]
+
+
+@hookimpl
+def wardens_reports() -> list[Any]:
+    from plugins.anti_fraud.reports import PASS_RATES, REDEMPTIONS
+
+    return [PASS_RATES, REDEMPTIONS]

@@ -11,8 +11,8 @@ from api.errors import request_locale
 from api.pagination import QueryPage
 from api.smorest import Blueprint
 from api.unit_of_work import db, refuse_bad_text, upload_limit
-from core.access import Actor
-from core.errors import Invalid, PermissionDenied
+from core.errors import Invalid
+from core.reports import Period
 from plugins.anti_fraud import bank, coupons, questions, quizzes, reports, settings, shops
 from plugins.anti_fraud import schemas as s
 from plugins.anti_fraud.models import Attempt, Question, Redemption
@@ -40,7 +40,8 @@ def _secret() -> str:
     return current_app.config["SECRET_KEY"]
 
 
-def _download(text: str, filename: str, mimetype: str) -> Response:
+def download(text: str, filename: str, mimetype: str) -> Response:
+    """A file to save (the console's downloads are these too)."""
     # A BOM, so that Excel (the officers' tool) opens a UTF-8 CSV with the Chinese intact.
     body = "\ufeff" + text if mimetype == "text/csv" else text
     return Response(body, mimetype=f"{mimetype}; charset=utf-8",
@@ -113,13 +114,14 @@ def anti_fraud_questions_import(args: dict[str, Any], station: str) -> bank.Impo
     """
     who = actor(station)
     who.require("officer", "admin")
-    data, fmt = _uploaded_file(args.get("format"))
+    data, fmt = uploaded_file(args.get("format"))
     return bank.import_questions(db(), who.station.id, data, fmt, by=who.user, role=who.role,
                                  locale=request_locale(), default_locale=args["locale"],
                                  dry_run=args["dry_run"])
 
 
-def _uploaded_file(fmt: str | None) -> tuple[bytes, str]:
+def uploaded_file(fmt: str | None) -> tuple[bytes, str]:
+    """The question file of the request (a form's ``file``, else the body) and its format."""
     upload = request.files.get("file")
     if upload is not None:
         data, name, mimetype = upload.read(), upload.filename or "", upload.mimetype or ""
@@ -148,8 +150,8 @@ def anti_fraud_questions_export(args: dict[str, Any], station: str) -> Response:
                             locale=args.get("locale"))
     name = f"{who.station.code}-anti-fraud-questions.{args['format']}"
     if args["format"] == "csv":
-        return _download(bank.to_csv(rows), name, "text/csv")
-    return _download(bank.to_json(rows), name, "application/json")
+        return download(bank.to_csv(rows), name, "text/csv")
+    return download(bank.to_json(rows), name, "application/json")
 
 
 @blp.route("/questions/starter-bank", methods=["POST"])
@@ -321,18 +323,11 @@ def anti_fraud_shop_staff_delete(station: str, shop_id: int, user_id: int) -> No
 def anti_fraud_shop_redemptions_list(args: dict[str, Any], station: str, shop_id: int) -> Any:
     """The coupons redeemed at the shop, newest first (its staff, and officers)."""
     who = actor(station)
-    shop = _shop_for_staff_or_officer(who, shop_id)
+    shop = shops.shop_for_staff_or_officer(db(), who, shop_id)
     query = reports.shop_redemptions_query(who.station.id, shop.id, args.get("since"),
                                            args.get("until"))
     return query.order_by(None).order_by(Redemption.redeemed_at.desc(),
                                          Redemption.id.desc())
-
-
-def _shop_for_staff_or_officer(who: Actor, shop_id: int) -> Any:
-    shop = shops.get_shop(db(), who, shop_id)
-    if not (who.has_any("officer", "admin") or shops.is_staff(db(), who, shop)):
-        raise PermissionDenied("not_shop_staff")
-    return shop
 
 
 # Offers and coupons ---------------------------------------------------------------------------
@@ -442,10 +437,10 @@ def anti_fraud_reports_shop_settlement(args: dict[str, Any], station: str, shop_
     """A shop's redemptions in a period with totals, JSON or CSV, to settle with the shop
     (officers, and the shop's own staff)."""
     who = actor(station)
-    shop = _shop_for_staff_or_officer(who, shop_id)
+    shop = shops.shop_for_staff_or_officer(db(), who, shop_id)
     report = reports.shop_settlement(db(), shop, args.get("since"), args.get("until"))
     if args["format"] == "csv":
-        return _download(reports.settlement_csv(report), f"{who.station.code}-shop-{shop.id}-"
+        return download(reports.settlement_csv(report), f"{who.station.code}-shop-{shop.id}-"
                          "redemptions.csv", "text/csv")
     return report
 
@@ -471,3 +466,20 @@ def anti_fraud_reports_categories(args: dict[str, Any], station: str) -> Any:
     return reports.categories_report(db(), who.station.id, args.get("since"), args.get("until"),
                                      args.get("locale"))
 
+
+@blp.route("/reports/missed", methods=["GET"])
+@blp.arguments(s.MissedArgsSchema, location="query")
+@blp.response(200, s.MissedReportSchema)
+def anti_fraud_reports_missed(args: dict[str, Any], station: str) -> Any:
+    """What residents still get wrong over whole days of the station's calendar (``from`` and
+    ``to``, both included; left out: last month; at most 366 days): per question and per scam
+    category, answers of submitted attempts and the share wrong, most missed first (officers
+    and admins). ``to`` before ``from`` or a longer period is 422 ``period_invalid``."""
+    who = actor(station)
+    who.require("officer", "admin")
+    period = Period.parse(_day(args.get("start")), _day(args.get("end")), who.station.timezone)
+    return reports.missed(db(), who, period, args.get("locale"))
+
+
+def _day(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None

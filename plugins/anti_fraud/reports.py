@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
 from core import csv_export
+from core.access import Actor
+from core.hookspecs import Report
+from core.reports import Period
+from plugins.anti_fraud import quizzes
 from plugins.anti_fraud.models import (
     Attempt,
     AttemptQuestion,
@@ -132,6 +137,19 @@ def categories_report(session: so.Session, station_id: int, since: dt.datetime |
     return _by_category(session, answered)
 
 
+def missed(session: so.Session, who: Actor, period: Period,
+           locale: str | None = None) -> dict[str, Any]:
+    """What residents still get wrong in the period (station days), across all quizzes: per
+    question and per scam category, the share of answers wrong, most missed first (officers)."""
+    who.require("officer", "admin")
+    answered = _answers(who.station.id, period.since, period.until)
+    if locale:
+        answered = answered.where(Question.locale == locale)
+    return {"start": period.start, "end": period.end, "time_zone": period.zone.key,
+            "questions": _by_question(session, answered),
+            "categories": _by_category(session, answered)}
+
+
 def _answers(station_id: int, since: dt.datetime | None,
              until: dt.datetime | None) -> sa.Select[Any]:
     """Graded answers of submitted attempts, with their question, in the period."""
@@ -165,3 +183,52 @@ def _by_category(session: so.Session, answered: sa.Select[Any]) -> list[dict[str
               "answered": r[1], "wrong": int(r[2] or 0),
               "wrong_share": _share(int(r[2] or 0), r[1])} for r in rows]
     return sorted(items, key=lambda i: (-(i["wrong_share"] or 0), i["category"]))
+
+
+# Spreadsheets (the console's Reports page) ------------------------------------------------------
+
+def _yuan(cents: int) -> float:
+    return round(cents / 100, 2)
+
+
+def pass_rates(session: so.Session, who: Actor, period: Period) -> list[Sequence[Any]]:
+    """Per quiz (switched off ones too): attempts started in the period, submitted, passed, the
+    pass rate (% of submitted) and residents, as ``GET .../reports/quizzes/<id>`` counts them."""
+    who.require("officer", "admin")
+    rows: list[Sequence[Any]] = []
+    for quiz in session.scalars(quizzes.quizzes_query(who, include_inactive=True)
+                                .order_by(None).order_by(Quiz.title, Quiz.id)):
+        report = quiz_report(session, quiz, period.since, period.until)
+        rate = report["pass_rate"]
+        rows.append((quiz.title, quiz.locale, report["attempts"], report["submitted"],
+                     report["passed"], None if rate is None else round(rate * 100, 1),
+                     report["residents"], report["residents_passed"]))
+    return rows
+
+
+def redemptions(session: so.Session, who: Actor, period: Period) -> list[Sequence[Any]]:
+    """Per alliance shop: coupons redeemed in the period, the bills and the discounts (yuan),
+    as ``GET .../reports/redemptions`` gives them."""
+    who.require("officer", "admin")
+    return [(line["shop"], line["count"], _yuan(line["bill_cents"]),
+             _yuan(line["discount_cents"]))
+            for line in redemptions_by_shop(session, who.station.id, period.since, period.until)]
+
+
+PASS_RATES = Report(
+    name="anti_fraud.pass_rates",
+    title={"en": "Anti-fraud quiz pass rates", "zh-CN": "反诈答题通过率"},
+    columns=({"en": "Quiz", "zh-CN": "答题"}, {"en": "Language", "zh-CN": "语言"},
+             {"en": "Attempts", "zh-CN": "答题次数"}, {"en": "Submitted", "zh-CN": "已交卷"},
+             {"en": "Passed", "zh-CN": "通过"}, {"en": "Pass rate (%)", "zh-CN": "通过率（%）"},
+             {"en": "Residents", "zh-CN": "参与居民"},
+             {"en": "Residents passed", "zh-CN": "通过居民"}),
+    rows=pass_rates)
+
+REDEMPTIONS = Report(
+    name="anti_fraud.redemptions",
+    title={"en": "Coupon redemptions per shop", "zh-CN": "各商户优惠券核销"},
+    columns=({"en": "Shop", "zh-CN": "商户"}, {"en": "Redemptions", "zh-CN": "核销张数"},
+             {"en": "Bills (yuan)", "zh-CN": "消费金额（元）"},
+             {"en": "Discounts (yuan)", "zh-CN": "优惠金额（元）"}),
+    rows=redemptions)

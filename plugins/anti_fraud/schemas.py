@@ -410,6 +410,13 @@ class CategoryReportArgsSchema(TimeRangeArgsSchema):
     locale = ma.fields.String(validate=LOCALE)
 
 
+class MissedArgsSchema(Schema):
+    start = ma.fields.Date(data_key="from", metadata={
+        "description": "First day (station time), YYYY-MM-DD; with `to`, else last month"})
+    end = ma.fields.Date(data_key="to", metadata={"description": "Last day, included"})
+    locale = ma.fields.String(validate=LOCALE, metadata={"description": "Questions in it only"})
+
+
 class SettlementItemSchema(Schema):
     redemption_id = ma.fields.Integer()
     redeemed_at = ma.fields.AwareDateTime()
@@ -469,3 +476,13 @@ class QuizReportSchema(Schema):
     residents_passed = ma.fields.Integer()
     questions = ma.fields.List(ma.fields.Nested(QuestionShareSchema))
     categories = ma.fields.List(ma.fields.Nested(CategoryShareSchema))
+
+
+class MissedReportSchema(Schema):
+    start = ma.fields.Date(data_key="from", required=True)
+    end = ma.fields.Date(data_key="to", required=True)
+    time_zone = ma.fields.String(required=True, metadata={"description": "The station's"})
+    questions = ma.fields.List(ma.fields.Nested(QuestionShareSchema), required=True,
+                               metadata={"description": "Most missed first"})
+    categories = ma.fields.List(ma.fields.Nested(CategoryShareSchema), required=True,
+                                metadata={"description": "Most missed first"})

@@ -8,7 +8,7 @@ from typing import Any, cast
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
-from core import audit, clock, stations
+from core import accounts, audit, clock, phones, stations
 from core.access import Actor
 from core.db import flush_or_conflict
 from core.errors import Conflict, Invalid, NotFound, PermissionDenied
@@ -96,10 +96,16 @@ def is_staff(session: so.Session, who: Actor, shop: Shop) -> bool:
         GroupMember.user_id == who.user.id)) is not None
 
 
-def staff(session: so.Session, who: Actor, shop_id: int) -> list[dict[str, Any]]:
+def shop_for_staff_or_officer(session: so.Session, who: Actor, shop_id: int) -> Shop:
+    """A shop whose staff and redemptions ``who`` may read: its own staff, and officers."""
     shop = get_shop(session, who, shop_id)
     if not (who.has_any("officer", "admin") or is_staff(session, who, shop)):
         raise PermissionDenied("not_shop_staff")
+    return shop
+
+
+def staff(session: so.Session, who: Actor, shop_id: int) -> list[dict[str, Any]]:
+    shop = shop_for_staff_or_officer(session, who, shop_id)
     rows = session.execute(
         sa.select(GroupMember, User, Membership)
         .join(User, User.id == GroupMember.user_id)
@@ -121,6 +127,17 @@ def put_staff(session: so.Session, who: Actor, shop_id: int, user_id: int, leade
     if "merchant" not in roles:
         raise Invalid("not_a_merchant", field="user_id")
     stations.put_group_member(session, who, shop.group_id, user_id, leader, plugin=PLUGIN)
+
+
+def put_staff_by_phone(session: so.Session, who: Actor, shop_id: int, phone: str,
+                       leader: bool) -> int:
+    """Put the member with this phone on the shop's staff, as :func:`put_staff`; their id."""
+    who.require("officer", "admin")
+    user = accounts.find_by_phone(session, phones.normalize(phone))
+    if user is None:
+        raise Invalid("not_a_member", field="phone")
+    put_staff(session, who, shop_id, user.id, leader)
+    return user.id
 
 
 def remove_staff(session: so.Session, who: Actor, shop_id: int, user_id: int) -> None:
