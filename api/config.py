@@ -10,6 +10,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from core import retention
 from core.db import default_database_url, instance_path
 from core.plugins import StartupError
 
@@ -115,6 +116,10 @@ def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     }
     config.update(overrides or {})
     check_min_app_version(config["MIN_APP_VERSION"])
+    try:
+        retention.rules()  # the jobs read them: a bad one stops start-up, not a job at night
+    except ValueError as exc:
+        raise StartupError(str(exc)) from None
     if "SECRET_KEY" not in config:
         config["SECRET_KEY"] = _secret_key()
         check_secret_key(config)

@@ -11,7 +11,17 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
-from core import audit, clock, events, notifications, passwords, phone_codes, phones, stations
+from core import (
+    audit,
+    clock,
+    events,
+    notifications,
+    passwords,
+    phone_codes,
+    phones,
+    retention,
+    stations,
+)
 from core.errors import Conflict, Invalid, NotFound, Unauthenticated
 from core.hookspecs import Identity
 from core.models import (
@@ -142,11 +152,17 @@ def rotate_session(session: so.Session, refresh_token: str, secret: str) -> Issu
     """Exchange a refresh token for the next one.
 
     The old token stays good for ``REFRESH_GRACE`` after it was used, returning the same new
-    token; used later than that it is a stolen copy and the session is revoked.
+    token; used later than that it is a stolen copy and the session is revoked. A session past
+    its lifetime or idle limit (:func:`core.retention.session_expired`) refreshes no more.
     """
     now = clock.now()
     old_hash = _digest(refresh_token)
     new_token = _next_refresh_token(secret, refresh_token)
+    ages = session.execute(sa.select(AuthSession.created_at, AuthSession.rotated_at)
+                           .where(AuthSession.refresh_hash == old_hash)).first()
+    if ages is not None and retention.session_expired(*ages, now):
+        # Past its lifetime or idle limit: the person signs in again (the row goes later).
+        raise Unauthenticated("invalid_refresh_token")
     result = session.execute(
         sa.update(AuthSession)
         .where(AuthSession.refresh_hash == old_hash, AuthSession.revoked_at.is_(None))

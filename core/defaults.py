@@ -62,6 +62,12 @@ def wardens_scheduled_jobs() -> list[Job]:
         Job("mark_no_shows", dt.timedelta(minutes=5), mark_no_shows),
         # One job for every registered table: it runs whether or not a plugin is switched on.
         Job("clear_old_positions", dt.timedelta(days=1), retention.clear_old_positions),
+        Job("purge_read_notifications", dt.timedelta(days=1),
+            retention.purge_read_notifications, per_station=False),
+        Job("purge_ended_sessions", dt.timedelta(days=1), retention.purge_ended_sessions,
+            per_station=False),
+        Job("archive_audit_events", dt.timedelta(days=1), retention.archive_audit_events,
+            per_station=False),
     ]
 
 

@@ -13,6 +13,7 @@ from core import audit, clock
 from core.errors import TooManyRequests
 from core.models import (
     Assignment,
+    AuditArchive,
     AuditEvent,
     AuthSession,
     Checkin,
@@ -101,7 +102,9 @@ def export_user(session: so.Session, user: User) -> dict[str, Any]:
         "points": rows(session, PointsEntry, PointsEntry.user_id == uid),
         "notifications": rows(session, Notification, Notification.user_id == uid),
         "notices_sent": rows(session, Notice, Notice.sent_by == uid),
-        "audit_events": rows(session, AuditEvent, AuditEvent.actor_id == uid),
+        # Online and archived (core.retention) alike: both are held about them.
+        "audit_events": [*rows(session, AuditArchive, AuditArchive.actor_id == uid),
+                         *rows(session, AuditEvent, AuditEvent.actor_id == uid)],
         "plugins": _plugin_parts(session, user),
     }
     audit.record(session, actor=user, action="user.exported", record=user,

@@ -211,7 +211,8 @@ def auth_token(body: dict[str, Any]) -> dict[str, Any]:
       a phone that lost the answer (a dropped connection, two requests racing) may simply
       retry. Used later than that, it is taken for a stolen copy: 401
       `refresh_token_reused`, and the whole session is signed out (sign in again). An unknown,
-      revoked or erased account's token is 401 `invalid_refresh_token`.
+      revoked or erased account's token, or one of a session past its lifetime (90 days by
+      default) or left idle (30 days), is 401 `invalid_refresh_token`: sign in again.
     - a provider grant such as `firebase` {id_token}: the provider's verified phone signs in.
 
     The access token lives `expires_in` seconds; on 401 `invalid_token` refresh it once.

@@ -8,7 +8,7 @@ from core.models.accounts import (
     PhoneCode,
     User,
 )
-from core.models.audit import AuditEvent
+from core.models.audit import AuditArchive, AuditEvent
 from core.models.jobs import JobRun, RetentionMark
 from core.models.notifications import Notice, NoticeAudience, Notification
 from core.models.points import AdjustmentStatus, PendingAdjustment, PointsBalance, PointsEntry, PointsRule
@@ -19,6 +19,7 @@ __all__ = [
     "AdjustmentStatus",
     "Assignment",
     "AssignmentStatus",
+    "AuditArchive",
     "AuditEvent",
     "AuthSession",
     "Checkin",

@@ -50,7 +50,7 @@ class Device(Base):
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user_account.id"), index=True)
     session_id: so.Mapped[int | None] = so.mapped_column(
-        sa.ForeignKey("auth_session.id", ondelete="SET NULL")
+        sa.ForeignKey("auth_session.id", ondelete="SET NULL"), index=True
     )
     token: so.Mapped[str] = so.mapped_column(sa.String(4096))
     token_hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)

@@ -26,10 +26,12 @@ class Notification(Base):
     __table_args__ = (
         sa.Index("ix_notification_user_created", "user_id", "created_at"),
         sa.Index("ix_notification_delivery", "delivery_status", "next_attempt_at"),
+        # Retention deletes the oldest read ones first.
+        sa.Index("ix_notification_read_at", "read_at"),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
-    station_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("station.id"))
+    station_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("station.id"), index=True)
     user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user_account.id"))
     code: so.Mapped[str] = so.mapped_column(sa.String(64))
     params: so.Mapped[dict[str, Any]] = so.mapped_column(default=dict)
@@ -67,7 +69,7 @@ class Notice(Base):
     audience: so.Mapped[NoticeAudience]
     # The group as it was named when the notice went out (it may be renamed or deleted later).
     group_id: so.Mapped[int | None] = so.mapped_column(
-        sa.ForeignKey("station_group.id", ondelete="SET NULL"))
+        sa.ForeignKey("station_group.id", ondelete="SET NULL"), index=True)
     group_name: so.Mapped[str] = so.mapped_column(sa.String(120), default="")
     role: so.Mapped[str | None] = so.mapped_column(sa.String(16))
     title: so.Mapped[str] = so.mapped_column(sa.String(80))

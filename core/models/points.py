@@ -73,7 +73,7 @@ class PendingAdjustment(Base):
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     station_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("station.id"))
-    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user_account.id"))
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user_account.id"), index=True)
     amount: so.Mapped[int]
     reason: so.Mapped[str] = so.mapped_column(sa.String(500))
     status: so.Mapped[AdjustmentStatus] = so.mapped_column(default=AdjustmentStatus.PENDING)
@@ -81,4 +81,5 @@ class PendingAdjustment(Base):
     requested_at: so.Mapped[dt.datetime] = so.mapped_column(default=clock.now)
     decided_by: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user_account.id"))
     decided_at: so.Mapped[dt.datetime | None]
-    entry_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("points_entry.id"))
+    entry_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("points_entry.id"),
+                                                      index=True)

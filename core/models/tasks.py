@@ -102,8 +102,8 @@ class Checkin(Base):
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     station_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("station.id"))
     task_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("task.id"), index=True)
-    assignment_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("assignment.id"))
-    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user_account.id"))
+    assignment_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("assignment.id"), index=True)
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user_account.id"), index=True)
     kind: so.Mapped[CheckinKind]
     # Positions are cleared by the retention job; the fact of the check-in stays.
     lat: so.Mapped[float | None]

@@ -66,7 +66,8 @@ class Quiz(Base):
     #: points for the first pass; None takes the station's anti_fraud.quiz_passed rule.
     points: so.Mapped[int | None]
     #: an offer whose coupon the first pass grants (without spending points).
-    reward_offer_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("anti_fraud_offer.id"))
+    reward_offer_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("anti_fraud_offer.id"),
+                                                              index=True)
     active: so.Mapped[bool] = so.mapped_column(default=True)
     created_by: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user_account.id"))
     created_at: so.Mapped[dt.datetime] = so.mapped_column(default=clock.now)
@@ -94,7 +95,7 @@ class Attempt(Base):
     total: so.Mapped[int]
     passed: so.Mapped[bool | None]
     points_awarded: so.Mapped[int] = so.mapped_column(default=0)
-    coupon_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("anti_fraud_coupon.id"))
+    coupon_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("anti_fraud_coupon.id"), index=True)
 
     @property
     def status(self) -> str:
@@ -208,7 +209,7 @@ class Coupon(Base):
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     station_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("station.id"))
     offer_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("anti_fraud_offer.id"))
-    shop_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("anti_fraud_shop.id"))
+    shop_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("anti_fraud_shop.id"), index=True)
     user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user_account.id"))
     number: so.Mapped[int]
     source: so.Mapped[CouponSource]
@@ -232,9 +233,9 @@ class Redemption(Base):
     station_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("station.id"))
     coupon_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("anti_fraud_coupon.id"))
     shop_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("anti_fraud_shop.id"))
-    offer_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("anti_fraud_offer.id"))
-    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user_account.id"))
-    staff_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user_account.id"))
+    offer_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("anti_fraud_offer.id"), index=True)
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user_account.id"), index=True)
+    staff_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user_account.id"), index=True)
     bill_cents: so.Mapped[int]
     discount_cents: so.Mapped[int]
     redeemed_at: so.Mapped[dt.datetime] = so.mapped_column(default=clock.now)

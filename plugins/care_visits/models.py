@@ -95,7 +95,7 @@ class Recipient(Base):
     # Visits per year when it differs from the station's default for the categories.
     visits_per_year: so.Mapped[int | None]
     care_group_id: so.Mapped[int | None] = so.mapped_column(
-        sa.ForeignKey("station_group.id", ondelete="SET NULL"))
+        sa.ForeignKey("station_group.id", ondelete="SET NULL"), index=True)
     # The current consent, kept beside the record so every query can filter on it.
     consent_state: so.Mapped[ConsentState] = so.mapped_column(default=ConsentState.NONE)
     consent_scope: so.Mapped[list[str]] = so.mapped_column(default=list)
@@ -213,7 +213,7 @@ class Visit(Base):
     # Past this without a completed visit it is late; past ends_at it is missed.
     due_at: so.Mapped[dt.datetime]
     care_group_id: so.Mapped[int | None] = so.mapped_column(
-        sa.ForeignKey("station_group.id", ondelete="SET NULL"))
+        sa.ForeignKey("station_group.id", ondelete="SET NULL"), index=True)
     began_at: so.Mapped[dt.datetime | None]
     ended_at: so.Mapped[dt.datetime | None]
     # Where the first visitor checked in; cleared by the core's retention job after the
@@ -310,7 +310,7 @@ class FollowUp(Base):
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     station_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("station.id"))
     visit_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("care_visits_visit.id"), index=True)
-    recipient_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("care_visits_recipient.id"))
+    recipient_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("care_visits_recipient.id"), index=True)
     need: so.Mapped[str] = so.mapped_column(sa.Text)
     category: so.Mapped[str] = so.mapped_column(sa.String(40), default="other")
     status: so.Mapped[FollowUpStatus] = so.mapped_column(default=FollowUpStatus.OPEN)

@@ -55,7 +55,7 @@ class School(Base):
     lon: so.Mapped[float]
     # The crossing team that guards this school; none means any crossing team of the station.
     team_group_id: so.Mapped[int | None] = so.mapped_column(
-        sa.ForeignKey("station_group.id", ondelete="SET NULL"))
+        sa.ForeignKey("station_group.id", ondelete="SET NULL"), index=True)
     created_at: so.Mapped[dt.datetime] = so.mapped_column(default=clock.now)
 
 
@@ -103,7 +103,7 @@ class Term(Base):
     # The station file's name for it (stable across renames); unique in the station.
     key: so.Mapped[str | None] = so.mapped_column(sa.String(64))
     school_id: so.Mapped[int | None] = so.mapped_column(
-        sa.ForeignKey("crossing_guard_school.id"))
+        sa.ForeignKey("crossing_guard_school.id"), index=True)
     name: so.Mapped[str] = so.mapped_column(sa.String(120))
     starts_on: so.Mapped[dt.date]
     ends_on: so.Mapped[dt.date]
@@ -125,7 +125,7 @@ class Closure(Base):
     # The station file's name for it (stable across renames); unique in the station.
     key: so.Mapped[str | None] = so.mapped_column(sa.String(64))
     school_id: so.Mapped[int | None] = so.mapped_column(
-        sa.ForeignKey("crossing_guard_school.id"))
+        sa.ForeignKey("crossing_guard_school.id"), index=True)
     kind: so.Mapped[ClosureKind]
     starts_on: so.Mapped[dt.date]
     ends_on: so.Mapped[dt.date]
@@ -179,7 +179,7 @@ class Shift(Base):
     post_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("crossing_guard_post.id"),
                                                index=True)
     template_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("crossing_guard_template.id"))
-    term_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("crossing_guard_term.id"))
+    term_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("crossing_guard_term.id"), index=True)
     local_date: so.Mapped[dt.date]
     # A copy of the task's start, so the jobs find due shifts without reading every task.
     starts_at: so.Mapped[dt.datetime]
@@ -200,7 +200,7 @@ class Reminder(Base):
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     station_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("station.id"))
     shift_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("crossing_guard_shift.id"))
-    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user_account.id"))
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user_account.id"), index=True)
     kind: so.Mapped[ReminderKind]
     sent_at: so.Mapped[dt.datetime] = so.mapped_column(default=clock.now)
 
@@ -221,7 +221,7 @@ class SwapOffer(Base):
     shift_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("crossing_guard_shift.id"))
     offered_by: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user_account.id"))
     # Offered to one named person, or (None) to any qualified member.
-    offered_to: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user_account.id"))
+    offered_to: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user_account.id"), index=True)
     note: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
     status: so.Mapped[SwapStatus] = so.mapped_column(default=SwapStatus.OPEN)
     taken_by: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user_account.id"))

@@ -58,7 +58,7 @@ class Route(Base):
     name: so.Mapped[str] = so.mapped_column(sa.String(120))
     description: so.Mapped[str] = so.mapped_column(sa.Text, default="")
     team_group_id: so.Mapped[int | None] = so.mapped_column(
-        sa.ForeignKey("station_group.id", ondelete="SET NULL"))
+        sa.ForeignKey("station_group.id", ondelete="SET NULL"), index=True)
     # Ordered: checkpoints earn points only when visited in sequence.
     ordered: so.Mapped[bool] = so.mapped_column(default=False)
     archived_at: so.Mapped[dt.datetime | None]
@@ -122,7 +122,7 @@ class Patrol(Base):
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     station_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("station.id"))
-    route_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("patrol_route.id"))
+    route_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("patrol_route.id"), index=True)
     user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user_account.id"))
     task_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("task.id"))
     client_id: so.Mapped[str | None] = so.mapped_column(sa.String(64))
@@ -206,7 +206,7 @@ class Incident(Base):
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     station_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("station.id"))
     reporter_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user_account.id"))
-    patrol_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("patrol_patrol.id"))
+    patrol_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("patrol_patrol.id"), index=True)
     client_id: so.Mapped[str | None] = so.mapped_column(sa.String(64))
     category: so.Mapped[IncidentCategory]
     description: so.Mapped[str] = so.mapped_column(sa.Text, default="")
@@ -253,7 +253,7 @@ class DutyShift(Base):
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     station_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("station.id"))
-    officer_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user_account.id"))
+    officer_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user_account.id"), index=True)
     starts_at: so.Mapped[dt.datetime]
     ends_at: so.Mapped[dt.datetime]
     note: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
