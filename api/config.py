@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from core import retention
-from core.db import default_database_url, instance_path
+from core.db import connection_settings, default_database_url, instance_path
 from core.plugins import StartupError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -118,6 +118,7 @@ def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     check_min_app_version(config["MIN_APP_VERSION"])
     try:
         retention.rules()  # the jobs read them: a bad one stops start-up, not a job at night
+        connection_settings()
     except ValueError as exc:
         raise StartupError(str(exc)) from None
     if "SECRET_KEY" not in config:

@@ -90,18 +90,62 @@ def default_database_url() -> str:
     return os.environ.get("WARDENS_DATABASE_URL") or f"sqlite:///{instance_path() / 'wardens.db'}"
 
 
+#: PostgreSQL connection settings a deployment may set: (variable, default, what it is).
+POOL_SETTINGS = {
+    "pool_size": ("WARDENS_DB_POOL_SIZE", 5, "connections each process keeps open"),
+    "max_overflow": ("WARDENS_DB_MAX_OVERFLOW", 10, "more connections it may open at a peak"),
+    "pool_timeout": ("WARDENS_DB_POOL_TIMEOUT", 30, "seconds a request waits for a connection"),
+}
+STATEMENT_TIMEOUT = "WARDENS_DB_STATEMENT_TIMEOUT_MS"
+DEFAULT_STATEMENT_TIMEOUT_MS = 30_000
+
+
+def connection_settings(environ: Any = None) -> dict[str, int]:
+    """The pool sizes and statement timeout from the environment; ValueError names a bad one."""
+    environ = os.environ if environ is None else environ
+    found: dict[str, int] = {}
+    for key, (name, default, _meaning) in [
+            *POOL_SETTINGS.items(),
+            ("statement_timeout_ms", (STATEMENT_TIMEOUT, DEFAULT_STATEMENT_TIMEOUT_MS, ""))]:
+        raw = environ.get(name, "")
+        if raw == "":
+            found[key] = default
+        elif raw.isdigit():
+            found[key] = int(raw)
+        else:
+            raise ValueError(f"{name}={raw!r}: a whole number, e.g. {default}")
+    return found
+
+
 def create_engine(url: str, **kwargs: Any) -> sa.Engine:
-    """Create an engine; SQLite gets the pysqlite transaction recipe, WAL and a busy timeout."""
+    """Create an engine; SQLite gets the pysqlite transaction recipe, WAL and a busy timeout;
+    PostgreSQL the deployment's pool sizes and statement timeout (:func:`connection_settings`)."""
     if url.startswith("sqlite"):
         engine = sa.create_engine(
             url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs
         )
         _apply_sqlite_recipe(engine)
     else:
+        settings = connection_settings()
         kwargs.setdefault("pool_pre_ping", True)
+        if kwargs.get("poolclass") is not sa.pool.NullPool:
+            for key in POOL_SETTINGS:
+                kwargs.setdefault(key, settings[key])
         engine = sa.create_engine(url, **kwargs)
+        if settings["statement_timeout_ms"]:
+            _limit_statements(engine, settings["statement_timeout_ms"])
     metrics.watch_pool(engine)
     return engine
+
+
+def _limit_statements(engine: sa.Engine, milliseconds: int) -> None:
+    # A runaway query is cancelled instead of holding a connection (and its locks) for ever.
+    # Set per connection, not in the URL, so a URL's own options (search_path) stay as they are.
+    @sa.event.listens_for(engine, "connect")
+    def on_connect(dbapi_conn: Any, _record: Any) -> None:
+        with dbapi_conn.cursor() as cursor:
+            cursor.execute(f"SET statement_timeout = {int(milliseconds)}")
+        dbapi_conn.commit()
 
 
 def _apply_sqlite_recipe(engine: sa.Engine) -> None:

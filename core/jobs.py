@@ -53,20 +53,32 @@ def slot_of(job: Job, now: dt.datetime) -> dt.datetime:
     return EPOCH + dt.timedelta(seconds=elapsed - elapsed % seconds)
 
 
-def _claim(session_factory: so.sessionmaker, job: Job, station_id: int, slot: dt.datetime,
-           worker: str, now: dt.datetime) -> int | None:
-    """Insert the slot's row in a short transaction of its own; the loser gets None.
+#: Slots claimed per statement: a round of a city's jobs (100 stations, a dozen jobs) is one.
+CLAIMS_PER_STATEMENT = 2000
+
+
+def _claim(session_factory: so.sessionmaker, due: list[tuple[Job, int]],
+           slot_of_job: dict[str, dt.datetime],
+           worker: str, now: dt.datetime) -> dict[tuple[str, int], int]:
+    """Insert the round's due slot rows in one statement and return those this worker won,
+    (job, station) -> run id; a slot already claimed (by anyone, in this slot) is left out.
 
     The unique (job, station, slot) key decides: on PostgreSQL a concurrent claimer waits on
-    the index until the winner commits, then does nothing; on SQLite writers are serialised.
+    the index until the winner commits, then skips the row; on SQLite writers are serialised.
     """
-    with session_factory() as session, session.begin():
-        return session.scalar(
-            dialect_insert(session, JobRun)
-            .values(job=job.name, station_id=station_id, slot=slot, worker=worker, started_at=now)
-            .on_conflict_do_nothing(index_elements=["job", "station_id", "slot"])
-            .returning(JobRun.id)
-        )
+    won: dict[tuple[str, int], int] = {}
+    for start in range(0, len(due), CLAIMS_PER_STATEMENT):
+        rows = [{"job": job.name, "station_id": station_id, "slot": slot_of_job[job.name],
+                 "worker": worker, "started_at": now}
+                for job, station_id in due[start:start + CLAIMS_PER_STATEMENT]]
+        with session_factory() as session, session.begin():
+            claimed = session.execute(
+                dialect_insert(session, JobRun).values(rows)
+                .on_conflict_do_nothing(index_elements=["job", "station_id", "slot"])
+                .returning(JobRun.id, JobRun.job, JobRun.station_id)
+            ).all()
+        won.update({(name, station_id): run_id for run_id, name, station_id in claimed})
+    return won
 
 
 def run_due_jobs(deployment: Deployment, now: dt.datetime | None = None,
@@ -74,37 +86,46 @@ def run_due_jobs(deployment: Deployment, now: dt.datetime | None = None,
     """Run every job slot that is due at ``now`` and not yet claimed; return (job, station) ran.
 
     A plugin's per-station job runs only for the stations that have the plugin switched on.
+    The round's slots are claimed together (one statement), then run one after the other.
     """
     now = now or clock.now()
     factory = deployment.database.writer
-    ran: list[tuple[str, int]] = []
     with factory() as session:
         stations = session.execute(sa.select(Station.id).order_by(Station.id)).scalars().all()
         enabled = deployment.enabled_by_station(session)
+        slots = {job.name: slot_of(job, now) for job in deployment.jobs}
+        # Slots already claimed are not offered again: most rounds claim nothing at all.
+        taken = set(session.execute(
+            sa.select(JobRun.job, JobRun.station_id).where(
+                sa.tuple_(JobRun.job, JobRun.slot).in_(list(slots.items())))).all()) \
+            if slots else set()
+    due: list[tuple[Job, int]] = []
     for job in deployment.jobs:
-        slot = slot_of(job, now)
         targets = [DEPLOYMENT_WIDE]
         if job.per_station:
             targets = [sid for sid in stations
                        if job.plugin is None or job.plugin in enabled.get(sid, ())]
-        for station_id in targets:
-            run_id = _claim(factory, job, station_id, slot, worker, now)
-            if run_id is None:
-                continue
-            started = time.perf_counter()
-            error = _run(factory, job, station_id, now)
-            metrics.JOB_RUNS.labels(job.name).inc()
-            if error:
-                metrics.JOB_FAILURES.labels(job.name).inc()
-            log.info("job %s %s", job.name, "failed" if error else "done", extra={
-                "job": job.name, "station": station_id or None, "error": error is not None,
-                "duration_ms": round((time.perf_counter() - started) * 1000, 1)})
-            with factory() as session, session.begin():
-                session.execute(
-                    sa.update(JobRun).where(JobRun.id == run_id)
-                    .values(finished_at=clock.now(), error=error)
-                )
-            ran.append((job.name, station_id))
+        due.extend((job, sid) for sid in targets if (job.name, sid) not in taken)
+    won = _claim(factory, due, slots, worker, now) if due else {}
+    ran: list[tuple[str, int]] = []
+    for job, station_id in due:
+        run_id = won.get((job.name, station_id))
+        if run_id is None:
+            continue
+        started = time.perf_counter()
+        error = _run(factory, job, station_id, now)
+        metrics.JOB_RUNS.labels(job.name).inc()
+        if error:
+            metrics.JOB_FAILURES.labels(job.name).inc()
+        log.info("job %s %s", job.name, "failed" if error else "done", extra={
+            "job": job.name, "station": station_id or None, "error": error is not None,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 1)})
+        with factory() as session, session.begin():
+            session.execute(
+                sa.update(JobRun).where(JobRun.id == run_id)
+                .values(finished_at=clock.now(), error=error)
+            )
+        ran.append((job.name, station_id))
     return ran
 
 

@@ -15,6 +15,8 @@ from core.migrate import import_models, owner_of_table
 config = context.config
 import_models()
 PLUGINS: list[str] = config.attributes.get("plugin_names", [])
+#: The advisory lock every ``wardens db upgrade`` takes on PostgreSQL ("wardens" in ASCII).
+MIGRATION_LOCK = 0x77617264656E73
 
 
 def include_object(obj: Any, name: str | None, type_: str, reflected: bool,
@@ -63,6 +65,12 @@ def run(connection: sa.Connection) -> None:
         include_object=include_object,
     )
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            # Two hosts upgrading at once: the second waits here, then finds nothing to do.
+            connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"),
+                               {"key": MIGRATION_LOCK})
+            # An index built on a large table may take longer than requests are allowed.
+            connection.execute(sa.text("SET LOCAL statement_timeout = 0"))
         context.run_migrations()
 
 
