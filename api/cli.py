@@ -195,7 +195,7 @@ def check(workers: int, hosts: int) -> None:
     """Check this deployment's settings before it starts: a line per problem, exit 1 on any."""
     from api import deployment_check
 
-    found = deployment_check.problems(workers * hosts)
+    found = deployment_check.problems(workers * hosts, hosts)
     for line in found:
         click.echo(line)
     if found:
@@ -306,6 +306,36 @@ def backup(folder: str | None) -> None:
     except backups.BackupError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"backup written: {made}")
+
+
+@cli.group()
+def storage() -> None:
+    """Where uploaded files live (WARDENS_STORAGE: the instance folder or an object store)."""
+
+
+@storage.command("migrate")
+def storage_migrate() -> None:
+    """Copy the instance folder's uploads into the object store the settings name.
+
+    Run it once after setting WARDENS_STORAGE=s3 (before or after restarting the servers: a
+    file already in the store is left alone, so it can run again until it says 0 to copy).
+    """
+    from api import progress
+    from core import storage as stores
+
+    target = stores.default_storage()
+    if isinstance(target, stores.LocalStorage):
+        raise click.ClickException("WARDENS_STORAGE is local: set WARDENS_STORAGE=s3 and"
+                                   " WARDENS_S3_BUCKET (see docs/operations.md) first")
+    source = stores.LocalStorage()
+    keys = list(source.stored_keys())
+    copied = 0
+    with progress.bar("copying uploads") as shown:
+        for done, (_key, was_copied) in enumerate(stores.migrate(source, target), start=1):
+            copied += was_copied
+            shown(done, len(keys))
+    click.echo(f"uploads: {copied} copied, {len(keys) - copied} already in the store"
+               f" ({source.root} is left as it was)")
 
 
 @cli.command()

@@ -10,7 +10,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from core import retention
+from core import retention, storage
 from core.db import connection_settings, default_database_url, instance_path
 from core.plugins import StartupError
 
@@ -135,6 +135,7 @@ def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     try:
         retention.rules()  # the jobs read them: a bad one stops start-up, not a job at night
         connection_settings()
+        storage.s3_settings()
     except ValueError as exc:
         raise StartupError(str(exc)) from None
     if "SECRET_KEY" not in config:

@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from api import config
-from core import health
+from core import health, storage
 from core.db import Database
 from core.plugins import Deployment, DeploymentConfig, StartupError
 
@@ -41,17 +41,18 @@ def refusals(processes: int) -> list[str]:
     return _refusals(settings, processes) if settings["ENV"] == "production" else []
 
 
-def problems(processes: int) -> list[str]:
+def problems(processes: int, hosts: int = 1) -> list[str]:
     """Each thing that would stop or weaken the deployment, with what to set; none: it may start.
 
     :param processes: API server processes across every host (``serve --workers`` times hosts).
+    :param hosts: API hosts sharing the database (uploads must then live in an object store).
     """
     try:
         settings = _settings()
     except (StartupError, ValueError) as exc:
         return [f"settings: {exc}"]
     return [*_refusals(settings, processes), *_database(settings),
-            *_redis(settings["RATELIMIT_STORAGE_URI"])]
+            *_redis(settings["RATELIMIT_STORAGE_URI"]), *_uploads(hosts)]
 
 
 def _refusals(settings: dict[str, Any], processes: int) -> list[str]:
@@ -148,4 +149,23 @@ def _redis(uri: str) -> list[str]:
             shown = "its address"
         return [f"WARDENS_RATELIMIT_STORAGE_URI ({shown}): Redis does not answer: start it, or"
                 " fix the address"]
+    return []
+
+
+def _uploads(hosts: int) -> list[str]:
+    found = storage.s3_settings()  # config.load checked it
+    if found is None:
+        if hosts <= 1:
+            return []
+        return [f"WARDENS_STORAGE: the instance folder with {hosts} API hosts: a photo uploaded"
+                " through one is missing on the others: set WARDENS_STORAGE=s3 and"
+                " WARDENS_S3_BUCKET (then run `wardens storage migrate`)"]
+    try:
+        storage.S3Storage(found).client.head_bucket(Bucket=found.bucket)
+    except Exception:  # botocore's many errors: unreachable, refused, no such bucket
+        where = found.endpoint_url or "AWS"
+        return [f"WARDENS_S3_BUCKET ({found.bucket} at {where}): the object store does not"
+                " answer, refuses these credentials or has no such bucket: check"
+                " WARDENS_S3_ENDPOINT_URL, the bucket's name and AWS_ACCESS_KEY_ID /"
+                " AWS_SECRET_ACCESS_KEY"]
     return []

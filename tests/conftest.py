@@ -8,4 +8,4 @@ os.environ.setdefault("WARDENS_INSTANCE", os.path.join(os.path.dirname(__file__)
 
 pytest_plugins = ["tests.fixtures.database", "tests.fixtures.app", "tests.fixtures.people",
                   "tests.fixtures.plugins", "tests.fixtures.texts", "tests.fixtures.access_matrix",
-                  "tests.fixtures.console"]
+                  "tests.fixtures.console", "tests.fixtures.object_store"]

@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from api.cli import cli
 from core.db import Database
 from core.models import Station
-from core.storage import LocalStorage
+from core.storage import LocalStorage, new_key
 from tests.fixtures.database import database_url
 
 PHONES = {"north": "13800007001", "south": "13800007002", "east": "13800007003"}
@@ -54,7 +54,8 @@ def _deployment_at(url, tmp_path, monkeypatch):
 def _round_trip(runner, url, tmp_path):
     uploads = LocalStorage(tmp_path / "instance" / "uploads")
     _station(runner, "north")
-    photo = uploads.save(b"a photo of the north gate", folder="incidents", extension="jpg")
+    photo = new_key("incidents", "jpg")
+    uploads.put(photo, b"a photo of the north gate")
 
     off_host = tmp_path / "mounted-store"
     made = runner.invoke(cli, ["backup", "--to", str(off_host)])

@@ -36,7 +36,8 @@ def check(*args):
     return CliRunner().invoke(cli, ["check", *args])
 
 
-def test_a_sound_deployment_passes(settings):
+def test_a_sound_deployment_passes(settings, object_store):
+    """Two hosts: uploads in an object store (the local S3 stand-in) all of them share."""
     settings.setenv("WARDENS_ENV", "development")  # SQLite is refused only in production
     passed = check("--workers", "4", "--hosts", "2")
     assert passed.exit_code == 0, passed.output
@@ -108,7 +109,7 @@ def test_firebase_credentials_the_service_user_cannot_read(settings, tmp_path):
 
 
 @pytest.mark.postgres_only
-def test_a_sound_postgresql_deployment_in_production(settings):
+def test_a_sound_postgresql_deployment_in_production(settings, object_store):
     server = sa.make_url(database_url())
     name = f"wardens_check_{uuid.uuid4().hex[:8]}"
     admin = sa.create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")

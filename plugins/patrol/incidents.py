@@ -15,6 +15,7 @@ from core.db import flush_or_conflict
 from core.errors import Conflict, Invalid, NotFound, PermissionDenied
 from core.notifications import notify
 from core.storage import Storage
+from core.storage import save as storage_save
 from plugins.patrol.models import (
     Incident,
     IncidentCategory,
@@ -191,7 +192,7 @@ def add_photos(session: so.Session, who: Actor, incident_id: int,
         raise Invalid("too_many_photos", max=MAX_PHOTOS)
     photos = []
     for data, kind in checked:
-        key = storage.save(data, folder=f"patrol/{incident.station_id}",
+        key = storage_save(session, storage, data, folder=f"patrol/{incident.station_id}",
                            extension=_EXTENSIONS[kind])
         photo = IncidentPhoto(station_id=incident.station_id, incident_id=incident.id,
                               storage_key=key, content_type=kind, size_bytes=len(data),

@@ -10,7 +10,7 @@ from sqlalchemy import orm as so
 
 from core import clock
 from core.models import Notification, Station, User
-from core.storage import Storage, default_storage
+from core.storage import Storage, default_storage, delete_after_commit
 from plugins.patrol.models import (
     DutyShift,
     GuessLock,
@@ -76,8 +76,8 @@ def erase_person(session: so.Session, user: User, storage: Storage | None = None
     session.execute(sa.delete(GuessLock).where(GuessLock.user_id == user.id))
     _unname_notifications(session, user)
     if photos:
-        _delete_files_after_commit(session, [p.storage_key for p in photos],
-                                   storage or default_storage())
+        delete_after_commit(session, storage or default_storage(),
+                            [p.storage_key for p in photos])
 
 
 def on_membership_removed(session: so.Session, station: Station, user: User) -> None:
@@ -122,12 +122,3 @@ def _unname_notifications(session: so.Session, user: User) -> None:
         key = NAMED_IN[note.code]
         if note.params.get(key) == name and note.params.get("incident_id") in ours[key]:
             note.params = {**note.params, key: erased}
-
-
-def _delete_files_after_commit(session: so.Session, keys: list[str], storage: Storage) -> None:
-    # A rolled-back erasure must not leave rows pointing at files already gone.
-    def delete(_session: so.Session) -> None:
-        for key in keys:
-            storage.delete(key)
-
-    sa.event.listen(session, "after_commit", delete, once=True)
