@@ -157,7 +157,10 @@ class Api(flask_smorest.Api):
         errors.register(self._app)
 
     def _register_pagination_header(self) -> None:
+        from api.pagination import NEXT_CURSOR_DOC
+
         self.spec.components.header("PAGINATION", PAGINATION_HEADER, lazy=True)
+        self.spec.components.header("NEXT_CURSOR", NEXT_CURSOR_DOC, lazy=True)
 
 
 class JsonFloat(ma.fields.Float):
@@ -228,6 +231,24 @@ class Blueprint(flask_smorest.Blueprint):
     """
 
     DEFAULT_PAGINATION_PARAMETERS = {"page": 1, "page_size": 20, "max_page_size": 100}
+
+    def _set_pagination_metadata(self, page_params: Any, result: Any,
+                                 headers: Any) -> tuple[Any, Any]:
+        """X-Pagination for a page by number; X-Next-Cursor whenever a next page may follow."""
+        from api.pagination import NEXT_CURSOR_HEADER
+
+        if getattr(page_params, "cursor", None) is None:
+            result, headers = super()._set_pagination_metadata(page_params, result, headers)
+        headers = {} if headers is None else headers
+        if getattr(page_params, "next_cursor", None):
+            headers[NEXT_CURSOR_HEADER] = page_params.next_cursor
+        return result, headers
+
+    def _document_pagination_metadata(self, spec: Any, resp_doc: dict[str, Any]) -> None:
+        from api.pagination import NEXT_CURSOR_HEADER
+
+        super()._document_pagination_metadata(spec, resp_doc)
+        resp_doc.setdefault("headers", {})[NEXT_CURSOR_HEADER] = "NEXT_CURSOR"
 
     def arguments(self, schema: Any, *, location: str = "json", **kwargs: Any) -> Any:
         if location == "json":

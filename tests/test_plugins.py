@@ -56,7 +56,8 @@ def test_off_is_404_and_skipped_by_its_job_then_on_through_the_api_works_at_once
         ("core.purge_phone_codes", 0),
         ("core.mark_no_shows", east.id), ("core.mark_no_shows", west.id),
         ("core.clear_old_positions", east.id), ("core.clear_old_positions", west.id),
-        ("sample.tally", west.id)]
+        ("core.purge_read_notifications", 0), ("core.purge_ended_sessions", 0),
+        ("core.archive_audit_events", 0), ("sample.tally", west.id)]
     assert session.scalars(sa.select(SampleTally.station_id)).all() == [west.id]
 
     answer = switch(sample_client, "east", admin)

@@ -28,6 +28,11 @@ class Notification(Base):
         sa.Index("ix_notification_delivery", "delivery_status", "next_attempt_at"),
         # Retention deletes the oldest read ones first.
         sa.Index("ix_notification_read_at", "read_at"),
+        # The unread count (the app's badge) reads only the unread rows of one person: its cost
+        # follows what is unread, not years of read history.
+        sa.Index("ix_notification_unread", "user_id", "station_id",
+                 postgresql_where=sa.text("read_at IS NULL"),
+                 sqlite_where=sa.text("read_at IS NULL")),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
