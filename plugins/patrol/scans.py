@@ -105,31 +105,38 @@ def _load_walk(session: so.Session, who: Actor, patrol_id: int, items: list[Scan
                                            GuessLock.user_id == Patrol.user_id))
              .where(Patrol.id == patrol_id, Patrol.station_id == who.station.id,
                     Patrol.user_id == who.user.id))
+    client_ids = {i.client_id for i in items}
     if single is not None:
-        # The one checkpoint comes in the same round trip; only an ordered route needs more.
-        query = query.add_columns(Checkpoint).outerjoin(Checkpoint, sa.and_(
+        # The one checkpoint comes in the same round trip (only an ordered route needs more),
+        # and so do the patrol's scans so far with any stored under this client id: a row
+        # each, the patrol's columns repeated (the session builds its objects once).
+        query = query.add_columns(Checkpoint, Scan).outerjoin(Checkpoint, sa.and_(
             Checkpoint.id == single.checkpoint_id, Checkpoint.station_id == Patrol.station_id,
-            Checkpoint.route_id == Patrol.route_id, Checkpoint.archived_at.is_(None)))
-    # Any: the checkpoint column is there only for a single scan (row[3])
-    row: Any = session.execute(query).first()
-    if row is None:
+            Checkpoint.route_id == Patrol.route_id, Checkpoint.archived_at.is_(None))
+        ).outerjoin(Scan, sa.and_(Scan.station_id == Patrol.station_id, sa.or_(
+            Scan.patrol_id == Patrol.id, Scan.client_id == single.client_id)))
+    # Any: the checkpoint and scan columns are there only for a single scan (row[3], row[4])
+    rows: Any = session.execute(query).all()
+    if not rows:
         raise NotFound("patrol_not_found")
-    patrol, route, lock = row[0], row[1], row[2]
+    patrol, route, lock = rows[0][0], rows[0][1], rows[0][2]
     settings = for_station(session, who.station.id)
     if single is not None and not route.ordered:
-        checkpoints = [row[3]] if row[3] is not None else []
+        checkpoints = [rows[0][3]] if rows[0][3] is not None else []
     else:
         checkpoints = list(session.scalars(
             sa.select(Checkpoint).where(Checkpoint.station_id == route.station_id,
                                         Checkpoint.route_id == route.id,
                                         Checkpoint.archived_at.is_(None))
             .order_by(Checkpoint.sequence, Checkpoint.id)))
-    # The patrol's scans so far, and any scan already stored under these client ids: one query.
-    client_ids = {i.client_id for i in items}
-    same_client = (Scan.client_id == single.client_id if single is not None
-                   else Scan.client_id.in_(client_ids))
-    earlier = session.scalars(sa.select(Scan).where(
-        Scan.station_id == route.station_id, sa.or_(Scan.patrol_id == patrol.id, same_client))).all()
+    earlier: list[Scan]
+    if single is not None:
+        earlier = [row[4] for row in rows if row[4] is not None]
+    else:
+        # The patrol's scans so far, and any scan stored under these client ids: one query.
+        earlier = list(session.scalars(sa.select(Scan).where(
+            Scan.station_id == route.station_id,
+            sa.or_(Scan.patrol_id == patrol.id, Scan.client_id.in_(client_ids)))))
     rules = geofence.station_rules(who.station.settings)
     return _Walk(
         patrol=patrol, route=route, settings=settings,
