@@ -1,7 +1,7 @@
 """retention and foreign-key indexes
 
-Revision ID: 0008_core_retention
-Revises: 0007_core_notices
+Revision ID: 0009_core_retention
+Revises: 0008_core_plugins_version
 Create Date: 2026-12-01 02:43:26.355051
 """
 from alembic import op
@@ -9,8 +9,8 @@ import sqlalchemy as sa
 import core.db
 
 
-revision = '0008_core_retention'
-down_revision = '0007_core_notices'
+revision = '0009_core_retention'
+down_revision = '0008_core_plugins_version'
 branch_labels = None
 depends_on = None
 
