@@ -165,6 +165,19 @@ def _grant(body: dict[str, Any]) -> dict[str, Any]:
         session = begin_writing()
         issued = accounts.start_session(session, user)
         return issue_tokens(issued.session, issued.refresh_token, user)
+    identity = None
+    if grant not in ("phone_code", "refresh_token"):
+        # The provider is asked (a network call) before the write transaction is opened.
+        deployment = current_app.extensions["wardens"]
+        _throttle().check("token", None)  # refused provider tokens count per IP
+        try:
+            identity = deployment.pm.hook.wardens_verify_identity(
+                session=db(), grant_type=grant, payload=body)
+        except Unauthenticated:
+            _throttle().hit("token", None)
+            raise
+        if identity is None:
+            raise Invalid("unsupported_grant_type", field="grant_type", grant_type=grant)
     session = begin_writing()
     if grant == "phone_code":
         phone, code = _required(body, "phone", "code")
@@ -176,16 +189,7 @@ def _grant(body: dict[str, Any]) -> dict[str, Any]:
         issued = accounts.rotate_session(session, token, secret)
         user = session.get_one(accounts.User, issued.session.user_id)
     else:
-        deployment = current_app.extensions["wardens"]
-        _throttle().check("token", None)  # refused provider tokens count per IP
-        try:
-            identity = deployment.pm.hook.wardens_verify_identity(
-                session=session, grant_type=grant, payload=body)
-        except Unauthenticated:
-            _throttle().hit("token", None)
-            raise
-        if identity is None:
-            raise Invalid("unsupported_grant_type", field="grant_type", grant_type=grant)
+        assert identity is not None
         user, issued = accounts.sign_in_identity(session, identity)
     return issue_tokens(issued.session, issued.refresh_token, user)
 

@@ -159,7 +159,8 @@ def _summary(sends: list[_Send]) -> Delivery:
 
 def _devices_by_user(session: so.Session, user_ids: set[int]) -> dict[int, list[Device]]:
     found: dict[int, list[Device]] = {}
-    rows = session.scalars(sa.select(Device).where(Device.user_id.in_(user_ids)).order_by(Device.id))
+    rows = session.scalars(sa.select(Device).where(Device.user_id.in_(user_ids),
+                                                   Device.service == "fcm").order_by(Device.id))
     for device in rows:
         found.setdefault(device.user_id, []).append(device)
     return found
