@@ -238,12 +238,15 @@ def _record_text(text: TextMessage, provider: str | None, outcome: Delivery) -> 
     text.params = {}
 
 
-def purge_texts(session: so.Session, _station: Station | None, now: dt.datetime) -> int:
-    """Texts sent or given up are kept a day (what went to a number, for its limits), then go."""
+def purge_texts(session: so.Session, station: Station | None, now: dt.datetime) -> int:
+    """Texts sent or given up are kept a day (what went to a number), then go; so do the send
+    budgets' past windows."""
+    from core import budgets
+
     result = session.execute(sa.delete(TextMessage).where(
         TextMessage.created_at < now - TEXTS_KEPT,
         TextMessage.status.in_((DeliveryStatus.SENT, DeliveryStatus.FAILED))))
-    return result.rowcount  # type: ignore[attr-defined,no-any-return]
+    return result.rowcount + budgets.purge(session, station, now)  # type: ignore[attr-defined,no-any-return]
 
 
 def backoff(attempts: int) -> dt.timedelta:

@@ -16,6 +16,8 @@ from core.models.notifications import (
     NoticeAudience,
     Notification,
     NotificationDelivery,
+    ProviderToken,
+    SendBudget,
     TextMessage,
 )
 from core.models.points import AdjustmentStatus, PendingAdjustment, PointsBalance, PointsEntry, PointsRule
@@ -46,8 +48,10 @@ __all__ = [
     "PointsBalance",
     "PointsEntry",
     "PointsRule",
+    "ProviderToken",
     "RetentionMark",
     "Role",
+    "SendBudget",
     "Station",
     "StationPlugin",
     "Task",

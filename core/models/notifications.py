@@ -124,3 +124,26 @@ class TextMessage(Base):
     claimed_at: so.Mapped[dt.datetime | None]
     sent_at: so.Mapped[dt.datetime | None]
     last_error: so.Mapped[str | None] = so.mapped_column(sa.Text)
+
+
+class SendBudget(Base):
+    """How many sends one key (a provider, a provider and a number) used in one fixed window:
+    shared by every process, so two workers together never pass a provider's limit."""
+
+    __tablename__ = "send_budget"
+
+    key: so.Mapped[str] = so.mapped_column(sa.String(160), primary_key=True)
+    window_start: so.Mapped[dt.datetime] = so.mapped_column(primary_key=True)
+    used: so.Mapped[int] = so.mapped_column(default=0)
+
+
+class ProviderToken(Base):
+    """A provider's access token (WeChat's), fetched once and shared by every process until it
+    is close to expiry; refreshed by whoever holds the row's lock."""
+
+    __tablename__ = "provider_token"
+
+    name: so.Mapped[str] = so.mapped_column(sa.String(64), primary_key=True)
+    value: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    expires_at: so.Mapped[dt.datetime | None]
+    refreshed_at: so.Mapped[dt.datetime | None]
