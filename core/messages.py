@@ -151,6 +151,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "这是该账号唯一的登录方式：请先设置密码或验证手机号。",
     },
     "http_error": {"en": "The request failed.", "zh-CN": "请求失败。"},
+    "app_title": {"en": "Wardens", "zh-CN": "平安守望"},
     "service_unavailable": {
         "en": "The service is unavailable; try again later.",
         "zh-CN": "服务暂时不可用，请稍后再试。",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+from collections.abc import Callable
 from itertools import groupby
 from typing import Any
 
@@ -87,6 +88,42 @@ def target_of(row: Notification, station_code: str | None) -> dict[str, Any] | N
         return None
     ids = {key: value for key, value in row.target.items() if key != "kind"}
     return targets.target(row.target["kind"], station_code, **ids)
+
+
+def rendered(notification: Notification, locale: str, station: Station | None,
+             fallback_title: str = "app_title") -> tuple[str, str]:
+    """(title, text) of a notification as a push or a message shows it, in ``locale``, times in
+    the station's zone as in the inbox: the code's ``.title`` text if it has one, else the
+    station's name (else ``fallback_title``'s text)."""
+    params = notification.params or {}
+    timezone = station.timezone if station is not None else None
+    title_code = f"{notification.code}.title"
+    title = (messages.render(title_code, locale, params, timezone=timezone)
+             if title_code in messages.MESSAGES
+             else station.name if station is not None
+             else messages.render(fallback_title, locale))
+    return title, messages.render(notification.code, locale, params, timezone=timezone)
+
+
+def app_data(notification: Notification, station: Station | None,
+             leave_out: Callable[[str], bool] = lambda key: False) -> dict[str, str]:
+    """What the app needs to open the right screen and write its own text, as strings (push
+    data): the parameters (but those ``leave_out`` names), then ``notification_id``, ``code``,
+    ``station``, ``timezone`` and ``target`` (JSON: ``{"kind", "station", "<thing>_id"...}``, as
+    in the inbox)."""
+    data: dict[str, str] = {}
+    for key, value in (notification.params or {}).items():
+        if value is None or leave_out(key):
+            continue
+        data[key] = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    data.update(notification_id=str(notification.id), code=notification.code)
+    if station is not None:
+        data["station"] = station.code
+        data["timezone"] = station.timezone
+        target = target_of(notification, station.code)
+        if target is not None:
+            data["target"] = json.dumps(target, ensure_ascii=False, separators=(",", ":"))
+    return data
 
 
 def named(session: so.Session, key: str, user_id: int | None) -> dict[str, Any]:

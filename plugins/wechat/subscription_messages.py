@@ -9,10 +9,10 @@ from urllib.parse import urlencode
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
-from core import budgets, messages
+from core import budgets
 from core.hookspecs import Delivery
 from core.models import IdentityLink, Notification, Station
-from core.notifications import target_of
+from core.notifications import rendered, target_of
 from plugins.wechat import identity, wechat_api
 from plugins.wechat.models import WechatSubscription
 from plugins.wechat.settings import TEXT, TITLE
@@ -99,15 +99,11 @@ def data_of(template: dict[str, Any], notification: Notification,
     """Each template key's value: a parameter (times as the station reads them), the text or the
     title, cut to what WeChat takes."""
     params = notification.params or {}
-    timezone = station.timezone if station is not None else None
+    title, text = rendered(notification, "zh-CN", station)
     values = {}
     for key, source in template["data"].items():
-        if source == TEXT:
-            value = messages.render(notification.code, "zh-CN", params, timezone=timezone)
-        elif source == TITLE:
-            title = f"{notification.code}.title"
-            value = (messages.render(title, "zh-CN", params, timezone=timezone)
-                     if title in messages.MESSAGES else station.name if station else "平安守望")
+        if source in (TEXT, TITLE):
+            value = text if source == TEXT else title
         else:
             value = _plain(params.get(source, ""))
         values[key] = value[:THING_MAX] if key.startswith("thing") else value
