@@ -1,7 +1,7 @@
 """retention and foreign-key indexes
 
-Revision ID: 0009_core_retention
-Revises: 0008_core_plugins_version
+Revision ID: 0010_core_retention
+Revises: 0009_core_delivery_channels
 Create Date: 2026-12-01 02:43:26.355051
 """
 from alembic import op
@@ -9,8 +9,8 @@ import sqlalchemy as sa
 import core.db
 
 
-revision = '0009_core_retention'
-down_revision = '0008_core_plugins_version'
+revision = '0010_core_retention'
+down_revision = '0009_core_delivery_channels'
 branch_labels = None
 depends_on = None
 
