@@ -128,7 +128,7 @@ def grow(conn: sa.Connection, base: dict[str, Any], have: dict[str, int],
         conn.execute(sa.text("""
             INSERT INTO points_entry (station_id, user_id, amount, event_code, source_type,
                                       source_id, note, created_at)
-            SELECT :sid, :first + (g * 7919) % :people,
+            SELECT :sid, CAST(:first AS integer) + (g::bigint * 7919) % CAST(:people AS integer),
                    CASE WHEN (g / CAST(:people AS integer)) % 10 = 9 THEN -1 ELSE 1 + g % 20 END,
                    CASE WHEN (g / CAST(:people AS integer)) % 10 = 9 THEN 'anti_fraud.redeemed'
                         ELSE 'core.task_completed' END,
@@ -148,7 +148,7 @@ def grow(conn: sa.Connection, base: dict[str, Any], have: dict[str, int],
             INSERT INTO patrol_patrol (station_id, route_id, user_id, status, started_at,
                                        finished_at, auto_finished, completed, wrong_codes,
                                        created_at)
-            SELECT :sid, :route, CAST(:first AS integer) + (g * 31) % CAST(:people AS integer),
+            SELECT :sid, :route, CAST(:first AS integer) + (g::bigint * 31) % CAST(:people AS integer),
                    'finished',
                    now() - (g % 2592000) * interval '1 second' - interval '2 hours',
                    now() - (g % 2592000) * interval '1 second', false, true, 0, now()
