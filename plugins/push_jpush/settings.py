@@ -24,7 +24,7 @@ class JpushSettings(ma.Schema):
         required=True, validate=ma.validate.Regexp(r"^[0-9a-f]{24}$",
                                                    error="not a JPush Master Secret"),
         metadata={"description": "Its Master Secret: {env = \"...\"}", "secret": True,
-                  **DEPLOYMENT})
+                  "from_env": True, **DEPLOYMENT})
     zone = ma.fields.String(load_default="default", validate=ma.validate.OneOf(["default", "bj"]),
                             metadata={"description": "JPush's data centre", **DEPLOYMENT})
     apns_production = ma.fields.Boolean(
