@@ -1,7 +1,7 @@
 """delivery channels, text outbox, identity links
 
-Revision ID: 0008_core_delivery_channels
-Revises: 0007_core_notices
+Revision ID: 0009_core_delivery_channels
+Revises: 0008_core_plugins_version
 Create Date: 2026-12-01 02:34:23.638096
 """
 from alembic import op
@@ -9,8 +9,8 @@ import sqlalchemy as sa
 import core.db
 
 
-revision = '0008_core_delivery_channels'
-down_revision = '0007_core_notices'
+revision = '0009_core_delivery_channels'
+down_revision = '0008_core_plugins_version'
 branch_labels = None
 depends_on = None
 
