@@ -616,5 +616,29 @@ def plugins_list() -> None:
         click.echo(f"not installed: {', '.join(offered)}")
 
 
+@cli.group()
+def providers() -> None:
+    """Text-message, sign-in and delivery providers (docs/providers.md)."""
+
+
+@providers.command("check")
+@click.option("--text", "phone", default=None,
+              help="Also send a test text to this number (nothing is sent without it).")
+def providers_check(phone: str | None) -> None:
+    """The installed providers and their roles, settings checked; sends nothing unless told."""
+    from core import providers as checks
+
+    deployment = _deployment()  # start-up validates every provider's settings, naming them
+    for line in checks.lines(deployment):
+        click.echo(line)
+    if phone is None:
+        return
+    text = checks.send_test_text(deployment, phone)
+    click.echo(f"test text to {text.phone}: {text.status.value} by {text.provider or '-'}"
+               + (f" ({text.last_error})" if text.last_error else ""))
+    if text.status.value != "sent":
+        sys.exit(1)
+
+
 if __name__ == "__main__":
     main()

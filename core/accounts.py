@@ -306,14 +306,17 @@ def sign_in_proven_phone(session: so.Session, phone: str, *, provider: str,
 def sign_in_identity(session: so.Session, identity: Identity) -> tuple[User, IssuedSession]:
     """Sign in a person an identity provider vouched for; the first time creates the account.
 
-    A subject the provider linked before (``identity_link``) opens its account, whatever the
-    phone. Otherwise the phone decides: a provider that proved it (Firebase phone auth, WeChat's
+    A subject the provider linked before (``identity_link``), or one of its other ids of the
+    person (a WeChat unionid, shared by the organisation's mini-programs), opens its account,
+    whatever the phone. Otherwise the phone decides: a provider that proved it (Firebase phone auth, WeChat's
     phone-number code) counts as a proven sign-in (``sign_in_proven_phone``: the same person
     by texted code is the same account, and seats waiting for the number are claimed); one that
     did not may only create an account for an unknown number, never open an existing one.
     The subject (and the provider's other ids of the person) are then linked to the account.
     """
-    user = linked_user(session, identity.provider, identity.subject) if identity.subject else None
+    user = None
+    for provider, subject in ((identity.provider, identity.subject), *identity.also):
+        user = user or linked_user(session, provider, subject)
     if user is None:
         if not identity.phone:
             raise Unauthenticated("identity_phone_required", provider=identity.provider)

@@ -96,7 +96,8 @@ class PluginInfo:
     version: str
     description: str = ""
     #: marshmallow schema of its settings (plugins.toml defaults, overridden per station);
-    #: a field with ``metadata={"secret": True}`` is never shown by the API, one with
+    #: a field with ``metadata={"secret": True}`` is never shown by the API (with
+    #: ``"from_env": True`` too, plugins.toml must read it from the environment), one with
     #: ``metadata={"deployment": True}`` is set in plugins.toml only (a station may not
     #: override it). Its validators run on requests: they never touch files or the network.
     settings_schema: type[ma.Schema] | None = None

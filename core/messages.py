@@ -152,6 +152,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "http_error": {"en": "The request failed.", "zh-CN": "请求失败。"},
     "app_title": {"en": "Wardens", "zh-CN": "平安守望"},
+    "providers_check_text": {
+        "en": "Wardens: a test text sent by the operator. No reply is needed.",
+        "zh-CN": "【守望】运维人员发送的测试短信，无需回复。",
+    },
     "service_unavailable": {
         "en": "The service is unavailable; try again later.",
         "zh-CN": "服务暂时不可用，请稍后再试。",

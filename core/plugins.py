@@ -80,6 +80,8 @@ class DeploymentConfig:
     settings: dict[str, dict[str, Any]] = field(default_factory=dict)
     points: dict[str, int] = field(default_factory=dict)
     path: str = ""
+    #: plugin -> the settings written ``{env = "VARIABLE"}`` (read from the environment)
+    from_env: dict[str, set[str]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: str | Path) -> DeploymentConfig:
@@ -122,7 +124,10 @@ class DeploymentConfig:
                 raise StartupError(f"{path}: [points] {code}: an event code is <plugin>.<event>"
                                    " of the core or an installed plugin")
         settings = {name: _resolve_env(name, values) for name, values in section.items()}
-        return cls(list(installed), settings, points, path)
+        from_env = {name: {key for key, value in values.items()
+                           if isinstance(value, dict) and set(value) == {"env"}}
+                    for name, values in section.items()}
+        return cls(list(installed), settings, points, path, from_env)
 
 
 def _resolve_env(plugin: str, values: dict[str, Any]) -> dict[str, Any]:
@@ -218,8 +223,19 @@ def _load(name: str, ep: importlib.metadata.EntryPoint | None) -> Any:
                        f" plugins/{name} and no {ENTRY_POINT_GROUP} entry point named {name}")
 
 
-def validate_settings(info: PluginInfo, values: dict[str, Any], *, where: str) -> dict[str, Any]:
-    """Check settings against the plugin's schema at start-up; a bad value names the key."""
+def validate_settings(info: PluginInfo, values: dict[str, Any], *, where: str,
+                      from_env: set[str] | None = None) -> dict[str, Any]:
+    """Check settings against the plugin's schema at start-up; a bad value names the key.
+
+    A field marked ``metadata={"from_env": True}`` (a provider's key or secret) must be written
+    ``{env = "VARIABLE"}``: a value in the file itself is refused.
+    """
+    if from_env is not None and info.settings_schema is not None:
+        for name, schema_field in info.settings_schema().fields.items():
+            key = schema_field.data_key or name
+            if schema_field.metadata.get("from_env") and key in values and key not in from_env:
+                raise StartupError(f"{where}: {key} is a secret: write {key} = "
+                                   '{env = "VARIABLE"}, it is read only from the environment')
     try:
         loaded = load_settings(info, values)
     except ma.ValidationError as exc:
@@ -351,7 +367,8 @@ class Deployment:
             if info.name != owner:
                 raise StartupError(f"plugin {owner} describes itself as {info.name!r}")
             defaults = validate_settings(info, self.config.settings.get(owner, {}),
-                                         where=f"plugins.toml [plugins.{owner}]")
+                                         where=f"plugins.toml [plugins.{owner}]",
+                                         from_env=self.config.from_env.get(owner, set()))
             ep = self.entry_points.get(owner)
             source = f"{_dist_name(ep)} ({ep.value})" if ep is not None else "built-in"
             self.plugins[owner] = InstalledPlugin(owner, info, impl.plugin, defaults, source)

@@ -12,7 +12,7 @@ from core.plugins import load_settings
 
 NAME = "sms_tencent"
 DEPLOYMENT = {"deployment": True}
-SECRET = {"secret": True, "deployment": True}
+SECRET = {"secret": True, "from_env": True, "deployment": True}
 
 
 class TencentSettings(ma.Schema):

@@ -40,7 +40,7 @@ class WechatSettings(ma.Schema):
     app_secret = ma.fields.String(
         required=True, validate=ma.validate.Length(min=16, max=64),
         metadata={"description": "The mini-program's AppSecret: {env = \"...\"}", "secret": True,
-                  **DEPLOYMENT})
+                  "from_env": True, **DEPLOYMENT})
     api_base = ma.fields.Url(
         load_default="https://api.weixin.qq.com", require_tld=False,
         metadata={"description": "WeChat's API (the tests point it at a stand-in)", **DEPLOYMENT})

@@ -144,6 +144,11 @@ def test_settings_are_checked_at_start_up_naming_the_setting(tmp_path, test_data
     toml = TOML.format(endpoint="127.0.0.1:1").replace('sign_name = "平安守望"\n', "")
     with pytest.raises(StartupError, match="sign_name"):
         provider_app(test_database_url, tmp_path, toml)
+    toml = TOML.format(endpoint="127.0.0.1:1").replace(
+        '{env = "TEST_ALIYUN_KEY_SECRET"}', '"a-secret-in-the-file"')
+    with pytest.raises(StartupError, match="access_key_secret is a secret: write"
+                                           ' access_key_secret = {env = "VARIABLE"}'):
+        provider_app(test_database_url, tmp_path, toml)
 
 
 def test_without_a_way_to_prove_phones_start_up_warns(tmp_path, test_database_url, caplog):

@@ -195,3 +195,13 @@ def test_erasure_deletes_the_subscriptions_and_the_links(wechat, wechat_api):
     again = wechat_sign_in(client, api, "openid-6")
     assert again.status_code == 401  # the erased account is not found by its openid
     json.dumps(exported)
+
+
+def test_the_unionid_finds_the_account_from_another_mini_program_of_the_organisation(
+        wechat, wechat_api):
+    _, api = wechat_api
+    client = wechat.test_client()
+    first = wechat_sign_in(client, api, "openid-7", new_phone(), unionid="union-7")
+    other_app = wechat_sign_in(client, api, "openid-of-another-app", unionid="union-7")
+    assert other_app.status_code == 200
+    assert other_app.json["user"]["id"] == first.json["user"]["id"]
