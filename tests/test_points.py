@@ -162,7 +162,13 @@ def test_spending_the_whole_balance_leaves_zero_and_nothing_or_less_is_refused(
     entry = ledger.spend(session, station_id=east.id, user_id=vol.id, amount=10,
                          event_code="shop.coupon", source_type="coupon", source_id="all")
     session.commit()
-    assert (entry.amount, entry.note) == (-10, "")
+    assert (entry.amount, entry.source_type, entry.source_id, entry.note) == (
+        -10, "coupon", "all", "")
+    award(session, east, vol, 2, "more")
+    noted = ledger.spend(session, station_id=east.id, user_id=vol.id, amount=2,
+                         event_code="shop.coupon", source_type="coupon", source_id=7,
+                         note="Tea")
+    assert (noted.source_id, noted.note) == ("7", "Tea")
     assert ledger.balance(session, east.id, vol.id) == 0 == ledger_sum(session, east, vol)
 
 
@@ -193,12 +199,26 @@ def test_a_rule_of_nothing_books_nothing_and_a_rule_of_one_books_one(session, wo
     ledger.set_rules(session, east.id, {"core.task_completed": 1})
     entry = ledger.award(session, station_id=east.id, user_id=vol.id,
                          event_code="core.task_completed", source_type="t", source_id=1)
-    assert entry is not None and entry.amount == 1
+    assert entry is not None and (entry.amount, entry.note) == (1, "")
     assert ledger.award_many(session, station_id=east.id, user_id=vol.id,
                              event_code="core.task_completed", source_type="t",
                              source_ids=[2, 3, 3]) == 2
+    # Given amounts win over the rule; an event no rule or default knows is worth nothing.
+    noted = ledger.award(session, station_id=east.id, user_id=vol.id,
+                         event_code="core.task_completed", source_type="t", source_id=4,
+                         note="Flood duty", amount=6)
+    assert (noted.amount, noted.note) == (6, "Flood duty")
+    assert ledger.award_many(session, station_id=east.id, user_id=vol.id,
+                             event_code="core.task_completed", source_type="m",
+                             source_ids=[5, 6], amount=2) == 4
+    assert ledger.amount_for(session, east.id, "core.juggling") == 0
+    assert ledger.award(session, station_id=east.id, user_id=vol.id, event_code="core.juggling",
+                        source_type="t", source_id=7) is None
     session.commit()
-    assert ledger.balance(session, east.id, vol.id) == 3 == ledger_sum(session, east, vol)
+    assert ledger.balance(session, east.id, vol.id) == 13 == ledger_sum(session, east, vol)
+    notes = session.scalars(sa.select(PointsEntry.note).where(
+        PointsEntry.user_id == vol.id, PointsEntry.source_type == "m")).all()
+    assert notes == ["", ""]
 
 
 def test_adjustments_book_their_own_event_once_per_source_and_never_nothing(
@@ -250,6 +270,51 @@ def test_rules_are_per_station_and_refuse_unknown_events_and_kinds(session, worl
         ledger.set_task_completed_also_for(session, east, ["general"])
     assert (pays.value.code, pays.value.details) == (
         "task_kind_pays_task_completed", {"field": "task_completed_also_for", "kind": "general"})
+
+
+def test_booked_for_sums_one_source_of_one_person_in_one_station(session, world, east):
+    west = world.station("west")
+    vol, other = (world.person(n, station=east, roles=["volunteer"]) for n in ("v", "o"))
+    award(session, east, vol, 4, "s1")
+    ledger.award(session, station_id=east.id, user_id=vol.id, event_code="core.task_completed",
+                 source_type="bonus", source_id="s1", amount=2)
+    ledger.award(session, station_id=east.id, user_id=vol.id, event_code="core.task_completed",
+                 source_type="other", source_id="s1", amount=100)
+    award(session, east, vol, 8, "s2")
+    award(session, east, other, 16, "s1")
+    award(session, west, vol, 32, "s1")
+
+    def booked(types, source, station=east, person=vol):
+        return ledger.booked_for(session, station_id=station.id, user_id=person.id,
+                                 source_types=types, source_id=source)
+
+    assert booked(["test", "bonus"], "s1") == 6
+    assert booked(["test"], "s2") == 8
+    assert booked(["test"], "s1", person=other) == 16
+    assert booked(["test"], "s1", station=west) == 32
+    assert booked(["test"], "none") == 0
+
+
+def test_a_rule_left_behind_by_a_removed_default_still_lists(session, east, deployment,
+                                                              monkeypatch):
+    ledger.set_rules(session, east.id, {"patrol.checkpoint_ok": 3})
+    # The deployment no longer knows the event (its plugin left plugins.toml).
+    monkeypatch.delitem(deployment.points_defaults, "patrol.checkpoint_ok")
+    [rule] = [r for r in ledger.rules(session, east.id) if r["event_code"] == "patrol.checkpoint_ok"]
+    assert rule == {"event_code": "patrol.checkpoint_ok", "default": 0, "override": 3, "amount": 3}
+
+
+def test_the_kinds_that_also_pay_keep_the_stations_other_point_settings(client, world, east):
+    admin = world.person("admin", station=east, roles=["admin"])
+    assert client.put(url(east, "/points/settings"), json={"approval_threshold": 77},
+                      headers=admin.headers).status_code == 200
+    changed = client.put(url(east, "/points/rules"), json={
+        "rules": {"core.task_completed": 12}, "task_completed_also_for": ["care_visit"]},
+        headers=admin.headers)
+    assert changed.status_code == 200, changed.json
+    assert changed.json["task_completed_also_for"] == ["care_visit"]
+    settings = client.get(url(east, "/points/settings"), headers=admin.headers)
+    assert settings.json["approval_threshold"] == 77
 
 
 def test_entries_filter_by_time_and_event_and_come_newest_first(client, world, east, session):
@@ -438,6 +503,8 @@ def test_leaderboard_of_a_group(client, world, east, session):
     who = load_actor(session, "east", officer.user)
     team = stations.create_group(session, who, kind="grid", name="Team A")
     stations.put_group_member(session, who, team.id, a.id, leader=False)
+    other = stations.create_group(session, who, kind="grid", name="Team B")
+    stations.put_group_member(session, who, other.id, b.id, leader=False)
     session.commit()
     answer = client.get(url(east, f"/points/leaderboard?period=all&group={team.id}"),
                         headers=a.headers)
@@ -452,10 +519,10 @@ def test_leaderboard_counts_only_this_stations_points(client, world, east, sessi
     b = world.person("b", station=east, roles=["volunteer"])
     award(session, east, a, 5, "a")
     award(session, west, b, 50, "b-west")  # b also volunteers in west
-    award(session, east, b, 2, "b")
+    award(session, east, b, 1, "b")  # a single point is points earned too
     answer = client.get(url(east, "/points/leaderboard?period=all"), headers=a.headers)
     assert [(e["rank"], e["user_id"], e["points"]) for e in answer.json["entries"]] == [
-        (1, a.id, 5), (2, b.id, 2)]
+        (1, a.id, 5), (2, b.id, 1)]
 
 
 def test_period_start_in_the_station_zone():
