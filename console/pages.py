@@ -117,11 +117,13 @@ def field_errors(error: WardensError) -> dict[str, str]:
 
 def nav_for(who: Actor) -> list[tuple[str, str]]:
     """(label, URL) of the pages ``who`` may open: the core's, then each switched-on plugin's."""
+    session = db()
     entries = [entry for entry in CORE_NAV if who.has_any(*entry.roles)]
-    enabled = deployment().enabled_for(db(), who.station.id)
+    enabled = deployment().enabled_for(session, who.station.id)
     for name, plugin_entries in sorted(registry().nav.items()):
         if name in enabled:
-            entries += [e for e in plugin_entries if who.has_any(*e.roles)]
+            entries += [e for e in plugin_entries if who.has_any(*e.roles)
+                        and (e.shown is None or e.shown(session, who))]
     return [(label(e.label), url_for(e.endpoint, station=who.station.code)) for e in entries]
 
 

@@ -151,6 +151,9 @@ class ConsoleNav:
     label: dict[str, str]
     #: shown to members holding one of these roles (the page's service still decides)
     roles: tuple[str, ...] = ("officer", "admin")
+    #: a finer test ``(session, actor) -> bool`` where a role is not enough (a duty, a group):
+    #: the page's own check, so no entry leads to a page that answers 403
+    shown: Callable[[so.Session, Actor], bool] | None = None
 
 
 @dataclass(frozen=True)

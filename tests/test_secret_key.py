@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import stat
 import sys
 
@@ -15,7 +16,8 @@ STRONG = "q7Hk2vXb9LmP4sTz8RwYc3NdFg6JeUa5"
 
 
 @pytest.mark.parametrize("weak", ["secret", "changeme-changeme-changeme-changeme",
-                                  "a" * 64])
+                                  "a" * 64, "0123456789abcdef" * 2, "ab" * 20,
+                                  "a" * 22 + "0123456789"])
 def test_production_refuses_a_short_or_plain_secret_key(monkeypatch, weak):
     monkeypatch.setenv("WARDENS_ENV", "production")
     monkeypatch.setenv("WARDENS_SECRET_KEY", weak)
@@ -30,6 +32,18 @@ def test_production_takes_a_strong_key_and_development_any(monkeypatch):
     monkeypatch.setenv("WARDENS_ENV", "development")
     monkeypatch.setenv("WARDENS_SECRET_KEY", "dev")
     assert config.load()["SECRET_KEY"] == "dev"
+
+
+@pytest.mark.parametrize("make", [lambda: secrets.token_hex(16), lambda: secrets.token_hex(32),
+                                  lambda: secrets.token_urlsafe(24),
+                                  lambda: secrets.token_urlsafe(48)])
+def test_production_takes_any_key_secrets_makes_of_128_bits_or_more(monkeypatch, make):
+    """token_hex(16) is 128 random bits in 32 characters of 16: as strong as the rule asks."""
+    monkeypatch.setenv("WARDENS_ENV", "production")
+    for _ in range(200):
+        key = make()
+        monkeypatch.setenv("WARDENS_SECRET_KEY", key)
+        assert config.load()["SECRET_KEY"] == key
 
 
 _opened: list[tuple[str, int]] = []

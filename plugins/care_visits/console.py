@@ -42,18 +42,22 @@ from plugins.care_visits.models import (
 )
 
 bp = Blueprint("care_visits_console", __name__, template_folder="templates")
-# Shown to the staff; each page asks for care duty (a care team's officer or admin) first.
 STAFF = ("officer", "admin")
+
+
+def _entry(view: str, en: str, zh: str) -> ConsoleNav:
+    """A care page's entry: shown only to those with care duty, as each page asks first."""
+    return ConsoleNav(f"care_visits_console.{view}", {"en": en, "zh-CN": zh}, STAFF,
+                      access.is_care_officer)
+
+
 PAGES = ConsolePages(bp, nav=(
-    ConsoleNav("care_visits_console.recipients", {"en": "Care recipients", "zh-CN": "关爱对象"},
-               STAFF),
-    ConsoleNav("care_visits_console.plan", {"en": "Visit plan", "zh-CN": "走访计划"}, STAFF),
-    ConsoleNav("care_visits_console.reviews", {"en": "Visits to review", "zh-CN": "走访审核"},
-               STAFF),
-    ConsoleNav("care_visits_console.follow_ups", {"en": "Follow-ups", "zh-CN": "跟进事项"},
-               STAFF),
-    ConsoleNav("care_visits_console.alerts", {"en": "Care alerts", "zh-CN": "关爱提醒"}, STAFF),
-    ConsoleNav("care_visits_console.campaigns", {"en": "Campaigns", "zh-CN": "慰问活动"}, STAFF),
+    _entry("recipients", "Care recipients", "关爱对象"),
+    _entry("plan", "Visit plan", "走访计划"),
+    _entry("reviews", "Visits to review", "走访审核"),
+    _entry("follow_ups", "Follow-ups", "跟进事项"),
+    _entry("alerts", "Care alerts", "关爱提醒"),
+    _entry("campaigns", "Campaigns", "慰问活动"),
 ))
 
 #: the pages' own words; errors show the core's and the plugin's messages (the API's texts)

@@ -11,7 +11,7 @@ from flask import Blueprint, redirect, request, url_for
 from api.auth import actor
 from api.unit_of_work import db
 from console import maps
-from console.pages import form_float, form_int, load, refused, render
+from console.pages import form_float, form_int, load, plugin_labels, refused, render
 from core import stations
 from core.access import Actor
 from core.errors import Invalid, WardensError
@@ -137,11 +137,7 @@ LABELS: dict[str, dict[str, str]] = {
 
 
 def _labels() -> Any:
-    from console.pages import locale
-    from console.texts import pick
-
-    current = locale()
-    return lambda key, **params: pick(LABELS[key], current).format(**params)
+    return plugin_labels(LABELS)
 
 
 def _render(template: str, **context: Any) -> Any:

@@ -362,3 +362,16 @@ def test_the_quota_report_holds_each_recipients_visits_against_the_quota(
         assert refused.status_code == 403
         assert "Tian Shu" not in refused.get_data(as_text=True)
     assert audited(session, before) == []
+
+
+@pytest.mark.parametrize("role, shown", [("officer_care", True), ("admin_care", True),
+                                         ("officer", False), ("admin", False)])
+def test_the_care_tabs_are_shown_only_to_those_with_care_duty(care, console, role, shown):
+    """An officer or admin outside every care team sees no care tab: each would answer 403."""
+    browser = english(console, getattr(care, role))
+    text = browser.get(f"/console/{care.station.code}/dashboard").get_data(as_text=True)
+    tabs = ["Care recipients", "Visit plan", "Visits to review", "Follow-ups", "Care alerts",
+            "Campaigns"]
+    assert [tab in text for tab in tabs] == [shown] * len(tabs)
+    assert ("/care-visits/recipients" in text) is shown
+    assert "Members" in text  # the core's tabs stay
