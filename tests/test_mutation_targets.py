@@ -61,3 +61,10 @@ def test_each_weak_spot_still_applies_to_its_module(spot):
         assert (ROOT / _file(test)).is_file(), test
         if "::" in test:
             assert f"def {test.split('::')[1]}(" in (ROOT / _file(test)).read_text(), test
+
+
+def test_the_testing_guide_keeps_a_score_row_per_target():
+    guide = (ROOT / "docs" / "testing.md").read_text(encoding="utf-8")
+    table = guide.split("SCORES", 1)[1]
+    for module in TARGETS:
+        assert f"\n| {module} |" in table, f"docs/testing.md has no score row for {module}"

@@ -251,8 +251,10 @@ def test_rules_are_per_station_and_refuse_unknown_events_and_kinds(session, worl
     west = world.station("west")
     ledger.set_rules(session, east.id, {"core.task_completed": 25})
     ledger.set_rules(session, west.id, {"core.task_completed": 7})
+    ledger.set_rules(session, east.id, {"patrol.checkpoint_ok": 4})
     ledger.set_rules(session, east.id, {"core.task_completed": 30})  # changes east's own rule
     assert ledger.amount_for(session, east.id, "core.task_completed") == 30
+    assert ledger.amount_for(session, east.id, "patrol.checkpoint_ok") == 4
     assert ledger.amount_for(session, west.id, "core.task_completed") == 7
     with pytest.raises(Invalid) as unknown:
         ledger.set_rules(session, east.id, {"core.juggling": 3})
@@ -328,6 +330,8 @@ def test_entries_filter_by_time_and_event_and_come_newest_first(client, world, e
     clock.freeze(day + dt.timedelta(hours=3))
     ledger.spend(session, station_id=east.id, user_id=vol.id, amount=2, event_code="shop.coupon",
                  source_type="coupon", source_id="c")
+    ledger.spend(session, station_id=east.id, user_id=vol.id, amount=1, event_code="shop.coupon",
+                 source_type="coupon", source_id="d")  # the same instant: the later one first
     session.commit()
 
     def sources(query=""):
@@ -339,11 +343,11 @@ def test_entries_filter_by_time_and_event_and_come_newest_first(client, world, e
     def at(hours):
         return (day + dt.timedelta(hours=hours)).isoformat().replace("+00:00", "Z")
 
-    assert sources() == ["c", "late", "middle", "early"]
-    assert sources(f"since={at(1)}") == ["c", "late", "middle"]
+    assert sources() == ["d", "c", "late", "middle", "early"]
+    assert sources(f"since={at(1)}") == ["d", "c", "late", "middle"]
     assert sources(f"until={at(1)}") == ["early"]
     assert sources(f"since={at(1)}&until={at(3)}") == ["late", "middle"]
-    assert sources("event_code=shop.coupon") == ["c"]
+    assert sources("event_code=shop.coupon") == ["d", "c"]
 
 
 def test_after_any_sequence_the_ledger_sums_to_the_balance(session, world, east):
