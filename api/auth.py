@@ -9,12 +9,11 @@ import jwt
 import limits
 import limits.storage
 import limits.strategies
-import sqlalchemy as sa
 from flask import current_app, g, request
 
 from api.unit_of_work import db
 from core import clock, metrics, phones
-from core.access import Actor, load_actor
+from core.access import Actor, acting, load_actor, load_signed_in
 from core.errors import Invalid, TooManyRequests, Unauthenticated
 from core.models import AuthSession, User
 
@@ -37,7 +36,11 @@ def issue_tokens(auth: AuthSession, refresh_token: str, user: User) -> dict[str,
 
 
 def current_user() -> User:
-    """The signed-in person (one query: session and user), or 401."""
+    """The signed-in person, or 401.
+
+    One statement: the session and the person, and for a request in a station (a ``station``
+    in the URL) that station and the person's membership there, which ``actor`` then uses.
+    """
     if "user" in g:
         return g.user
     header = request.headers.get("Authorization", "")
@@ -53,18 +56,23 @@ def current_user() -> User:
         raise Unauthenticated("invalid_token") from None
     if claims.get("typ") != "access" or claims["exp"] < clock.now().timestamp():
         raise Unauthenticated("invalid_token")
-    row = db().execute(
-        sa.select(AuthSession, User).join(User, User.id == AuthSession.user_id)
-        .where(AuthSession.id == claims["sid"])
-    ).first()
-    if row is None or str(row.User.id) != claims["sub"]:
+    code = (request.view_args or {}).get("station")
+    if not isinstance(code, str):
+        code = None
+    try:
+        signed_in = load_signed_in(db(), int(claims["sid"]), code)
+    except (TypeError, ValueError, OverflowError):
+        raise Unauthenticated("invalid_token") from None
+    if signed_in is None or str(signed_in.user.id) != claims["sub"]:
         raise Unauthenticated("invalid_token")
-    if row.AuthSession.revoked_at is not None or row.User.erased_at is not None:
+    if signed_in.auth_session.revoked_at is not None or signed_in.user.erased_at is not None:
         raise Unauthenticated("session_revoked")
-    g.user, g.auth_session = row.User, row.AuthSession
+    g.user, g.auth_session = signed_in.user, signed_in.auth_session
     # Kept apart from the row: an error answered after a rollback still speaks their language.
-    g.user_locale = row.User.locale
-    return row.User
+    g.user_locale = signed_in.user.locale
+    if code is not None:
+        g.signed_in_at = (code, signed_in)
+    return signed_in.user
 
 
 def current_session() -> AuthSession:
@@ -87,7 +95,13 @@ def actor(code: str) -> Actor:
     cached = g.get("actor")
     if cached is not None and cached.station.code == code:
         return cached
-    g.actor = load_actor(db(), code, current_user())
+    user = current_user()
+    loaded = g.get("signed_in_at")
+    if loaded is not None and loaded[0] == code:
+        found = loaded[1]
+        g.actor = acting(db(), user, found.station, found.membership, found.plugins_version)
+    else:
+        g.actor = load_actor(db(), code, user)
     # Kept apart from the row: an error answer renders times in it after a rollback.
     g.station_timezone = g.actor.station.timezone
     return g.actor

@@ -53,6 +53,7 @@ def begin_writing() -> so.Session:
     The signed-in person and session already loaded come along (re-attached, no query).
     """
     reader: so.Session | None = g.pop("db", None)
+    g.pop("signed_in_at", None)  # the station read with the person: read again when asked
     if reader is not None:
         reader.close()
     g.db = current_app.extensions["wardens"].database.writer()

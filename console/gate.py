@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-import sqlalchemy as sa
 from flask import Flask, current_app, g, redirect, request, session, url_for
 from flask_wtf.csrf import CSRFProtect
 
@@ -13,6 +12,7 @@ from api.auth import actor
 from api.unit_of_work import db
 from console.pages import registry
 from core import clock
+from core.access import load_signed_in
 from core.errors import NotFound
 from core.models import AuthSession, User
 
@@ -78,13 +78,15 @@ def _load_person() -> bool:
         end()
         session["notice"] = "signed_out_idle"
         return False
-    row = db().execute(
-        sa.select(AuthSession, User).join(User, User.id == AuthSession.user_id)
-        .where(AuthSession.id == sid)).first()
-    if (row is None or row.User.id != uid or row.AuthSession.revoked_at is not None
-            or row.User.erased_at is not None):
+    code = (request.view_args or {}).get("station")
+    code = code if isinstance(code, str) else None
+    found = load_signed_in(db(), sid, code)  # with the page's station: one statement
+    if (found is None or found.user.id != uid or found.auth_session.revoked_at is not None
+            or found.user.erased_at is not None):
         end()
         return False
-    g.user, g.auth_session = row.User, row.AuthSession
+    g.user, g.auth_session = found.user, found.auth_session
+    if code is not None:
+        g.signed_in_at = (code, found)
     session["seen"] = int(now.timestamp())
     return True

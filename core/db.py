@@ -98,10 +98,35 @@ def create_engine(url: str, **kwargs: Any) -> sa.Engine:
         )
         _apply_sqlite_recipe(engine)
     else:
-        kwargs.setdefault("pool_pre_ping", True)
         engine = sa.create_engine(url, **kwargs)
+        if not kwargs.get("pool_pre_ping") and engine.dialect.driver == "psycopg":
+            _refuse_dropped_connections(engine)
     metrics.watch_pool(engine)
     return engine
+
+
+def _refuse_dropped_connections(engine: sa.Engine) -> None:
+    """A pooled connection the server has dropped is replaced before a request gets it.
+
+    In place of ``pool_pre_ping`` (a ``SELECT 1``: a round trip on every checkout): an idle
+    connection has nothing to read, so one with something waiting has had the server's last
+    word (a restart's or an idle timeout's error, or the closed socket). The pool then opens
+    a new one; a connection lost without a word fails once, as it would after a ping.
+    """
+    import select
+
+    from psycopg.pq import ConnStatus, TransactionStatus
+
+    @sa.event.listens_for(engine, "checkout")
+    def on_checkout(dbapi_conn: Any, _record: Any, _proxy: Any) -> None:
+        pgconn = dbapi_conn.pgconn
+        if (dbapi_conn.closed or pgconn.status != ConnStatus.OK
+                or pgconn.transaction_status != TransactionStatus.IDLE):
+            raise sa.exc.DisconnectionError("connection closed or not idle")
+        waiting = select.poll()
+        waiting.register(pgconn.socket, select.POLLIN)
+        if waiting.poll(0):
+            raise sa.exc.DisconnectionError("the server has closed the connection")
 
 
 def _apply_sqlite_recipe(engine: sa.Engine) -> None:

@@ -18,28 +18,43 @@ import sqlalchemy as sa
 from sqlalchemy import orm as so
 
 from core import hookspecs, messages, retention
+from core.access import STATION_VERSIONS
 from core.db import Base, Database
 from core.hookspecs import PluginInfo, RetainedPositions, TaskKind
 from core.jobs import Job
-from core.models import StationPlugin
+from core.models import Station, StationPlugin
 
 hookimpl = pluggy.HookimplMarker("wardens")
 
 ENTRY_POINT_GROUP = "wardens.plugins"
-# Session caches: the station's plugin rows (switches + overrides), and each plugin's typed
-# settings (core.station_plugins.settings_of); both dropped by Deployment.forget_switches.
+# The transaction's view of each station's switches (a StationSwitches, from the process's
+# cache or read afresh); dropped by Deployment.forget_switches and at the transaction's end.
 ROWS_CACHE = "station_plugin_rows"
-SETTINGS_CACHE = "plugin_settings"
 
 
 @sa.event.listens_for(so.Session, "after_transaction_end")
 def _forget_at_transaction_end(session: so.Session, transaction: so.SessionTransaction) -> None:
-    # Kept for one transaction (a request's, a job's): the next one reads them again. A
-    # savepoint ending inside it changes nothing.
+    # Kept for one transaction (a request's, a job's): the next one looks again. A savepoint
+    # ending inside it changes nothing.
     if transaction.parent is not None:
         return
     session.info.pop(ROWS_CACHE, None)
-    session.info.pop(SETTINGS_CACHE, None)
+    session.info.pop(STATION_VERSIONS, None)
+
+
+@dataclass
+class StationSwitches:
+    """A station's plugin switches and settings overrides as of one ``plugins_version``, with
+    the settings loaded from them (per plugin, as the plugin's schema and typed form give)."""
+
+    version: int
+    rows: dict[str, tuple[bool, dict[str, Any]]]
+    loaded: dict[str, dict[str, Any]] = field(default_factory=dict)
+    typed: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def enabled(self) -> set[str]:
+        return {name for name, (on, _) in self.rows.items() if on}
 
 
 CORE_PLUGIN = "core.defaults"  # the core's own hook implementations: always on, never switchable
@@ -298,6 +313,8 @@ class Deployment:
         self.kind_owners: dict[str, str | None] = {"general": None}
         self.points_defaults: dict[str, int] = {}
         self.retained_positions: list[RetainedPositions] = []
+        #: station id -> its switches as last read by this process (see ``switches``)
+        self._switches: dict[int, StationSwitches] = {}
         self._describe()
         self.points_defaults.update(config.points)
         self.jobs = self._collect_jobs()
@@ -406,29 +423,52 @@ class Deployment:
                 found[report.name] = (None if owner == CORE_PLUGIN else owner, report)
         return found
 
-    # Per-station switching: read per request (one cheap query, cached in the session only), so
-    # a switch made through another server process applies at once.
-    def station_rows(self, session: so.Session, station_id: int) -> dict[str, tuple[bool, dict[str, Any]]]:
-        """Each installed plugin's switch and settings overrides for the station: one query,
-        kept on the session (one per request) until a switch or a setting changes."""
-        cache = session.info.setdefault(ROWS_CACHE, {})
-        if station_id not in cache:
+    # Per-station switching. Each process keeps the switches it read, per station, with the
+    # station's plugins_version at that moment; the version is read with the actor (no query
+    # more), and a switch made through any process or host changes it in the same transaction
+    # (a trigger), so the next request everywhere reads the switches afresh.
+    def switches(self, session: so.Session, station_id: int) -> StationSwitches:
+        """The station's switches as this transaction sees them: from the process's cache when
+        the version read with the actor still matches, else one query (version and rows)."""
+        held = session.info.setdefault(ROWS_CACHE, {})
+        found: StationSwitches | None = held.get(station_id)
+        if found is not None:
+            return found
+        known = session.info.get(STATION_VERSIONS, {}).get(station_id)
+        found = self._switches.get(station_id)
+        if found is None or known is None or found.version != known:
             rows = session.execute(
-                sa.select(StationPlugin.name, StationPlugin.enabled, StationPlugin.settings)
-                .where(StationPlugin.station_id == station_id))
-            cache[station_id] = {name: (bool(enabled), dict(settings or {}))
-                                 for name, enabled, settings in rows if name in self.plugins}
-        return cache[station_id]
+                sa.select(Station.plugins_version, StationPlugin.name, StationPlugin.enabled,
+                          StationPlugin.settings)
+                .outerjoin(StationPlugin, StationPlugin.station_id == Station.id)
+                .where(Station.id == station_id)).all()
+            found = StationSwitches(
+                rows[0][0] if rows else 0,
+                {name: (bool(enabled), dict(settings or {}))
+                 for _, name, enabled, settings in rows if name in self.plugins})
+            if rows:
+                # Rows and version come from one statement: never newer rows under an older
+                # version. A version this transaction wrote and then rolled back is random and
+                # never seen again, so keeping it misleads nobody.
+                self._switches[station_id] = found
+        held[station_id] = found
+        return found
+
+    def station_rows(self, session: so.Session,
+                     station_id: int) -> dict[str, tuple[bool, dict[str, Any]]]:
+        """Each installed plugin's switch and settings overrides for the station."""
+        return self.switches(session, station_id).rows
 
     def enabled_for(self, session: so.Session, station_id: int) -> set[str]:
         """The installed plugins the station has switched on."""
-        return {name for name, (on, _) in self.station_rows(session, station_id).items() if on}
+        return self.switches(session, station_id).enabled
 
     @staticmethod
     def forget_switches(session: so.Session) -> None:
-        """Drop the session's cached switches and settings after changing one."""
+        """After changing a switch or a setting: this transaction reads them again (its own
+        change included); every process does at its next request (the version changed)."""
         session.info.pop(ROWS_CACHE, None)
-        session.info.pop(SETTINGS_CACHE, None)
+        session.info.pop(STATION_VERSIONS, None)
 
     def is_enabled(self, session: so.Session, station_id: int, name: str) -> bool:
         return name in self.enabled_for(session, station_id)
@@ -493,11 +533,17 @@ class Deployment:
 
     def station_settings(self, session: so.Session, station_id: int, name: str) -> dict[str, Any]:
         """A plugin's settings for a station: plugins.toml values with the station's overrides,
-        loaded through the plugin's schema (defaults and types applied)."""
-        plugin = self.plugins[name]
-        overrides = station_overrides_only(
-            plugin.info, self.station_overrides(session, station_id, name))
-        return load_settings(plugin.info, {**plugin.defaults, **overrides})
+        loaded through the plugin's schema (defaults and types applied); loaded once per
+        version of the station's switches in this process."""
+        switches = self.switches(session, station_id)
+        loaded = switches.loaded.get(name)
+        if loaded is None:
+            plugin = self.plugins[name]
+            overrides = station_overrides_only(
+                plugin.info, dict(switches.rows.get(name, (False, {}))[1]))
+            loaded = switches.loaded[name] = load_settings(
+                plugin.info, {**plugin.defaults, **overrides})
+        return dict(loaded)
 
     # Migrations --------------------------------------------------------------------------------
     def migration_folders(self) -> list[str]:

@@ -14,7 +14,6 @@ from core.access import Actor
 from core.errors import Invalid, NotFound
 from core.models import StationPlugin
 from core.plugins import (
-    SETTINGS_CACHE,
     InstalledPlugin,
     deployment_settings,
     load_settings,
@@ -30,15 +29,15 @@ def settings_of(session: so.Session, station_id: int, name: str,
     """A plugin's settings for a station in the plugin's typed form (``typed`` builds it from
     the loaded values): each plugin reads its settings through one such accessor.
 
-    The values come with the station's plugin switches (one query per request) and the typed
-    form is kept on the request's session, so asking again costs nothing; switching a plugin
-    or changing its settings forgets it.
+    The values come with the station's plugin switches, and the typed form is built once per
+    version of them in this process (``Deployment.switches``): switching a plugin or changing
+    its settings anywhere makes the next request build it again.
     """
-    cache = session.info.setdefault(SETTINGS_CACHE, {})
-    key = (station_id, name)
-    if key not in cache:
-        cache[key] = typed(events.deployment(session).station_settings(session, station_id, name))
-    return cast(S, cache[key])
+    deployment = events.deployment(session)
+    switches = deployment.switches(session, station_id)
+    if name not in switches.typed:
+        switches.typed[name] = typed(deployment.station_settings(session, station_id, name))
+    return cast(S, switches.typed[name])
 
 
 def list_for_station(session: so.Session, actor: Actor) -> list[dict[str, Any]]:

@@ -81,3 +81,30 @@ def test_readyz_names_an_unreachable_database_and_hides_its_url(url, plugins_tom
     assert "s3cret" not in answer.get_data(as_text=True)
     # the process itself still answers: a liveness probe does not restart it for this
     assert _app(down).test_client().get("/healthz").status_code == 200
+
+
+@pytest.mark.postgres_only
+def test_a_pooled_connection_the_server_dropped_is_replaced_before_it_is_used(
+        test_database_url):
+    """No ping per checkout (a round trip per request): a connection whose server has gone
+    has the server's last word waiting on its socket, and the pool replaces it."""
+    import sqlalchemy as sa
+
+    if not test_database_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL drops the connection here")
+    database = Database(test_database_url, pool_size=1, max_overflow=0)
+    admin = sa.create_engine(test_database_url, isolation_level="AUTOCOMMIT")
+    try:
+        with database.engine.connect() as conn:
+            first = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+        with admin.connect() as conn:
+            assert conn.exec_driver_sql(f"SELECT pg_terminate_backend({first})").scalar()
+            conn.exec_driver_sql(  # until the server has let it go
+                f"DO $$ BEGIN WHILE EXISTS (SELECT FROM pg_stat_activity WHERE pid = {first})"
+                " LOOP PERFORM pg_sleep(0.05); END LOOP; END $$")
+        with database.engine.connect() as conn:
+            again = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+        assert again != first
+    finally:
+        admin.dispose()
+        database.engine.dispose()

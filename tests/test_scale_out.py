@@ -1,6 +1,7 @@
 """Two API servers and two workers on one PostgreSQL and one Redis, as separate processes over
-real HTTP: a notification is delivered once, a sign-in limit is shared, a plugin switch made
-through one server applies on the other at its next request."""
+real HTTP: a notification is delivered once, a sign-in limit is shared, a plugin switch or a
+settings change made through one server applies on the other at its next request (each keeps
+the switches it read while the station's plugins_version holds)."""
 
 from __future__ import annotations
 
@@ -165,6 +166,20 @@ def test_two_api_servers_and_two_workers_share_one_database_and_one_redis(
                           token=token)
     assert switched[0] == 200 and switched[1]["enabled"] is True
     assert second.call("GET", notes, token=token)[0] == 200
+
+    # A setting changed through one server applies on the other at its next request, though
+    # each keeps the station's switches and settings it has read (while its version holds).
+    for server in (first, second):
+        assert server.call("POST", notes, {"text": "warm cache"}, token=token)[0] == 201
+    changed = first.call("PUT", "/api/v1/stations/shared/plugins/sample",
+                         {"enabled": True, "settings": {"max_note_length": 5}}, token=token)
+    assert changed[0] == 200 and changed[1]["settings"]["max_note_length"] == 5
+    refused = second.call("POST", notes, {"text": "too long now"}, token=token)
+    assert refused[0] == 422 and refused[1]["code"] == "sample_note_too_long", refused
+    assert second.call("PUT", "/api/v1/stations/shared/plugins/sample",
+                       {"enabled": True, "settings": {"max_note_length": None}},
+                       token=token)[0] == 200
+    assert first.call("POST", notes, {"text": "long enough again"}, token=token)[0] == 201
 
     # A notice queued once through the second server: both workers race for its
     # notifications (SKIP LOCKED), and each is delivered exactly once.

@@ -36,6 +36,11 @@ class Station(Base):
     # Station-level knobs (geofence accuracy limit, check-in lead time, ...): data, not code.
     settings: so.Mapped[dict[str, Any]] = so.mapped_column(default=dict)
     created_at: so.Mapped[dt.datetime] = so.mapped_column(default=clock.now)
+    # Changed by the database (a trigger on station_plugin, migration 0008) in the transaction
+    # that writes a switch or a setting: a server process keeps the switches it has read while
+    # this stays the same. Random, not counted: a value rolled back never comes back meaning
+    # other switches; 0 until the station's first switch is written.
+    plugins_version: so.Mapped[int] = so.mapped_column(sa.BigInteger, server_default="0")
 
     @property
     def default_crs(self) -> datum.Crs:

@@ -96,40 +96,57 @@ class _Walk:
     counts_from: dt.datetime | None = None
 
 
+# A patrol with its route and the person's guess lock (a right scan pays nothing for it);
+# built once, bound per call.
+_WALK = (sa.select(Patrol, Route, GuessLock).join(Route, Route.id == Patrol.route_id)
+         .outerjoin(GuessLock, sa.and_(GuessLock.station_id == Patrol.station_id,
+                                       GuessLock.user_id == Patrol.user_id))
+         .where(Patrol.id == sa.bindparam("patrol_id"),
+                Patrol.station_id == sa.bindparam("station_id"),
+                Patrol.user_id == sa.bindparam("user_id")))
+# One scan: the checkpoint comes in the same round trip (only an ordered route needs more), and
+# so do the patrol's scans so far with any stored under this client id: a row each, the
+# patrol's columns repeated (the session builds its objects once).
+_WALK_ONE_SCAN = _WALK.add_columns(Checkpoint, Scan).outerjoin(Checkpoint, sa.and_(
+    Checkpoint.id == sa.bindparam("checkpoint_id"), Checkpoint.station_id == Patrol.station_id,
+    Checkpoint.route_id == Patrol.route_id, Checkpoint.archived_at.is_(None))
+).outerjoin(Scan, sa.and_(Scan.station_id == Patrol.station_id, sa.or_(
+    Scan.patrol_id == Patrol.id, Scan.client_id == sa.bindparam("client_id"))))
+
+
 def _load_walk(session: so.Session, who: Actor, patrol_id: int, items: list[ScanInput],
                all_checkpoints: bool) -> _Walk:
     single = items[0] if len(items) == 1 and not all_checkpoints else None
-    # The person's guess lock rides on the same round trip: a right scan pays nothing for it.
-    query = (sa.select(Patrol, Route, GuessLock).join(Route, Route.id == Patrol.route_id)
-             .outerjoin(GuessLock, sa.and_(GuessLock.station_id == Patrol.station_id,
-                                           GuessLock.user_id == Patrol.user_id))
-             .where(Patrol.id == patrol_id, Patrol.station_id == who.station.id,
-                    Patrol.user_id == who.user.id))
+    client_ids = {i.client_id for i in items}
+    params: dict[str, Any] = {"patrol_id": patrol_id, "station_id": who.station.id,
+                              "user_id": who.user.id}
     if single is not None:
-        # The one checkpoint comes in the same round trip; only an ordered route needs more.
-        query = query.add_columns(Checkpoint).outerjoin(Checkpoint, sa.and_(
-            Checkpoint.id == single.checkpoint_id, Checkpoint.station_id == Patrol.station_id,
-            Checkpoint.route_id == Patrol.route_id, Checkpoint.archived_at.is_(None)))
-    # Any: the checkpoint column is there only for a single scan (row[3])
-    row: Any = session.execute(query).first()
-    if row is None:
+        query = _WALK_ONE_SCAN
+        params.update(checkpoint_id=single.checkpoint_id, client_id=single.client_id)
+    else:
+        query = _WALK
+    # Any: the checkpoint and scan columns are there only for a single scan (row[3], row[4])
+    rows: Any = session.execute(query, params).all()
+    if not rows:
         raise NotFound("patrol_not_found")
-    patrol, route, lock = row[0], row[1], row[2]
+    patrol, route, lock = rows[0][0], rows[0][1], rows[0][2]
     settings = for_station(session, who.station.id)
     if single is not None and not route.ordered:
-        checkpoints = [row[3]] if row[3] is not None else []
+        checkpoints = [rows[0][3]] if rows[0][3] is not None else []
     else:
         checkpoints = list(session.scalars(
             sa.select(Checkpoint).where(Checkpoint.station_id == route.station_id,
                                         Checkpoint.route_id == route.id,
                                         Checkpoint.archived_at.is_(None))
             .order_by(Checkpoint.sequence, Checkpoint.id)))
-    # The patrol's scans so far, and any scan already stored under these client ids: one query.
-    client_ids = {i.client_id for i in items}
-    same_client = (Scan.client_id == single.client_id if single is not None
-                   else Scan.client_id.in_(client_ids))
-    earlier = session.scalars(sa.select(Scan).where(
-        Scan.station_id == route.station_id, sa.or_(Scan.patrol_id == patrol.id, same_client))).all()
+    earlier: list[Scan]
+    if single is not None:
+        earlier = [row[4] for row in rows if row[4] is not None]
+    else:
+        # The patrol's scans so far, and any scan stored under these client ids: one query.
+        earlier = list(session.scalars(sa.select(Scan).where(
+            Scan.station_id == route.station_id,
+            sa.or_(Scan.patrol_id == patrol.id, Scan.client_id.in_(client_ids)))))
     rules = geofence.station_rules(who.station.settings)
     return _Walk(
         patrol=patrol, route=route, settings=settings,
@@ -157,12 +174,12 @@ def scan(session: so.Session, who: Actor, patrol_id: int, item: ScanInput) -> Sc
         if outcome.result == "created":
             move_task(session, walk.patrol, "in", walk.accepted[0])
     elif outcome.new:
-        # Flushed now so the answer carries the scan's id (the insert runs either way). A
-        # concurrent twin clashes on the unique keys: 409, and the retry is a duplicate.
-        # No savepoint: one statement fewer on the hot path, and the request rolls back.
-        session.add(outcome.scan)
+        # Inserted now so the answer carries the scan's id. A concurrent twin clashes on the
+        # unique keys: 409, and the retry is a duplicate. No savepoint: one statement fewer
+        # on the hot path, and the request rolls back.
+        assert outcome.scan is not None
         try:
-            session.flush()
+            _insert(session, outcome.scan)
         except sa.exc.IntegrityError:
             raise Conflict("conflict") from None
     if outcome.error is not None:
@@ -253,11 +270,26 @@ def _apply(session: so.Session, walk: _Walk, item: ScanInput) -> ScanOutcome:
 
 
 def _new_scan(walk: _Walk, item: ScanInput, **values: Any) -> Scan:
+    """Every column given (none left to a default): ``_insert`` writes them as they are."""
     return Scan(station_id=walk.patrol.station_id, patrol_id=walk.patrol.id,
                 checkpoint_id=item.checkpoint_id, user_id=walk.patrol.user_id,
                 client_id=item.client_id, lat=item.lat, lon=item.lon, accuracy_m=item.accuracy_m,
                 is_mock=item.is_mock, device_time=item.device_time, server_time=walk.now,
-                **values)
+                **{"assurance": None, "flags": [], "reject_code": None, "code_use": None,
+                   "distance_m": None, **values})
+
+
+# A scan that nothing later in its request reads back is written by one INSERT built once: the
+# session's unit of work (change tracking, flush ordering) would cost more than the statement.
+_SCAN_TABLE: sa.Table = Scan.__table__  # type: ignore[assignment]
+_INSERT_SCAN = sa.insert(_SCAN_TABLE).returning(_SCAN_TABLE.c.id)
+_SCAN_COLUMNS = [column.key for column in _SCAN_TABLE.columns if column.key != "id"]
+
+
+def _insert(session: so.Session, row: Scan) -> None:
+    """Store ``row`` (left outside the session: the answer only reads it) and give it its id."""
+    values = {key: getattr(row, key) for key in _SCAN_COLUMNS}
+    row.id = session.execute(_INSERT_SCAN, values).scalar_one()
 
 
 def _count_wrong_code(session: so.Session, walk: _Walk) -> None:
