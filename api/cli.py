@@ -67,6 +67,7 @@ def _add_plugin_commands() -> None:
 @click.option("--threads", default=4, show_default=True, type=int, help="Threads per process.")
 def serve(host: str, port: int, workers: int, threads: int) -> None:
     """Run the HTTP API with gunicorn (production server)."""
+    _refuse_half_configured(workers)
     if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         _restart_with_shared_metrics()
     from gunicorn.app.base import BaseApplication
@@ -99,6 +100,18 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
     _remove_metrics_folder_at_exit()
     click.echo(f"Wardens API on http://{host}:{port}/api/docs")
     Server().run()
+
+
+def _refuse_half_configured(processes: int) -> None:
+    """Production stops here, one line per missing setting (what ``wardens check`` says too):
+    a host that made up its own key or database would fail quietly, not at once."""
+    from api import deployment_check
+
+    found = deployment_check.refusals(processes)
+    for line in found:
+        click.echo(f"wardens: cannot start: {line}", err=True)
+    if found:
+        sys.exit(2)
 
 
 def _restart_with_shared_metrics() -> None:
@@ -156,6 +169,7 @@ def worker(once: bool, interval: float, metrics_port: int | None, metrics_host: 
     from core import logs
     from core.worker import WorkerLocked, run_worker
 
+    _refuse_half_configured(processes=1)  # the worker answers no sign-in: its limits are moot
     logs.configure()
     deployment = _deployment()
     if metrics_port is not None:

@@ -21,18 +21,42 @@ READINESS = {
 }
 
 
+def _settings() -> dict[str, Any]:
+    # The key as the environment gives it: never one generated into the instance folder.
+    return config.load({"SECRET_KEY": os.environ.get("WARDENS_SECRET_KEY", "")})
+
+
+def refusals(processes: int) -> list[str]:
+    """What a half-configured production deployment lacks, one line each with what to set:
+    ``serve`` and ``worker`` refuse to start on any of them, ``wardens check`` prints them too.
+
+    Read from the settings alone (nothing is connected to), in production only (a development
+    set-up on one machine starts as it is): a secret key that is missing or weak, SQLite, or
+    sign-in limits in memory shared by ``processes`` > 1 server processes.
+    """
+    try:
+        settings = _settings()
+    except (StartupError, ValueError) as exc:
+        return [f"settings: {exc}"]
+    return _refusals(settings, processes) if settings["ENV"] == "production" else []
+
+
 def problems(processes: int) -> list[str]:
     """Each thing that would stop or weaken the deployment, with what to set; none: it may start.
 
     :param processes: API server processes across every host (``serve --workers`` times hosts).
     """
     try:
-        # The key as the environment gives it: never one generated into the instance folder.
-        settings = config.load({"SECRET_KEY": os.environ.get("WARDENS_SECRET_KEY", "")})
+        settings = _settings()
     except (StartupError, ValueError) as exc:
         return [f"settings: {exc}"]
-    return [*_secret_key(settings), *_database(settings),
-            *_rate_limits(settings["RATELIMIT_STORAGE_URI"], processes)]
+    return [*_refusals(settings, processes), *_database(settings),
+            *_redis(settings["RATELIMIT_STORAGE_URI"])]
+
+
+def _refusals(settings: dict[str, Any], processes: int) -> list[str]:
+    return [*_secret_key(settings), *_sqlite_in_production(settings),
+            *_memory_limits(settings["RATELIMIT_STORAGE_URI"], processes)]
 
 
 def _secret_key(settings: dict[str, Any]) -> list[str]:
@@ -56,10 +80,7 @@ def _database(settings: dict[str, Any]) -> list[str]:
         return ["WARDENS_DATABASE_URL: not a database URL: set it like"
                 " postgresql+psycopg://USER:PASSWORD@HOST:5432/wardens"]
     shown = url.render_as_string(hide_password=True)
-    found = []
-    if url.get_backend_name() == "sqlite" and settings["ENV"] == "production":
-        found.append(f"WARDENS_DATABASE_URL ({shown}): SQLite in production: set it to a"
-                     " PostgreSQL database, postgresql+psycopg://USER:PASSWORD@HOST:5432/wardens")
+    found: list[str] = []
     # A host that drops packets must not hold the check for minutes.
     options = {"connect_args": {"connect_timeout": 5}} if url.get_backend_name() == "postgresql" else {}
     database = Database(settings["DATABASE_URL"], **options)
@@ -82,6 +103,19 @@ def _database(settings: dict[str, Any]) -> list[str]:
     return found
 
 
+def _sqlite_in_production(settings: dict[str, Any]) -> list[str]:
+    try:
+        url = sa.engine.make_url(settings["DATABASE_URL"])
+    except sa.exc.ArgumentError:
+        return []  # _database says so
+    if url.get_backend_name() != "sqlite" or settings["ENV"] != "production":
+        return []
+    # A host without WARDENS_DATABASE_URL would quietly run a database of its own.
+    return [f"WARDENS_DATABASE_URL ({url.render_as_string(hide_password=True)}): SQLite in"
+            " production: set it to a PostgreSQL database,"
+            " postgresql+psycopg://USER:PASSWORD@HOST:5432/wardens"]
+
+
 def _answers(database: Database) -> bool:
     try:
         with database.engine.connect() as connection:
@@ -96,13 +130,17 @@ def _unreachable(shown: str) -> str:
             " user and password, and that the server runs")
 
 
-def _rate_limits(uri: str, processes: int) -> list[str]:
+def _memory_limits(uri: str, processes: int) -> list[str]:
+    if not uri.startswith("memory://") or processes <= 1:
+        return []
+    return [f"WARDENS_RATELIMIT_STORAGE_URI: memory:// with {processes} API processes: each"
+            " keeps its own sign-in limits, so every budget is that many times larger: set"
+            " it to a Redis all of them share, redis://HOST:6379/0"]
+
+
+def _redis(uri: str) -> list[str]:
     if uri.startswith("memory://"):
-        if processes <= 1:
-            return []
-        return [f"WARDENS_RATELIMIT_STORAGE_URI: memory:// with {processes} API processes: each"
-                " keeps its own sign-in limits, so every budget is that many times larger: set"
-                " it to a Redis all of them share, redis://HOST:6379/0"]
+        return []
     if health.redis_state(uri) == "unreachable":
         try:
             shown = sa.engine.make_url(uri).render_as_string(hide_password=True)

@@ -192,11 +192,13 @@ def _free_port():
 
 @pytest.fixture
 def instance(tmp_path):
-    """The environment of a deployment on a migrated SQLite database of its own."""
+    """The environment of a deployment on a migrated SQLite database of its own (SQLite is for
+    development: production refuses it)."""
     env = {key: value for key, value in os.environ.items()
            if not key.startswith(("WARDENS_", "PROMETHEUS_"))}
     env.update(WARDENS_INSTANCE=str(tmp_path), WARDENS_DATABASE_URL=f"sqlite:///{tmp_path}/w.db",
-               WARDENS_SECRET_KEY=TOKEN, WARDENS_LOG_FORMAT="text", TMPDIR=str(tmp_path))
+               WARDENS_SECRET_KEY=TOKEN, WARDENS_LOG_FORMAT="text", TMPDIR=str(tmp_path),
+               WARDENS_ENV="development")
     done = subprocess.run([sys.executable, "-m", "api.cli", "db", "upgrade"], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
