@@ -63,10 +63,15 @@ def _masked(match: re.Match[str]) -> str:
 
 
 def install(app: Flask) -> None:
-    """Put the mask on the access loggers (once per logger, whatever the number of apps)."""
-    mask = SecretMask(secret_paths(app))
+    """Put the mask on the access loggers (once per logger, whatever the number of apps): it
+    masks the secret routes of every app the process made (apps with other plugins installed
+    share the loggers)."""
+    patterns = {p.pattern: p for p in secret_paths(app)}
     for name in ACCESS_LOGGERS:
         logger = logging.getLogger(name)
         for old in [f for f in logger.filters if isinstance(f, SecretMask)]:
+            patterns = {**{p.pattern: p for p in old.patterns}, **patterns}
             logger.removeFilter(old)
-        logger.addFilter(mask)
+    mask = SecretMask(list(patterns.values()))
+    for name in ACCESS_LOGGERS:
+        logging.getLogger(name).addFilter(mask)

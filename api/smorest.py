@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -151,7 +152,47 @@ PAGINATION_HEADER = {
 
 
 class Api(flask_smorest.Api):
+    """flask-smorest's Api; the blueprints' operations are written into the OpenAPI document
+    when the document is first asked for, not at start-up.
+
+    Documenting every operation (apispec walking each schema) is most of the time a server
+    takes to start; requests never read the document. The operations are added in the order
+    the blueprints were registered, so the document is the same either way.
+    """
+
     ERROR_SCHEMA = errors.ErrorSchema
+
+    # Re-entrant: documenting an operation may read the document (the same thread goes on).
+    _documenting = threading.RLock()
+    _documented: bool
+    _undocumented: list[tuple[Any, str, Any]]
+
+    @property  # type: ignore[override]
+    def spec(self) -> APISpec:
+        if not self.__dict__.get("_documented", True):
+            with self._documenting:  # a second first reader waits for the whole document
+                if not self._documented and not self.__dict__.get("_documenting_now"):
+                    self._documenting_now = True
+                    try:
+                        for blp, name, parameters in self._undocumented:
+                            blp.register_views_in_doc(self, self._app, self._spec, name=name,
+                                                      parameters=parameters)
+                            self._spec.tag({"name": name, "description": blp.description})
+                        self._undocumented, self._documented = [], True
+                    finally:
+                        self._documenting_now = False
+        return self._spec  # type: ignore[no-any-return]
+
+    @spec.setter
+    def spec(self, value: APISpec) -> None:
+        self._spec = value
+
+    def register_blueprint(self, blp: Any, *, parameters: Any = None, **options: Any) -> None:
+        name = options.get("name", blp.name)
+        self._app.extensions["flask-smorest"]["blp_name_to_api"][name] = self
+        self._app.register_blueprint(blp, **options)
+        self.__dict__.setdefault("_undocumented", []).append((blp, name, parameters))
+        self._documented = False
 
     def _register_error_handlers(self) -> None:
         errors.register(self._app)
@@ -243,9 +284,18 @@ class Blueprint(flask_smorest.Blueprint):
                 manual = doc.setdefault("manual_doc", {})
                 manual.setdefault("operationId", endpoint)
                 datum_codes = _document_positions(doc, method)
-                _document_error_codes(manual, obj, method, datum_codes,
-                                      plugin=self.import_name.startswith("plugins."))
-                _document_deprecation(manual, obj)
+                # Its error codes are read from the source of the code it runs: slow, and only
+                # the document needs them, so that waits until the document is written.
+                self.__dict__.setdefault("_undocumented_errors", []).append(
+                    (manual, obj, method, datum_codes))
+
+    def register_views_in_doc(self, api: Any, app: Any, spec: Any, *, name: str,
+                              parameters: Any) -> None:
+        for manual, obj, method, datum_codes in self.__dict__.pop("_undocumented_errors", []):
+            _document_error_codes(manual, obj, method, datum_codes,
+                                  plugin=self.import_name.startswith("plugins."))
+            _document_deprecation(manual, obj)
+        super().register_views_in_doc(api, app, spec, name=name, parameters=parameters)
 
 
 def _document_positions(doc: dict[str, Any], method: str) -> set[str]:

@@ -15,6 +15,7 @@ from sqlalchemy import orm as so
 
 from api import errors
 from core import errors as domain_errors
+from core import notifications
 from core.models import IdempotencyKey
 
 log = logging.getLogger(__name__)
@@ -182,6 +183,9 @@ def _finish(response: Response) -> Response:
                 key.body = (SECRET_ANSWER_MARKER if _view_keeps_a_secret()
                             else response.get_data(as_text=True))
             session.commit()
+            texts = notifications.queued_texts(session)
+            if texts:
+                _send_texts(texts)
         else:
             session.rollback()
             if key is not None and response.status_code < 500:
@@ -198,6 +202,15 @@ def _finish(response: Response) -> Response:
     finally:
         session.close()
     return response
+
+
+def _send_texts(ids: list[int]) -> None:
+    """The request's texts leave right after its commit (a sign-in code is awaited); one that
+    cannot leave now is the worker's to retry, never the request's error."""
+    try:
+        notifications.send_queued_texts(current_app.extensions["wardens"].database, ids)
+    except Exception:
+        log.exception("texts %s left for the worker", ids)
 
 
 def _store_refusal(session: so.Session, key: IdempotencyKey, response: Response) -> None:

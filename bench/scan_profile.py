@@ -187,6 +187,8 @@ def main() -> int:
     print(f"CPU ms per scan (this process): median {statistics.median(cpu):.2f}, "
           f"mean {statistics.mean(cpu):.2f}; wall ms median {statistics.median(wall):.2f}")
     if profiler is not None:
+        profiler.dump_stats(work / "scans.prof")
+        print(f"\nprofile: {work / 'scans.prof'} (python -m pstats)")
         stats = pstats.Stats(profiler).strip_dirs()
         print("\nby own time:")
         stats.sort_stats("tottime").print_stats(25)

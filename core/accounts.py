@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy import orm as so
 
 from core import audit, clock, events, notifications, passwords, phone_codes, phones, stations
+from core.db import flushed
 from core.errors import Conflict, Invalid, NotFound, Unauthenticated
 from core.hookspecs import Identity
 from core.models import (
@@ -21,6 +22,7 @@ from core.models import (
     Device,
     GroupMember,
     IdempotencyKey,
+    IdentityLink,
     Membership,
     User,
 )
@@ -235,6 +237,7 @@ def erase_user(session: so.Session, user: User) -> None:
     user.phone_verified = False
     user.erased_at = clock.now()
     revoke_sessions(session, user.id)
+    session.execute(sa.delete(IdentityLink).where(IdentityLink.user_id == user.id))
     session.execute(sa.delete(IdempotencyKey).where(IdempotencyKey.user_id == user.id))
     session.execute(sa.delete(GroupMember).where(GroupMember.user_id == user.id))
     session.execute(sa.delete(Membership).where(Membership.user_id == user.id))
@@ -287,21 +290,87 @@ def sign_in_proven_phone(session: so.Session, phone: str, *, provider: str,
 def sign_in_identity(session: so.Session, identity: Identity) -> tuple[User, IssuedSession]:
     """Sign in a person an identity provider vouched for; the first time creates the account.
 
-    A provider that proved the phone (Firebase phone auth) counts as a proven sign-in
-    (``sign_in_proven_phone``); one that did not may only create an account for an unknown
-    number, never open an existing one.
+    A subject the provider linked before (``identity_link``) opens its account, whatever the
+    phone. Otherwise the phone decides: a provider that proved it (Firebase phone auth, WeChat's
+    phone-number code) counts as a proven sign-in (``sign_in_proven_phone``: the same person
+    by texted code is the same account, and seats waiting for the number are claimed); one that
+    did not may only create an account for an unknown number, never open an existing one.
+    The subject (and the provider's other ids of the person) are then linked to the account.
     """
-    phone = phones.normalize(identity.phone)
-    if identity.phone_verified:
-        user = sign_in_proven_phone(session, phone, provider=identity.provider,
-                                    display_name=identity.display_name)
-    else:
-        if find_by_phone(session, phone) is not None:
-            raise Unauthenticated("phone_not_proven")
-        user = create_user(session, phone=phone, display_name=identity.display_name)
-        audit.record(session, actor=user, action="user.registered", record=user,
-                     provider=identity.provider)
+    user = linked_user(session, identity.provider, identity.subject) if identity.subject else None
+    if user is None:
+        if not identity.phone:
+            raise Unauthenticated("identity_phone_required", provider=identity.provider)
+        phone = phones.normalize(identity.phone)
+        if identity.phone_verified:
+            user = sign_in_proven_phone(session, phone, provider=identity.provider,
+                                        display_name=identity.display_name)
+        else:
+            if find_by_phone(session, phone) is not None:
+                raise Unauthenticated("phone_not_proven")
+            user = create_user(session, phone=phone, display_name=identity.display_name)
+            audit.record(session, actor=user, action="user.registered", record=user,
+                         provider=identity.provider)
+    if identity.subject:
+        for provider, subject in ((identity.provider, identity.subject), *identity.also):
+            link_identity(session, user, provider, subject)
     return user, start_session(session, user, provider=identity.provider)
+
+
+def linked_user(session: so.Session, provider: str, subject: str | None) -> User | None:
+    """The account a provider's subject is linked to (never an erased one: erasure unlinks)."""
+    if not subject:
+        return None
+    return session.scalar(sa.select(User).join(IdentityLink, IdentityLink.user_id == User.id)
+                          .where(IdentityLink.provider == provider,
+                                 IdentityLink.subject == subject))
+
+
+def link_identity(session: so.Session, user: User, provider: str, subject: str) -> bool:
+    """Link a provider's subject to ``user``; one linked to another account stays with it.
+
+    Returns whether the subject is now the user's (new or already theirs).
+    """
+    link = session.scalar(sa.select(IdentityLink).where(
+        IdentityLink.provider == provider, IdentityLink.subject == subject))
+    if link is None:
+        link = IdentityLink(user_id=user.id, provider=provider, subject=subject)
+        if not flushed(session, link):  # a parallel first sign-in linked it
+            link = session.scalars(sa.select(IdentityLink).where(
+                IdentityLink.provider == provider, IdentityLink.subject == subject)).one()
+        else:
+            audit.record(session, actor=user, action="user.identity_linked", record=user,
+                         provider=provider)
+    if link.user_id != user.id:
+        return False
+    link.last_used_at = clock.now()
+    return True
+
+
+def identities_of(session: so.Session, user: User) -> list[IdentityLink]:
+    return list(session.scalars(sa.select(IdentityLink).where(IdentityLink.user_id == user.id)
+                                .order_by(IdentityLink.provider, IdentityLink.id)))
+
+
+def unlink_identity(session: so.Session, user: User, provider: str) -> int:
+    """The person unlinks a provider (every subject of it); they keep another way in.
+
+    Refused (409 ``last_sign_in_method``) when the account would keep no way to sign in: no
+    password, no proven phone to text a code to, no other provider.
+    """
+    links = identities_of(session, user)
+    gone = [link for link in links if link.provider == provider]
+    if not gone:
+        raise NotFound("identity_not_linked")
+    others = {link.provider for link in links} - {provider}
+    if not (others or user.password_hash or (user.phone and user.phone_verified)):
+        raise Conflict("last_sign_in_method")
+    for link in gone:
+        session.delete(link)
+    session.flush()
+    audit.record(session, actor=user, action="user.identity_unlinked", record=user,
+                 provider=provider)
+    return len(gone)
 
 
 def send_sign_in_code(session: so.Session, phone: str, purpose: CodePurpose, secret: str,

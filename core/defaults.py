@@ -11,13 +11,12 @@ import sqlalchemy as sa
 from sqlalchemy import orm as so
 
 from core import messages, phone_codes, phones, retention, tasks
-from core.hookspecs import Delivery, PluginInfo
+from core.hookspecs import PluginInfo
 from core.jobs import Job
 from core.models import (
     Assignment,
     IdempotencyKey,
     JobRun,
-    Notification,
     Station,
 )
 from core.models.tasks import Task
@@ -94,12 +93,6 @@ def mark_no_shows(session: so.Session, station: Station | None, now: dt.datetime
 @hookimpl(trylast=True)
 def wardens_verify_identity(session: so.Session, grant_type: str, payload: dict[str, Any]) -> None:
     return None  # only password and refresh_token, which the core handles itself
-
-
-@hookimpl(trylast=True)
-def wardens_deliver_notifications(session: so.Session,
-                                  notifications: list[Notification]) -> list[Delivery]:
-    return [Delivery("skipped") for _ in notifications]  # the in-app inbox is the delivery
 
 
 @hookimpl(trylast=True)

@@ -20,12 +20,13 @@ def token_digest(token: str) -> str:
 
 
 def register(session: so.Session, *, user_id: int, session_id: int, token: str, platform: str,
-             locale: str) -> tuple[Device, bool]:
+             locale: str, service: str = "fcm") -> tuple[Device, bool]:
     """Register this session's push token; return the device and whether it is new.
 
-    A token belongs to one app installation, so it moves to whoever registers it last: a shared
-    phone never receives the previous user's notifications. A session has one token: a refreshed
-    token replaces the session's old one.
+    ``service`` is the push service the token belongs to ("fcm", "jpush"): each delivery
+    channel pushes to its own. A token belongs to one app installation, so it moves to whoever
+    registers it last: a shared phone never receives the previous user's notifications. A
+    session has one token: a refreshed token replaces the session's old one.
     """
     locale = messages.pick_locale([locale])
     digest = token_digest(token)
@@ -33,7 +34,7 @@ def register(session: so.Session, *, user_id: int, session_id: int, token: str, 
     created = device is None
     if device is None:
         device = Device(token=token, token_hash=digest, user_id=user_id, session_id=session_id,
-                        platform=platform, locale=locale)
+                        platform=platform, locale=locale, service=service)
         try:
             with session.begin_nested():
                 session.add(device)
@@ -44,7 +45,7 @@ def register(session: so.Session, *, user_id: int, session_id: int, token: str, 
             created = False
     if not created:
         device.user_id, device.session_id = user_id, session_id
-        device.platform, device.locale = platform, locale
+        device.platform, device.locale, device.service = platform, locale, service
         device.created_at = clock.now()
     session.execute(
         sa.delete(Device).where(Device.session_id == session_id, Device.id != device.id)

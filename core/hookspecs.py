@@ -127,18 +127,25 @@ class PluginInfo:
 class Identity:
     """A person an identity provider vouches for."""
 
-    phone: str
+    phone: str | None
     provider: str
     phone_verified: bool = True
     display_name: str = ""
+    #: the provider's own id of the person (a Firebase uid, a WeChat openid): linked to the
+    #: account on first sign-in, found by it afterwards (``identity_link``)
+    subject: str | None = None
+    #: further ids of the same person at the provider, linked alongside (a WeChat unionid)
+    also: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
 class Delivery:
-    """The outcome of delivering one notification."""
+    """The outcome of delivering one notification by one channel, or of one text message."""
 
     status: str  # "sent", "skipped" (nothing to push to), "retry" or "failed"
     error: str | None = None
+    #: with "retry": the provider said when (its rate limit); else the outbox's backoff
+    retry_after: dt.timedelta | None = None
 
 
 @dataclass(frozen=True)
@@ -516,40 +523,46 @@ def wardens_verify_identity(
     """
 
 
-@hookspec(firstresult=True)
+@hookspec
 def wardens_deliver_notifications(
     session: so.Session, notifications: list[Notification]
 ) -> list[Delivery] | None:
-    """Deliver a batch of claimed notifications of one station (e.g. by push).
+    """Deliver a batch of claimed notifications of one station by the plugin's channel.
 
-    Provider hook, asked per station among the plugins switched on there (notifications
-    without a station ask every installed plugin). The core default leaves them in the in-app
-    inbox and answers "skipped" for each. The worker records the outcomes in the same
-    transaction; delivery is at-least-once (a crash after sending may resend).
+    A delivery channel (FCM, JPush, WeChat...), asked per station among the plugins switched on
+    there (notifications without a station ask every installed plugin). Every channel is asked,
+    not only the first: each answer is recorded on the notification's delivery row for the
+    channel (named after the plugin), with its own tries, backoff and error; a channel is asked
+    again only for its own retries. The in-app inbox is always one of the channels. The worker
+    records the outcomes in the same transaction; delivery is at-least-once (a crash after
+    sending may resend).
 
     :param session: the worker's transaction; the provider may write (e.g. drop a dead token).
     :param notifications: up to 100 notifications, each with ``code`` and ``params`` to render
         in the recipient's language (``core.messages.render``).
-    :return: one :class:`Delivery` per notification, in the same order, or None to leave the
-        batch to the next provider.
+    :return: one :class:`Delivery` per notification, in the same order ("skipped": the channel
+        has no way to reach that person), or None when the channel does not apply at all.
     """
 
 
 @hookspec(firstresult=True)
 def wardens_send_text(
     session: so.Session, phone: str, code: str, params: dict[str, Any], locale: str
-) -> bool | None:
+) -> bool | Delivery | None:
     """Send a short text message (SMS) to ``phone``.
 
-    Provider hook, for the whole deployment: the core default logs that a text was due (logger
+    Provider hook, for the whole deployment, asked by the text outbox
+    (``core.notifications.send_text`` queues; the texts leave after the transaction commits,
+    or by the worker), never inside a write transaction. The core default logs that a text was due (logger
     ``wardens.sms``, masked number and message code only: texts carry sign-in codes) and, in
     the demo (``WARDENS_ENV=development``), prints the whole text to the console.
 
-    :param session: the open unit of work.
+    :param session: a read-only session (e.g. for the deployment's settings).
     :param phone: an E.164 number.
     :param code: a message code whose texts are registered (core or a plugin's messages).
     :param params: the placeholders of the text.
     :param locale: "zh-CN" or "en".
-    :return: True when accepted for sending, False when refused, None to leave it to the next
-        provider.
+    :return: True when accepted for sending, False when refused, a :class:`Delivery`
+        ("sent", "retry" with its error and perhaps ``retry_after``, "failed" with its error),
+        or None to leave it to the next provider.
     """

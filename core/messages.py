@@ -109,8 +109,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "数字或日期超出范围。",
     },
     "phone_verification_code": {
-        "en": "Wardens verification code: {code}. It expires in {minutes} minutes.",
-        "zh-CN": "【守望】验证码 {code}，{minutes} 分钟内有效。",
+        "en": "Wardens verification code: {code}. It expires in {minutes} minutes."
+              " Never share it.",
+        "zh-CN": "【守望】验证码 {code}，{minutes} 分钟内有效，请勿告诉他人。",
     },
     "phone_already_verified": {
         "en": "This phone is already verified.",
@@ -137,7 +138,20 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "This sign-in does not prove the phone number, which already has an account.",
         "zh-CN": "该登录方式未验证手机号，而该手机号已有账号。",
     },
+    "identity_phone_required": {
+        "en": "The first sign-in through {provider} needs the phone number too.",
+        "zh-CN": "首次通过 {provider} 登录需要同时提供手机号。",
+    },
+    "identity_not_linked": {
+        "en": "This sign-in method is not linked to the account.",
+        "zh-CN": "该登录方式未与此账号关联。",
+    },
+    "last_sign_in_method": {
+        "en": "This is the account's only way to sign in: set a password or prove the phone first.",
+        "zh-CN": "这是该账号唯一的登录方式：请先设置密码或验证手机号。",
+    },
     "http_error": {"en": "The request failed.", "zh-CN": "请求失败。"},
+    "app_title": {"en": "Wardens", "zh-CN": "平安守望"},
     "service_unavailable": {
         "en": "The service is unavailable; try again later.",
         "zh-CN": "服务暂时不可用，请稍后再试。",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+from collections.abc import Callable
 from itertools import groupby
 from typing import Any
 
@@ -12,8 +13,9 @@ import sqlalchemy as sa
 from sqlalchemy import orm as so
 
 from core import clock, events, local_time, messages, targets
+from core.db import Database
 from core.hookspecs import Delivery
-from core.models import Notification, Station, User
+from core.models import Notification, NotificationDelivery, Station, TextMessage, User
 from core.models.notifications import DeliveryStatus
 
 log = logging.getLogger(__name__)
@@ -25,6 +27,9 @@ STALE_CLAIM = dt.timedelta(minutes=10)
 OUTCOMES = frozenset({"sent", "skipped", "retry", "failed"})
 # Parameters of the core's notifications that carry a person's name -> the one with their id.
 NAMED_PARAMS = {"by": "by_id", "person": "person_id"}
+INBOX = "inbox"  # the channel every notification has: the person's in-app inbox
+TEXTS_KEPT = dt.timedelta(days=1)
+QUEUED_TEXTS = "wardens_queued_texts"  # session.info: texts to send once the transaction commits
 
 
 def notify(session: so.Session, user_id: int, code: str, station_id: int | None = None, *,
@@ -85,6 +90,42 @@ def target_of(row: Notification, station_code: str | None) -> dict[str, Any] | N
     return targets.target(row.target["kind"], station_code, **ids)
 
 
+def rendered(notification: Notification, locale: str, station: Station | None,
+             fallback_title: str = "app_title") -> tuple[str, str]:
+    """(title, text) of a notification as a push or a message shows it, in ``locale``, times in
+    the station's zone as in the inbox: the code's ``.title`` text if it has one, else the
+    station's name (else ``fallback_title``'s text)."""
+    params = notification.params or {}
+    timezone = station.timezone if station is not None else None
+    title_code = f"{notification.code}.title"
+    title = (messages.render(title_code, locale, params, timezone=timezone)
+             if title_code in messages.MESSAGES
+             else station.name if station is not None
+             else messages.render(fallback_title, locale))
+    return title, messages.render(notification.code, locale, params, timezone=timezone)
+
+
+def app_data(notification: Notification, station: Station | None,
+             leave_out: Callable[[str], bool] = lambda key: False) -> dict[str, str]:
+    """What the app needs to open the right screen and write its own text, as strings (push
+    data): the parameters (but those ``leave_out`` names), then ``notification_id``, ``code``,
+    ``station``, ``timezone`` and ``target`` (JSON: ``{"kind", "station", "<thing>_id"...}``, as
+    in the inbox)."""
+    data: dict[str, str] = {}
+    for key, value in (notification.params or {}).items():
+        if value is None or leave_out(key):
+            continue
+        data[key] = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    data.update(notification_id=str(notification.id), code=notification.code)
+    if station is not None:
+        data["station"] = station.code
+        data["timezone"] = station.timezone
+        target = target_of(notification, station.code)
+        if target is not None:
+            data["target"] = json.dumps(target, ensure_ascii=False, separators=(",", ":"))
+    return data
+
+
 def named(session: so.Session, key: str, user_id: int | None) -> dict[str, Any]:
     """The parameters naming a person: ``{key: display name, key_id: id}`` (see NAMED_PARAMS)."""
     if user_id is None:
@@ -115,11 +156,139 @@ def forget_name(session: so.Session, user: User) -> None:
 
 
 def send_text(session: so.Session, phone: str, code: str, locale: str = "zh-CN",
-              **params: Any) -> bool:
-    """Send a short text message through the deployment's SMS provider."""
-    result = events.deployment(session).pm.hook.wardens_send_text(
-        session=session, phone=phone, code=code, params=params, locale=locale)
-    return bool(result)
+              **params: Any) -> TextMessage:
+    """Queue a short text message (SMS) in the caller's transaction.
+
+    It leaves once that transaction commits: a request's texts are sent right after its commit
+    (:func:`send_queued_texts`), the rest, and every retry, by the worker (:func:`send_due_texts`).
+    No text is ever sent while a write transaction is open, nor for a change rolled back.
+    """
+    return queue_text(session, phone, code, params, locale)
+
+
+def queue_text(session: so.Session, phone: str, code: str, params: dict[str, Any],
+               locale: str = "zh-CN") -> TextMessage:
+    """:func:`send_text` with the parameters as a dict (one of them may be named ``code``)."""
+    row = TextMessage(phone=phone, code=code, params=dict(params), locale=locale)
+    session.add(row)
+    session.flush()
+    session.info.setdefault(QUEUED_TEXTS, []).append(row.id)
+    return row
+
+
+def queued_texts(session: so.Session) -> list[int]:
+    """The texts queued in this session's transaction (taken: asked once, after its commit)."""
+    return session.info.pop(QUEUED_TEXTS, None) or []
+
+
+def send_queued_texts(database: Database, ids: list[int], worker: str = "request") -> int:
+    """Send the texts a request just committed; what fails is left to the worker's retries."""
+    return _send_texts(database, worker, ids=ids)
+
+
+def send_due_texts(database: Database, worker: str, batch: int = BATCH) -> int:
+    """Send every text that is due (new, a retry whose time came, a stale claim)."""
+    done = 0
+    while count := _send_texts(database, worker, batch=batch):
+        done += count
+        if count < batch:
+            break
+    return done
+
+
+def _claim_texts(factory: so.sessionmaker, worker: str, ids: list[int] | None,
+                 batch: int) -> list[int]:
+    now = clock.now()
+    due = sa.or_(
+        sa.and_(TextMessage.status == DeliveryStatus.PENDING, TextMessage.next_attempt_at <= now),
+        sa.and_(TextMessage.status == DeliveryStatus.SENDING,
+                TextMessage.claimed_at < now - STALE_CLAIM),
+    )
+    query = sa.select(TextMessage.id).where(due)
+    if ids is not None:
+        query = query.where(TextMessage.id.in_(ids))
+    with factory() as session, session.begin():
+        claimed = session.scalars(query.order_by(TextMessage.id).limit(batch)
+                                  .with_for_update(skip_locked=True)).all()
+        if claimed:
+            session.execute(
+                sa.update(TextMessage).where(TextMessage.id.in_(claimed))
+                .values(status=DeliveryStatus.SENDING, claimed_by=worker, claimed_at=now,
+                        attempts=TextMessage.attempts + 1)
+                .execution_options(synchronize_session=False))
+        return list(claimed)
+
+
+def _send_texts(database: Database, worker: str, *, ids: list[int] | None = None,
+                batch: int = BATCH) -> int:
+    claimed = _claim_texts(database.writer, worker, ids, batch)
+    if not claimed:
+        return 0
+    # The providers are called outside any write transaction: a slow gateway holds no lock.
+    with database.reader() as session:
+        texts = session.scalars(sa.select(TextMessage).where(TextMessage.id.in_(claimed))
+                                .order_by(TextMessage.id)).all()
+        outcomes = {text.id: _offer_text(session, text) for text in texts}
+        session.rollback()
+    with database.writer() as session, session.begin():
+        for text in session.scalars(sa.select(TextMessage).where(TextMessage.id.in_(claimed))):
+            provider, outcome = outcomes[text.id]
+            _record_text(text, provider, outcome)
+    return len(claimed)
+
+
+def _offer_text(session: so.Session, text: TextMessage) -> tuple[str | None, Delivery]:
+    """Ask the text providers in hook order; the first that answers takes it."""
+    deployment = events.deployment(session)
+    hook = deployment.pm.hook.wardens_send_text
+    for impl in reversed(hook.get_hookimpls()):  # pluggy's own calling order
+        try:
+            answer = deployment.call_one("wardens_send_text", impl.plugin, session=session,
+                                         phone=text.phone, code=text.code,
+                                         params=dict(text.params), locale=text.locale)
+        except Exception as exc:  # a provider that crashes is retried, never stops the others
+            log.exception("text %s: provider %s failed", text.id, impl.plugin_name)
+            return impl.plugin_name, Delivery("retry", repr(exc)[:500])
+        if answer is None:
+            continue
+        if isinstance(answer, Delivery):
+            return impl.plugin_name, answer
+        return impl.plugin_name, Delivery("sent" if answer else "failed",
+                                          None if answer else "refused by the provider")
+    return None, Delivery("failed", "no text provider answered")
+
+
+def _record_text(text: TextMessage, provider: str | None, outcome: Delivery) -> None:
+    now = clock.now()
+    status = outcome.status if outcome.status in OUTCOMES else "failed"
+    text.provider = provider
+    text.last_error = outcome.error
+    text.claimed_by = None
+    if status == "retry" and text.attempts < MAX_ATTEMPTS:
+        text.status = DeliveryStatus.PENDING
+        text.next_attempt_at = now + outcome.retry_after if outcome.retry_after else (
+            now + backoff(text.attempts))
+        return
+    text.status = DeliveryStatus.SENT if status in ("sent", "skipped") else DeliveryStatus.FAILED
+    text.sent_at = now if status in ("sent", "skipped") else None
+    # A texted sign-in code must not outlive its sending in the database.
+    text.params = {}
+
+
+def purge_texts(session: so.Session, station: Station | None, now: dt.datetime) -> int:
+    """Texts sent or given up are kept a day (what went to a number), then go; so do the send
+    budgets' past windows."""
+    from core import budgets
+
+    result = session.execute(sa.delete(TextMessage).where(
+        TextMessage.created_at < now - TEXTS_KEPT,
+        TextMessage.status.in_((DeliveryStatus.SENT, DeliveryStatus.FAILED))))
+    return result.rowcount + budgets.purge(session, station, now)  # type: ignore[attr-defined,no-any-return]
+
+
+def backoff(attempts: int) -> dt.timedelta:
+    """The wait before the next try after ``attempts`` tries: 30 s, doubling."""
+    return dt.timedelta(seconds=30 * 2 ** attempts)
 
 
 def claim(session_factory: so.sessionmaker, worker: str, batch: int = BATCH) -> list[int]:
@@ -153,8 +322,8 @@ def claim(session_factory: so.sessionmaker, worker: str, batch: int = BATCH) -> 
 def deliver_pending(session_factory: so.sessionmaker, worker: str, batch: int = BATCH) -> int:
     """Claim and deliver due notifications until none is left; return how many were handled.
 
-    Each station's notifications go to the ``wardens_deliver_notifications`` providers switched
-    on for that station; the outcome is recorded in the same transaction.
+    Each station's notifications go to every ``wardens_deliver_notifications`` channel switched
+    on for that station; the outcomes are recorded in the same transaction.
     """
     done = 0
     while ids := claim(session_factory, worker, batch):
@@ -171,33 +340,109 @@ def deliver_pending(session_factory: so.sessionmaker, worker: str, batch: int = 
 
 
 def _deliver(session: so.Session, station_id: int | None, rows: list[Notification]) -> int:
-    hooks = events.deployment(session).hooks_for(session, station_id)
-    try:
-        with session.begin_nested():  # a provider that fails leaves no half-written rows
-            outcomes = hooks.wardens_deliver_notifications(session=session, notifications=rows)
-            if outcomes is None or len(outcomes) != len(rows):
-                raise ValueError(f"the delivery provider answered {outcomes!r} for"
-                                 f" {len(rows)} notifications")
-    except Exception as exc:  # one bad batch must not stop the worker
-        log.exception("delivering notifications of station %s", station_id)
-        outcomes = [Delivery("retry", repr(exc)[:500])] * len(rows)
-    for row, outcome in zip(rows, outcomes, strict=True):
-        _record(row, outcome)
+    """Deliver by every channel that applies, each recorded on its own delivery row.
+
+    The first time, the in-app inbox is recorded as delivered and every channel (each plugin
+    implementing ``wardens_deliver_notifications`` switched on for the station) is asked; a
+    channel answering None does not apply. Later tries ask only the channels whose delivery is
+    due again, so a failing channel is retried while the others stay delivered.
+    """
+    now = clock.now()
+    records = {(d.notification_id, d.channel): d for d in session.scalars(
+        sa.select(NotificationDelivery).where(
+            NotificationDelivery.notification_id.in_([row.id for row in rows])))}
+    first = {row.id for row in rows if (row.id, INBOX) not in records}
+    for row in rows:
+        if row.id in first:
+            records[row.id, INBOX] = _add_record(session, row, INBOX, Delivery("sent"))
+    for channel, plugin in channels(session, station_id):
+        due = [row for row in rows if (records.get((row.id, channel)) is None and row.id in first)
+               or _due_again(records.get((row.id, channel)), now)]
+        if not due:
+            continue
+        outcomes = _ask_channel(session, channel, plugin, station_id, due)
+        if outcomes is None:
+            continue  # the channel does not apply (e.g. push switched off in its settings)
+        for row, outcome in zip(due, outcomes, strict=True):
+            record = records.get((row.id, channel))
+            if record is None:
+                records[row.id, channel] = _add_record(session, row, channel, outcome)
+            else:
+                _record(record, outcome)
+    for row in rows:
+        _sum_up(row, [d for (nid, _), d in records.items() if nid == row.id])
     return len(rows)
 
 
-def _record(row: Notification, outcome: Delivery) -> None:
+def channels(session: so.Session, station_id: int | None) -> list[tuple[str, Any]]:
+    """The delivery channels for a station's notifications: (name, plugin) in hook order."""
+    deployment = events.deployment(session)
+    hook = deployment.hooks_for(session, station_id).wardens_deliver_notifications
+    return [(impl.plugin_name, impl.plugin) for impl in reversed(hook.get_hookimpls())]
+
+
+def _ask_channel(session: so.Session, channel: str, plugin: Any, station_id: int | None,
+                 rows: list[Notification]) -> list[Delivery] | None:
+    try:
+        with session.begin_nested():  # a channel that fails leaves no half-written rows
+            outcomes = events.deployment(session).call_one(
+                "wardens_deliver_notifications", plugin, session=session, notifications=rows)
+            if outcomes is not None and len(outcomes) != len(rows):
+                raise ValueError(f"the delivery channel answered {outcomes!r} for"
+                                 f" {len(rows)} notifications")
+            return outcomes  # type: ignore[no-any-return]
+    except Exception as exc:  # one bad channel must stop neither the others nor the worker
+        log.exception("delivering notifications of station %s by %s", station_id, channel)
+        return [Delivery("retry", repr(exc)[:500])] * len(rows)
+
+
+def _due_again(record: NotificationDelivery | None, now: dt.datetime) -> bool:
+    return (record is not None and record.status == DeliveryStatus.PENDING
+            and record.next_attempt_at <= now)
+
+
+def _add_record(session: so.Session, row: Notification, channel: str,
+                outcome: Delivery) -> NotificationDelivery:
+    record = NotificationDelivery(notification_id=row.id, channel=channel, attempts=0)
+    session.add(record)
+    _record(record, outcome)
+    return record
+
+
+def _record(record: NotificationDelivery, outcome: Delivery) -> None:
     now = clock.now()
     status = outcome.status if outcome.status in OUTCOMES else "failed"
-    row.last_error = outcome.error
-    row.claimed_by = None
+    record.attempts += 1
+    record.last_error = outcome.error
     if status in ("sent", "skipped"):
-        row.delivery_status = DeliveryStatus(status)
-        row.delivered_at = now
-    elif status == "retry" and row.attempts < MAX_ATTEMPTS:
-        row.delivery_status = DeliveryStatus.PENDING
-        row.next_attempt_at = now + dt.timedelta(seconds=30 * 2 ** row.attempts)
+        record.status = DeliveryStatus(status)
+        record.delivered_at = now
+    elif status == "retry" and record.attempts < MAX_ATTEMPTS:
+        record.status = DeliveryStatus.PENDING
+        record.next_attempt_at = now + (outcome.retry_after or backoff(record.attempts))
     else:
-        row.delivery_status = DeliveryStatus.FAILED
+        record.status = DeliveryStatus.FAILED
         if outcome.status not in OUTCOMES:
-            row.last_error = f"unknown delivery status {outcome.status!r}"
+            record.last_error = f"unknown delivery status {outcome.status!r}"
+
+
+def _sum_up(row: Notification, records: list[NotificationDelivery]) -> None:
+    """The notification's own status sums up its channels (the inbox aside): pending while one
+    is to be tried again, sent once one reached the person, skipped when none had a way."""
+    pushed = [d for d in records if d.channel != INBOX]
+    row.claimed_by = None
+    row.last_error = "; ".join(f"{d.channel}: {d.last_error}" for d in pushed
+                               if d.last_error) or None
+    waiting = [d.next_attempt_at for d in pushed if d.status == DeliveryStatus.PENDING]
+    if waiting:
+        row.delivery_status = DeliveryStatus.PENDING
+        row.next_attempt_at = min(waiting)
+        return
+    statuses = {d.status for d in pushed}
+    if DeliveryStatus.SENT in statuses:
+        row.delivery_status = DeliveryStatus.SENT
+    elif DeliveryStatus.FAILED in statuses:
+        row.delivery_status = DeliveryStatus.FAILED
+    else:
+        row.delivery_status = DeliveryStatus.SKIPPED
+    row.delivered_at = clock.now() if row.delivery_status != DeliveryStatus.FAILED else None

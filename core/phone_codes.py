@@ -11,7 +11,7 @@ from typing import Any, cast
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
-from core import clock, events
+from core import clock, notifications
 from core.errors import Invalid, TooManyRequests
 from core.models import CodePurpose, PhoneCode, Station
 
@@ -90,10 +90,10 @@ def send(session: so.Session, phone: str, purpose: CodePurpose, secret: str,
                                                                            code),
                           created_at=now, expires_at=now + CODE_TTL))
     session.flush()
-    # The hook directly: notifications.send_text's own ``code`` is the message's code.
-    events.deployment(session).pm.hook.wardens_send_text(
-        session=session, phone=phone, code=TEXTS[purpose], locale=locale,
-        params={"code": code, "minutes": CODE_TTL // dt.timedelta(minutes=1)})
+    # Queued: it leaves once the request commits, outside its write transaction.
+    notifications.queue_text(session, phone, TEXTS[purpose],
+                             {"code": code, "minutes": CODE_TTL // dt.timedelta(minutes=1)},
+                             locale)
     return CODE_TTL
 
 
@@ -139,7 +139,9 @@ def redeem(session: so.Session, phone: str, purpose: CodePurpose, code: str,
         raise Invalid("verification_code_expired", field="code")
 
 
-def purge(session: so.Session, _station: Station | None, now: dt.datetime) -> int:
-    """Codes are kept for the day they count towards the number's limits, then deleted."""
+def purge(session: so.Session, station: Station | None, now: dt.datetime) -> int:
+    """Codes are kept for the day they count towards the number's limits, then deleted; so are
+    the texts that carried them (and every other text sent or given up)."""
     result = session.execute(sa.delete(PhoneCode).where(PhoneCode.created_at < now - WINDOW))
-    return cast(sa.CursorResult[Any], result).rowcount
+    return cast(sa.CursorResult[Any], result).rowcount + notifications.purge_texts(
+        session, station, now)

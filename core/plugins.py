@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import importlib.metadata
 import importlib.util
+import logging
 import os
 import re
 import tomllib
@@ -23,6 +24,8 @@ from core.db import Base, Database
 from core.hookspecs import PluginInfo, RetainedPositions, TaskKind
 from core.jobs import Job
 from core.models import Station, StationPlugin
+
+log = logging.getLogger(__name__)
 
 hookimpl = pluggy.HookimplMarker("wardens")
 
@@ -322,6 +325,16 @@ class Deployment:
         #: report name -> (the owning plugin, None for the core's; the report)
         self.reports = self._collect_reports()
         database.bind_info({"deployment": self})
+        if not self.proves_phones():
+            log.warning("no text-message plugin (sms_aliyun, sms_tencent) and no sign-in provider"
+                        " (firebase) is installed: phones cannot be verified, and seats reserved"
+                        " for a number cannot be claimed; codes only reach the log")
+
+    def proves_phones(self) -> bool:
+        """Whether a plugin can prove a phone: it sends texts or vouches for sign-ins."""
+        return any(self.pm.get_name(impl.plugin) != CORE_PLUGIN
+                   for hook in ("wardens_send_text", "wardens_verify_identity")
+                   for impl in getattr(self.pm.hook, hook).get_hookimpls())
 
     def _describe(self) -> None:
         for impl in self.pm.hook.wardens_describe_plugin.get_hookimpls():

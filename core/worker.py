@@ -26,6 +26,7 @@ def run_round(deployment: Deployment, name: str) -> tuple[list[tuple[str, int]],
     """One round: every due job slot, then the outbox until it is empty."""
     ran = jobs.run_due_jobs(deployment, worker=name)
     delivered = notifications.deliver_pending(deployment.database.writer, name)
+    notifications.send_due_texts(deployment.database, name)
     metrics.NOTIFICATIONS_DELIVERED.inc(delivered)
     return ran, delivered
 

@@ -232,7 +232,7 @@ def test_db_upgrade_prints_each_branchs_revisions_before_applying_them(cli_on, f
     assert applied.exit_code == 0, applied.output
     assert applied.output.replace("database is up to date\n", "dry run: nothing was applied\n") \
         == planned.output
-    assert "0008_core_plugins_version" in _alembic_rows(fresh_url)
+    assert "0009_core_delivery_channels" in _alembic_rows(fresh_url)
     again = cli_on()
     assert (again.exit_code, again.output) == (0, "database is up to date: nothing to apply\n")
 

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from core import accounts, clock, notifications
 from core.db import Database
 from core.jobs import run_due_jobs
-from core.models import JobRun, Notification, StationPlugin
+from core.models import JobRun, Notification, StationPlugin, TextMessage
 from core.models.notifications import DeliveryStatus
 from core.plugins import Deployment, DeploymentConfig
 from core.worker import WorkerLocked, exclusive_on_sqlite, run_worker
@@ -108,7 +108,7 @@ def test_failures_are_retried_with_backoff_then_recorded(world, session, gateway
         notifications.deliver_pending(gateway.database.writer, "w1")
     rows = outbox(session)
     assert rows["failed"].delivery_status == DeliveryStatus.FAILED
-    assert rows["failed"].last_error == "said failed"
+    assert rows["failed"].last_error == "gateway: said failed"  # each channel names itself
     for tag in ("retry", "crash"):
         assert rows[tag].delivery_status == DeliveryStatus.PENDING
         assert rows[tag].next_attempt_at == NOON + dt.timedelta(seconds=60)
@@ -161,29 +161,50 @@ def test_only_one_worker_runs_on_a_sqlite_file(tmp_path):
     deployment.database.engine.dispose()
 
 
+def texts_of(session):
+    session.expire_all()
+    return {t.phone: t for t in session.scalars(sa.select(TextMessage))}
+
+
 def test_the_default_sms_provider_logs_and_prints_only_in_the_demo(
         world, session, deployment, caplog, capsys, monkeypatch):
     with caplog.at_level(logging.INFO, logger="wardens.sms"):
-        assert notifications.send_text(session, "+8613900000001", "weak_password", "en",
-                                       min_length=8)
+        notifications.send_text(session, "+8613900000001", "weak_password", "en", min_length=8)
+        assert caplog.text == ""  # queued: nothing leaves inside the transaction
+        session.commit()
+        assert notifications.send_due_texts(deployment.database, "w1") == 1
     # the log keeps the masked number and the message's code, never the text
     assert "SMS to +86139****0001 [weak_password]" in caplog.text
     assert "+8613900000001" not in caplog.text and "password needs" not in caplog.text
     assert capsys.readouterr().out == ""
+    text = texts_of(session)["+8613900000001"]
+    assert text.status == DeliveryStatus.SENT and text.provider == "core.defaults"
+    assert text.params == {}  # what it carried (a sign-in code) does not stay
     monkeypatch.setenv("WARDENS_ENV", "development")
-    notifications.send_text(session, "+8613900000001", "weak_password", "zh-CN", min_length=8)
-    assert capsys.readouterr().out == "[SMS to +8613900000001] 密码至少需要 8 个字符。\n"
+    notifications.send_text(session, "+8613900000002", "weak_password", "zh-CN", min_length=8)
+    session.commit()
+    notifications.send_due_texts(deployment.database, "w1")
+    assert capsys.readouterr().out == "[SMS to +8613900000002] 密码至少需要 8 个字符。\n"
 
 
 def test_a_plugin_replaces_the_sms_provider_or_passes_it_on(world, session, gateway, caplog):
+    clock.freeze(NOON)
     with sample_session(gateway) as plugin_session, caplog.at_level(logging.INFO,
                                                                     logger="wardens.sms"):
-        assert notifications.send_text(plugin_session, "+8613900000010", "weak_password") is True
-        assert notifications.send_text(plugin_session, "+8613900000011", "weak_password") is False
-        assert caplog.text == ""
-        assert notifications.send_text(plugin_session, "+8613900000011", "weak_password",
-                                       **{"pass": True}) is True
-        assert "SMS to +86139****0011" in caplog.text  # the core default answered
+        notifications.send_text(plugin_session, "+8613900000010", "weak_password")
+        notifications.send_text(plugin_session, "+8613900000011", "weak_password")
+        notifications.send_text(plugin_session, "+8613900000012", "weak_password",
+                                **{"pass": True})
+        plugin_session.commit()
+        assert notifications.send_due_texts(gateway.database, "w1") == 3
+        texts = texts_of(session)
+        assert texts["+8613900000010"].status == DeliveryStatus.SENT
+        assert texts["+8613900000010"].provider == "gateway"
+        assert texts["+8613900000011"].status == DeliveryStatus.FAILED
+        assert texts["+8613900000011"].last_error == "refused by the provider"
+        assert "SMS to +86139****0010" not in caplog.text
+        assert "SMS to +86139****0012" in caplog.text  # the core default answered
+        assert texts["+8613900000012"].provider == "core.defaults"
 
 
 @pytest.mark.postgres_only

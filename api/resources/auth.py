@@ -60,13 +60,17 @@ class TokenRequestSchema(Schema):
         required=True, validate=ma.validate.Regexp(r"^[a-z][a-z0-9_]{0,31}$"),
         metadata={"description": "password {phone, password}, phone_code {phone, code}, "
                                  "refresh_token {refresh_token}, or a sign-in provider's grant "
-                                 "that a plugin adds (firebase {id_token}); any other is 422 "
-                                 "unsupported_grant_type"})
+                                 "that a plugin adds (firebase {id_token}, wechat {login_code,"
+                                 " phone_code}); any other is 422 unsupported_grant_type"})
     phone = Phone()
     password = ma.fields.String(validate=ma.validate.Length(max=200))
     code = ma.fields.String(validate=CODE, metadata={"description": "The texted 6-digit code"})
     refresh_token = ma.fields.String(validate=ma.validate.Length(max=200))
     id_token = ma.fields.String(validate=ma.validate.Length(max=8192))
+    login_code = ma.fields.String(validate=ma.validate.Length(max=256), metadata={
+        "description": "wechat: the code of the mini-program's wx.login"})
+    phone_code = ma.fields.String(validate=ma.validate.Length(max=256), metadata={
+        "description": "wechat: the code of the getPhoneNumber button (needed the first time)"})
 
 
 class TokenSchema(Schema):
@@ -165,6 +169,19 @@ def _grant(body: dict[str, Any]) -> dict[str, Any]:
         session = begin_writing()
         issued = accounts.start_session(session, user)
         return issue_tokens(issued.session, issued.refresh_token, user)
+    identity = None
+    if grant not in ("phone_code", "refresh_token"):
+        # The provider is asked (a network call) before the write transaction is opened.
+        deployment = current_app.extensions["wardens"]
+        _throttle().check("token", None)  # refused provider tokens count per IP
+        try:
+            identity = deployment.pm.hook.wardens_verify_identity(
+                session=db(), grant_type=grant, payload=body)
+        except Unauthenticated:
+            _throttle().hit("token", None)
+            raise
+        if identity is None:
+            raise Invalid("unsupported_grant_type", field="grant_type", grant_type=grant)
     session = begin_writing()
     if grant == "phone_code":
         phone, code = _required(body, "phone", "code")
@@ -176,16 +193,7 @@ def _grant(body: dict[str, Any]) -> dict[str, Any]:
         issued = accounts.rotate_session(session, token, secret)
         user = session.get_one(accounts.User, issued.session.user_id)
     else:
-        deployment = current_app.extensions["wardens"]
-        _throttle().check("token", None)  # refused provider tokens count per IP
-        try:
-            identity = deployment.pm.hook.wardens_verify_identity(
-                session=session, grant_type=grant, payload=body)
-        except Unauthenticated:
-            _throttle().hit("token", None)
-            raise
-        if identity is None:
-            raise Invalid("unsupported_grant_type", field="grant_type", grant_type=grant)
+        assert identity is not None
         user, issued = accounts.sign_in_identity(session, identity)
     return issue_tokens(issued.session, issued.refresh_token, user)
 
@@ -212,7 +220,10 @@ def auth_token(body: dict[str, Any]) -> dict[str, Any]:
       retry. Used later than that, it is taken for a stolen copy: 401
       `refresh_token_reused`, and the whole session is signed out (sign in again). An unknown,
       revoked or erased account's token is 401 `invalid_refresh_token`.
-    - a provider grant such as `firebase` {id_token}: the provider's verified phone signs in.
+    - a provider grant such as `firebase` {id_token} or `wechat` {login_code, phone_code}: the
+      provider's verified phone signs in, and its id of the person is linked to the account;
+      later sign-ins find the account by it (401 `identity_phone_required` when neither the id
+      nor a phone is known).
 
     The access token lives `expires_in` seconds; on 401 `invalid_token` refresh it once.
     """

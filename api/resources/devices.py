@@ -16,14 +16,20 @@ blp = Blueprint("devices", __name__, url_prefix="/api/v1/me",
                 description="Push devices of the signed-in person")
 
 PLATFORMS = ("android", "ios", "web")
+SERVICES = ("fcm", "jpush")
 
 
 class DeviceSchema(Schema):
     id = ma.fields.Integer(dump_only=True)
     token = ma.fields.String(required=True, load_only=True,
                              validate=ma.validate.Length(min=1, max=4096),
-                             metadata={"description": "The push (FCM registration) token"})
+                             metadata={"description": "The push token: an FCM registration"
+                                                      " token or a JPush registration id"})
     platform = ma.fields.String(required=True, validate=ma.validate.OneOf(PLATFORMS))
+    service = ma.fields.String(
+        load_default="fcm", validate=ma.validate.OneOf(SERVICES),
+        metadata={"description": "The push service of the token: fcm (Firebase Cloud Messaging)"
+                                 " or jpush (JPush, inside mainland China)"})
     locale = ma.fields.String(
         load_default="zh-CN", validate=ma.validate.Length(min=2, max=35),
         metadata={"description": "The phone's language (BCP 47); pushes are written in it"})
@@ -39,7 +45,7 @@ def devices_register(body: dict[str, Any]) -> Any:
     user = current_user()
     device, created = devices.register(
         db(), user_id=user.id, session_id=current_session().id, token=body["token"],
-        platform=body["platform"], locale=body["locale"])
+        platform=body["platform"], locale=body["locale"], service=body["service"])
     return device if created else (device, 200)
 
 

@@ -72,6 +72,8 @@ class ExportSchema(Schema):
     groups = ma.fields.List(ma.fields.Dict(), metadata={"description": "Groups I am in"})
     sessions = ma.fields.List(ma.fields.Dict(), metadata={"description": "Sign-ins (no tokens)"})
     devices = ma.fields.List(ma.fields.Dict(), metadata={"description": "Push devices (no tokens)"})
+    identities = ma.fields.List(ma.fields.Dict(), metadata={
+        "description": "Sign-in providers linked to the account, with their ids for me"})
     assignments = ma.fields.List(ma.fields.Dict())
     checkins = ma.fields.List(ma.fields.Dict(), metadata={"description": "With positions"})
     points = ma.fields.List(ma.fields.Dict(), metadata={"description": "Ledger entries"})
@@ -191,3 +193,25 @@ def me_phone_code_confirm(body: dict[str, Any]) -> dict[str, Any]:
             "memberships": [SimpleNamespace(Membership=m, Station=stations_by_id[m.station_id])
                             for m in claimed]}
 
+
+
+class IdentitySchema(Schema):
+    provider = ma.fields.String(metadata={"description": "firebase, wechat, wechat_union..."})
+    created_at = ma.fields.AwareDateTime()
+    last_used_at = ma.fields.AwareDateTime()
+
+
+@blp.route("/identities", methods=["GET"])
+@blp.response(200, IdentitySchema(many=True))
+def me_identities() -> Any:
+    """The sign-in providers linked to my account (their ids for me are not shown)."""
+    return accounts.identities_of(db(), current_user())
+
+
+@blp.route("/identities/<provider>", methods=["DELETE"])
+@blp.response(204)
+@blp.alt_response(404, response="NOT_FOUND")
+@blp.alt_response(409, response="CONFLICT")
+def me_identity_unlink(provider: str) -> None:
+    """Unlink a sign-in provider; refused while it is my only way to sign in."""
+    accounts.unlink_identity(db(), current_user(), provider)

@@ -5,12 +5,21 @@ from core.models.accounts import (
     CodePurpose,
     Device,
     IdempotencyKey,
+    IdentityLink,
     PhoneCode,
     User,
 )
 from core.models.audit import AuditEvent
 from core.models.jobs import JobRun, RetentionMark
-from core.models.notifications import Notice, NoticeAudience, Notification
+from core.models.notifications import (
+    Notice,
+    NoticeAudience,
+    Notification,
+    NotificationDelivery,
+    ProviderToken,
+    SendBudget,
+    TextMessage,
+)
 from core.models.points import AdjustmentStatus, PendingAdjustment, PointsBalance, PointsEntry, PointsRule
 from core.models.stations import Group, GroupMember, Membership, Role, Station, StationPlugin
 from core.models.tasks import Assignment, AssignmentStatus, Checkin, Task, TaskStatus
@@ -27,21 +36,26 @@ __all__ = [
     "Group",
     "GroupMember",
     "IdempotencyKey",
+    "IdentityLink",
     "JobRun",
     "Membership",
     "Notice",
     "NoticeAudience",
     "Notification",
+    "NotificationDelivery",
     "PendingAdjustment",
     "PhoneCode",
     "PointsBalance",
     "PointsEntry",
     "PointsRule",
+    "ProviderToken",
     "RetentionMark",
     "Role",
+    "SendBudget",
     "Station",
     "StationPlugin",
     "Task",
     "TaskStatus",
+    "TextMessage",
     "User",
 ]

@@ -27,6 +27,22 @@ class User(Base):
     erased_at: so.Mapped[dt.datetime | None]
 
 
+class IdentityLink(Base):
+    """A way a person signs in: a provider's subject (a Firebase uid, a WeChat openid or
+    unionid) bound to one account; unlinked by the person, deleted when they are erased."""
+
+    __tablename__ = "identity_link"
+    __table_args__ = (sa.UniqueConstraint("provider", "subject"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user_account.id"), index=True)
+    #: "firebase", "wechat", "wechat_union"...
+    provider: so.Mapped[str] = so.mapped_column(sa.String(20))
+    subject: so.Mapped[str] = so.mapped_column(sa.String(128))
+    created_at: so.Mapped[dt.datetime] = so.mapped_column(default=clock.now)
+    last_used_at: so.Mapped[dt.datetime] = so.mapped_column(default=clock.now)
+
+
 class AuthSession(Base):
     """One signed-in device: its refresh token (hashed) rotates on every refresh."""
 
@@ -55,6 +71,9 @@ class Device(Base):
     token: so.Mapped[str] = so.mapped_column(sa.String(4096))
     token_hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
     platform: so.Mapped[str] = so.mapped_column(sa.String(16))
+    #: the push service the token belongs to: "fcm" (Firebase) or "jpush" (inside China)
+    service: so.Mapped[str] = so.mapped_column(sa.String(16), default="fcm",
+                                               server_default="fcm")
     locale: so.Mapped[str] = so.mapped_column(sa.String(10), default="zh-CN")
     created_at: so.Mapped[dt.datetime] = so.mapped_column(default=clock.now)
 

@@ -72,7 +72,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "No phone number to send the code to.",
         "zh-CN": "没有可接收确认码的电话号码。",
     },
-    "text_not_sent": {"en": "The text message could not be sent.", "zh-CN": "短信发送失败。"},
     "ack_code_not_sent": {"en": "Send a confirmation code first.", "zh-CN": "请先发送确认码。"},
     "ack_code_locked": {
         "en": "Too many wrong codes for this visit; the recipient can sign instead.",

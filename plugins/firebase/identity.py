@@ -33,7 +33,7 @@ def verify(settings: dict[str, Any], payload: dict[str, Any]) -> Identity:
     if not phone:
         raise Unauthenticated("firebase_no_phone")
     return Identity(phone=phone, provider="firebase", phone_verified=True,
-                    display_name=claims.get("name") or "")
+                    display_name=claims.get("name") or "", subject=claims.get("uid"))
 
 
 def _verified_claims(settings: dict[str, Any], id_token: str) -> dict[str, Any]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,7 +11,7 @@ from sqlalchemy import orm as so
 from core import messages
 from core.hookspecs import Delivery
 from core.models import Device, Notification, Station
-from core.notifications import target_of
+from core.notifications import app_data, rendered
 from plugins.firebase import sdk
 
 # FCM refuses these data keys; they would fail the whole message.
@@ -63,21 +62,10 @@ def build_message(notification: Notification, device: Device, station: Station |
     """One FCM message: title and body in the device's language, deep-link data."""
     from firebase_admin import messaging
 
-    locale = messages.pick_locale([device.locale])
-    params = notification.params or {}
-    # Times read in the station's zone, as in the inbox: never raw UTC.
-    timezone = station.timezone if station is not None else None
-    title_code = f"{notification.code}.title"
-    title = (messages.render(title_code, locale, params, timezone=timezone)
-             if title_code in messages.MESSAGES
-             else station.name if station is not None
-             else messages.render("firebase_push_title", locale))
-    message = messaging.Message(
-        notification=messaging.Notification(
-            title=title, body=messages.render(notification.code, locale, params,
-                                              timezone=timezone)),
-        data=deep_link_data(notification, station),
-    )
+    title, body = rendered(notification, messages.pick_locale([device.locale]), station,
+                           fallback_title="firebase_push_title")
+    message = messaging.Message(notification=messaging.Notification(title=title, body=body),
+                                data=deep_link_data(notification, station))
     # The app registers FCM registration tokens, which FCM v1 takes as `token`. firebase-admin
     # 7.7 warns on the constructor's `token` argument (it prefers installation ids, `fid`);
     # the attribute is the same public field, set without the warning.
@@ -86,22 +74,9 @@ def build_message(notification: Notification, device: Device, station: Station |
 
 
 def deep_link_data(notification: Notification, station: Station | None) -> dict[str, str]:
-    """What the app needs to open the right screen and write its own text (FCM data values are
-    strings): the parameters, then ``notification_id``, ``code``, ``station``, ``timezone``
-    and ``target`` (JSON: ``{"kind", "station", "<thing>_id"...}``, as in the inbox)."""
-    data: dict[str, str] = {}
-    for key, value in (notification.params or {}).items():
-        if value is None or key in RESERVED_DATA_KEYS or key.startswith(RESERVED_DATA_PREFIXES):
-            continue
-        data[key] = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-    data.update(notification_id=str(notification.id), code=notification.code)
-    if station is not None:
-        data["station"] = station.code
-        data["timezone"] = station.timezone
-        target = target_of(notification, station.code)
-        if target is not None:
-            data["target"] = json.dumps(target, ensure_ascii=False, separators=(",", ":"))
-    return data
+    """The app's data (``core.notifications.app_data``) without the keys FCM refuses."""
+    return app_data(notification, station, leave_out=lambda key: key in RESERVED_DATA_KEYS
+                    or key.startswith(RESERVED_DATA_PREFIXES))
 
 
 def _send_in_chunks(sends: list[_Send], settings: dict[str, Any]) -> None:
@@ -159,7 +134,8 @@ def _summary(sends: list[_Send]) -> Delivery:
 
 def _devices_by_user(session: so.Session, user_ids: set[int]) -> dict[int, list[Device]]:
     found: dict[int, list[Device]] = {}
-    rows = session.scalars(sa.select(Device).where(Device.user_id.in_(user_ids)).order_by(Device.id))
+    rows = session.scalars(sa.select(Device).where(Device.user_id.in_(user_ids),
+                                                   Device.service == "fcm").order_by(Device.id))
     for device in rows:
         found.setdefault(device.user_id, []).append(device)
     return found

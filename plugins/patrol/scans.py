@@ -107,11 +107,22 @@ _WALK = (sa.select(Patrol, Route, GuessLock).join(Route, Route.id == Patrol.rout
 # One scan: the checkpoint comes in the same round trip (only an ordered route needs more), and
 # so do the patrol's scans so far with any stored under this client id: a row each, the
 # patrol's columns repeated (the session builds its objects once).
+# Only the columns judging reads come: each earlier scan is a row, and a column is work for
+# every one (a re-sent scan's other columns are loaded when its answer reads them).
 _WALK_ONE_SCAN = _WALK.add_columns(Checkpoint, Scan).outerjoin(Checkpoint, sa.and_(
     Checkpoint.id == sa.bindparam("checkpoint_id"), Checkpoint.station_id == Patrol.station_id,
     Checkpoint.route_id == Patrol.route_id, Checkpoint.archived_at.is_(None))
 ).outerjoin(Scan, sa.and_(Scan.station_id == Patrol.station_id, sa.or_(
-    Scan.patrol_id == Patrol.id, Scan.client_id == sa.bindparam("client_id"))))
+    Scan.patrol_id == Patrol.id, Scan.client_id == sa.bindparam("client_id")))
+).options(
+    so.load_only(Route.station_id, Route.ordered),
+    so.load_only(Checkpoint.station_id, Checkpoint.route_id, Checkpoint.sequence, Checkpoint.lat,
+                 Checkpoint.lon, Checkpoint.radius_m, Checkpoint.secret,
+                 Checkpoint.previous_secret, Checkpoint.secret_rotated_at,
+                 Checkpoint.code_step_s),
+    so.load_only(Scan.patrol_id, Scan.checkpoint_id, Scan.client_id, Scan.status,
+                 Scan.code_use, Scan.lat, Scan.lon, Scan.accuracy_m, Scan.is_mock,
+                 Scan.device_time))
 
 
 def _load_walk(session: so.Session, who: Actor, patrol_id: int, items: list[ScanInput],
