@@ -8,7 +8,7 @@ export WARDENS_INSTANCE ?= $(CURDIR)/instance
 FUZZ_PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/wardens_fuzz
 
 .PHONY: demo test test-sqlite test-postgres test-firebase test-fuzz-ci test-browser browser fuzz \
-        install lint clean nginx check-deploy
+        install lint clean nginx check-deploy mutate
 
 $(BIN)/wardens: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -90,6 +90,11 @@ check-deploy: install nginx
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+
+## Mutation testing of one module (by hand, not in CI): make mutate MODULE=core/ledger.py
+## [ARGS="--again --jobs 2"]; no MODULE: every module of tests/mutation.py. See docs/testing.md.
+mutate: install
+	$(BIN)/python -m tests.mutation $(ARGS) $(MODULE)
 
 clean:
 	rm -rf $(VENV) instance/test

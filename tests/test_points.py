@@ -13,7 +13,7 @@ from sqlalchemy import orm as so
 
 from core import clock, ledger, stations, tasks
 from core.access import load_actor
-from core.errors import Conflict
+from core.errors import Conflict, Invalid
 from core.models import AuditEvent, Notification, PointsBalance, PointsEntry, PointsRule
 from tests.test_tasks import HERE, START, checkin_body, signed_in_again, url
 
@@ -148,6 +148,206 @@ def test_spend_refuses_overdraft_and_a_second_spend_of_one_source(session, world
     # a refused spend left nothing behind although the caller carried on
     session.commit()
     assert ledger.balance(session, east.id, vol.id) == 6 == ledger_sum(session, east, vol)
+
+
+def test_spending_the_whole_balance_leaves_zero_and_nothing_or_less_is_refused(
+        session, world, east):
+    vol = world.person("v", station=east, roles=["volunteer"])
+    award(session, east, vol, 10, "seed")
+    for amount in (0, -3):
+        with pytest.raises(Invalid) as bad:
+            ledger.spend(session, station_id=east.id, user_id=vol.id, amount=amount,
+                         event_code="shop.coupon", source_type="coupon", source_id=f"c{amount}")
+        assert (bad.value.code, bad.value.details) == ("validation_error", {"field": "amount"})
+    entry = ledger.spend(session, station_id=east.id, user_id=vol.id, amount=10,
+                         event_code="shop.coupon", source_type="coupon", source_id="all")
+    session.commit()
+    assert (entry.amount, entry.source_type, entry.source_id, entry.note) == (
+        -10, "coupon", "all", "")
+    award(session, east, vol, 2, "more")
+    noted = ledger.spend(session, station_id=east.id, user_id=vol.id, amount=2,
+                         event_code="shop.coupon", source_type="coupon", source_id=7,
+                         note="Tea")
+    assert (noted.source_id, noted.note) == ("7", "Tea")
+    assert ledger.balance(session, east.id, vol.id) == 0 == ledger_sum(session, east, vol)
+
+
+def test_spends_and_balances_are_per_station(session, world, east):
+    west = world.station("west")
+    vol = world.person("v", station=east, roles=["volunteer"])
+    award(session, east, vol, 10, "east")
+    award(session, west, vol, 3, "west")
+    with pytest.raises(Conflict) as poor:
+        ledger.spend(session, station_id=west.id, user_id=vol.id, amount=4,
+                     event_code="shop.coupon", source_type="coupon", source_id="w")
+    assert poor.value.details == {"needed": 4, "balance": 3}
+    ledger.spend(session, station_id=east.id, user_id=vol.id, amount=4,
+                 event_code="shop.coupon", source_type="coupon", source_id="e")
+    session.commit()
+    assert (ledger.balance(session, east.id, vol.id), ledger.balance(session, west.id, vol.id)) == (
+        6, 3)
+
+
+def test_a_rule_of_nothing_books_nothing_and_a_rule_of_one_books_one(session, world, east):
+    vol = world.person("v", station=east, roles=["volunteer"])
+    ledger.set_rules(session, east.id, {"core.task_completed": 0})
+    assert ledger.award(session, station_id=east.id, user_id=vol.id,
+                        event_code="core.task_completed", source_type="t", source_id=1) is None
+    assert ledger.award_many(session, station_id=east.id, user_id=vol.id,
+                             event_code="core.task_completed", source_type="t",
+                             source_ids=[2, 3]) == 0
+    ledger.set_rules(session, east.id, {"core.task_completed": 1})
+    entry = ledger.award(session, station_id=east.id, user_id=vol.id,
+                         event_code="core.task_completed", source_type="t", source_id=1)
+    assert entry is not None and (entry.amount, entry.note) == (1, "")
+    assert ledger.award_many(session, station_id=east.id, user_id=vol.id,
+                             event_code="core.task_completed", source_type="t",
+                             source_ids=[2, 3, 3]) == 2
+    # Given amounts win over the rule; an event no rule or default knows is worth nothing.
+    noted = ledger.award(session, station_id=east.id, user_id=vol.id,
+                         event_code="core.task_completed", source_type="t", source_id=4,
+                         note="Flood duty", amount=6)
+    assert (noted.amount, noted.note) == (6, "Flood duty")
+    assert ledger.award_many(session, station_id=east.id, user_id=vol.id,
+                             event_code="core.task_completed", source_type="m",
+                             source_ids=[5, 6], amount=2) == 4
+    assert ledger.amount_for(session, east.id, "core.juggling") == 0
+    assert ledger.award(session, station_id=east.id, user_id=vol.id, event_code="core.juggling",
+                        source_type="t", source_id=7) is None
+    session.commit()
+    assert ledger.balance(session, east.id, vol.id) == 13 == ledger_sum(session, east, vol)
+    notes = session.scalars(sa.select(PointsEntry.note).where(
+        PointsEntry.user_id == vol.id, PointsEntry.source_type == "m")).all()
+    assert notes == ["", ""]
+
+
+def test_adjustments_book_their_own_event_once_per_source_and_never_nothing(
+        session, world, east):
+    officer = world.person("officer", station=east, roles=["officer"])
+    vol = world.person("v", station=east, roles=["volunteer"])
+
+    def adjust(amount, source, reason="Flood duty"):
+        return ledger.adjust(session, station_id=east.id, user_id=vol.id, amount=amount,
+                             reason=reason, by=officer.id, source_id=source)
+
+    with pytest.raises(Invalid) as nothing:
+        adjust(0, "zero")
+    assert (nothing.value.code, nothing.value.details) == ("validation_error", {"field": "amount"})
+    plus, one = adjust(5, "s1"), adjust(1, "s2")
+    with pytest.raises(Conflict) as again:
+        adjust(5, "s1")
+    assert again.value.code == "already_spent"
+    minus = adjust(-2, "s3", "Double booked")
+    session.commit()
+    assert [(e.amount, e.event_code, e.source_type, e.source_id, e.note, e.created_by)
+            for e in (plus, one, minus)] == [
+        (5, "core.adjustment", "adjustment", "s1", "Flood duty", officer.id),
+        (1, "core.adjustment", "adjustment", "s2", "Flood duty", officer.id),
+        (-2, "core.adjustment", "adjustment", "s3", "Double booked", officer.id)]
+    assert ledger.balance(session, east.id, vol.id) == 4 == ledger_sum(session, east, vol)
+
+
+def test_rules_are_per_station_and_refuse_unknown_events_and_kinds(session, world, east):
+    west = world.station("west")
+    ledger.set_rules(session, east.id, {"core.task_completed": 25})
+    ledger.set_rules(session, west.id, {"core.task_completed": 7})
+    ledger.set_rules(session, east.id, {"patrol.checkpoint_ok": 4})
+    ledger.set_rules(session, east.id, {"core.task_completed": 30})  # changes east's own rule
+    assert ledger.amount_for(session, east.id, "core.task_completed") == 30
+    assert ledger.amount_for(session, east.id, "patrol.checkpoint_ok") == 4
+    assert ledger.amount_for(session, west.id, "core.task_completed") == 7
+    with pytest.raises(Invalid) as unknown:
+        ledger.set_rules(session, east.id, {"core.juggling": 3})
+    assert (unknown.value.code, unknown.value.details) == (
+        "unknown_event_code", {"field": "rules", "event_code": "core.juggling"})
+    with pytest.raises(Invalid) as negative:
+        ledger.set_rules(session, east.id, {"core.task_completed": -1})
+    assert (negative.value.code, negative.value.details) == (
+        "validation_error", {"field": "rules"})
+    with pytest.raises(Invalid) as kind:
+        ledger.set_task_completed_also_for(session, east, ["juggling"])
+    assert (kind.value.code, kind.value.details) == (
+        "unknown_task_kind", {"field": "task_completed_also_for", "kind": "juggling"})
+    with pytest.raises(Invalid) as pays:
+        ledger.set_task_completed_also_for(session, east, ["general"])
+    assert (pays.value.code, pays.value.details) == (
+        "task_kind_pays_task_completed", {"field": "task_completed_also_for", "kind": "general"})
+
+
+def test_booked_for_sums_one_source_of_one_person_in_one_station(session, world, east):
+    west = world.station("west")
+    vol, other = (world.person(n, station=east, roles=["volunteer"]) for n in ("v", "o"))
+    award(session, east, vol, 4, "s1")
+    ledger.award(session, station_id=east.id, user_id=vol.id, event_code="core.task_completed",
+                 source_type="bonus", source_id="s1", amount=2)
+    ledger.award(session, station_id=east.id, user_id=vol.id, event_code="core.task_completed",
+                 source_type="other", source_id="s1", amount=100)
+    award(session, east, vol, 8, "s2")
+    award(session, east, other, 16, "s1")
+    award(session, west, vol, 32, "s1")
+
+    def booked(types, source, station=east, person=vol):
+        return ledger.booked_for(session, station_id=station.id, user_id=person.id,
+                                 source_types=types, source_id=source)
+
+    assert booked(["test", "bonus"], "s1") == 6
+    assert booked(["test"], "s2") == 8
+    assert booked(["test"], "s1", person=other) == 16
+    assert booked(["test"], "s1", station=west) == 32
+    assert booked(["test"], "none") == 0
+
+
+def test_a_rule_left_behind_by_a_removed_default_still_lists(session, east, deployment,
+                                                              monkeypatch):
+    ledger.set_rules(session, east.id, {"patrol.checkpoint_ok": 3})
+    # The deployment no longer knows the event (its plugin left plugins.toml).
+    monkeypatch.delitem(deployment.points_defaults, "patrol.checkpoint_ok")
+    [rule] = [r for r in ledger.rules(session, east.id) if r["event_code"] == "patrol.checkpoint_ok"]
+    assert rule == {"event_code": "patrol.checkpoint_ok", "default": 0, "override": 3, "amount": 3}
+
+
+def test_the_kinds_that_also_pay_keep_the_stations_other_point_settings(client, world, east):
+    admin = world.person("admin", station=east, roles=["admin"])
+    assert client.put(url(east, "/points/settings"), json={"approval_threshold": 77},
+                      headers=admin.headers).status_code == 200
+    changed = client.put(url(east, "/points/rules"), json={
+        "rules": {"core.task_completed": 12}, "task_completed_also_for": ["care_visit"]},
+        headers=admin.headers)
+    assert changed.status_code == 200, changed.json
+    assert changed.json["task_completed_also_for"] == ["care_visit"]
+    settings = client.get(url(east, "/points/settings"), headers=admin.headers)
+    assert settings.json["approval_threshold"] == 77
+
+
+def test_entries_filter_by_time_and_event_and_come_newest_first(client, world, east, session):
+    officer = world.person("officer", station=east, roles=["officer"])
+    vol = world.person("v", station=east, roles=["volunteer"])
+    day = dt.datetime(2026, 3, 2, 1, 0, tzinfo=dt.UTC)
+    # Booked in another order than their times: newest first is by time, not by id.
+    award(session, east, vol, 5, "late", at=day + dt.timedelta(hours=2))
+    award(session, east, vol, 3, "early", at=day)
+    award(session, east, vol, 4, "middle", at=day + dt.timedelta(hours=1))
+    clock.freeze(day + dt.timedelta(hours=3))
+    ledger.spend(session, station_id=east.id, user_id=vol.id, amount=2, event_code="shop.coupon",
+                 source_type="coupon", source_id="c")
+    ledger.spend(session, station_id=east.id, user_id=vol.id, amount=1, event_code="shop.coupon",
+                 source_type="coupon", source_id="d")  # the same instant: the later one first
+    session.commit()
+
+    def sources(query=""):
+        answer = client.get(url(east, f"/points/entries?user_id={vol.id}&{query}"),
+                            headers=officer.headers)
+        assert answer.status_code == 200, answer.json
+        return [e["source_id"] for e in answer.json]
+
+    def at(hours):
+        return (day + dt.timedelta(hours=hours)).isoformat().replace("+00:00", "Z")
+
+    assert sources() == ["d", "c", "late", "middle", "early"]
+    assert sources(f"since={at(1)}") == ["d", "c", "late", "middle"]
+    assert sources(f"until={at(1)}") == ["early"]
+    assert sources(f"since={at(1)}&until={at(3)}") == ["late", "middle"]
+    assert sources("event_code=shop.coupon") == ["d", "c"]
 
 
 def test_after_any_sequence_the_ledger_sums_to_the_balance(session, world, east):
@@ -307,12 +507,26 @@ def test_leaderboard_of_a_group(client, world, east, session):
     who = load_actor(session, "east", officer.user)
     team = stations.create_group(session, who, kind="grid", name="Team A")
     stations.put_group_member(session, who, team.id, a.id, leader=False)
+    other = stations.create_group(session, who, kind="grid", name="Team B")
+    stations.put_group_member(session, who, other.id, b.id, leader=False)
     session.commit()
     answer = client.get(url(east, f"/points/leaderboard?period=all&group={team.id}"),
                         headers=a.headers)
     assert [(e["rank"], e["user_id"]) for e in answer.json["entries"]] == [(1, a.id)]
     missing = client.get(url(east, "/points/leaderboard?group=999999"), headers=a.headers)
     assert missing.status_code == 404 and missing.json["code"] == "group_not_found"
+
+
+def test_leaderboard_counts_only_this_stations_points(client, world, east, session):
+    west = world.station("west")
+    a = world.person("a", station=east, roles=["volunteer"])
+    b = world.person("b", station=east, roles=["volunteer"])
+    award(session, east, a, 5, "a")
+    award(session, west, b, 50, "b-west")  # b also volunteers in west
+    award(session, east, b, 1, "b")  # a single point is points earned too
+    answer = client.get(url(east, "/points/leaderboard?period=all"), headers=a.headers)
+    assert [(e["rank"], e["user_id"], e["points"]) for e in answer.json["entries"]] == [
+        (1, a.id, 5), (2, b.id, 1)]
 
 
 def test_period_start_in_the_station_zone():
@@ -323,4 +537,7 @@ def test_period_start_in_the_station_zone():
     assert ledger.period_start("week", "Asia/Shanghai", now) == dt.datetime(
         2026, 3, 29, 16, 0, tzinfo=dt.UTC)
     assert ledger.period_start("all", "UTC", now) is None
+    with pytest.raises(Invalid) as unknown:
+        ledger.period_start("year", "UTC", now)
+    assert (unknown.value.code, unknown.value.details) == ("validation_error", {"field": "period"})
 

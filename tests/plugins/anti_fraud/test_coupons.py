@@ -251,3 +251,201 @@ def test_shop_staff_cannot_redeem_their_own_coupon(alliance, session):
     # Another of the shop's staff redeems it.
     colleague = alliance.merchant(shop, "colleague")
     assert alliance.redeem(colleague, alliance.qr(baker, coupon)).status_code == 201
+
+
+# Reward coupons of a quiz pass, and why a pass got none -----------------------------------------
+
+def _pass(alliance, who, quiz):
+    attempt = alliance.attempt(who, quiz)
+    graded = alliance.ok(alliance.submit(who, attempt))
+    assert graded["passed"] is True
+    return graded
+
+
+def test_why_a_pass_got_no_coupon(alliance, session):
+    from plugins.anti_fraud.models import Attempt
+
+    alliance.bank()
+    shop, closed_shop = alliance.shop(), alliance.shop("Closed")
+    reward = alliance.offer(shop, points_cost=None, per_resident_limit=5, stock_total=2)
+    quiz = alliance.quiz(title="Spot the scam", reward_offer_id=reward["id"])
+    second_quiz = alliance.quiz(title="Loans", reward_offer_id=reward["id"])
+    chen, li, wang = (alliance.resident(n) for n in ("Chen", "Li", "Wang"))
+
+    first = _pass(alliance, chen, quiz)
+    assert first["coupon_id"] is not None and first["coupon_refused"] is None
+    assert _pass(alliance, chen, quiz)["coupon_refused"] == "already_granted"
+    # Once per quiz and per resident: another quiz, or another resident, still wins one.
+    assert _pass(alliance, chen, second_quiz)["coupon_id"] is not None
+    assert _pass(alliance, li, quiz)["coupon_refused"] == "offer_out_of_stock"
+    coupons = session.scalars(sa.select(Coupon.user_id).order_by(Coupon.id)).all()
+    assert coupons == [chen.id, chen.id]
+
+    # An offer out of its window, or of a shop switched off, is not open.
+    later = alliance.offer(shop, points_cost=None,
+                           valid_from=(clock.now() + dt.timedelta(days=1)).isoformat())
+    closed = alliance.offer(closed_shop, points_cost=None)
+    alliance.ok(alliance.patch(alliance.officer, f"/shops/{closed_shop['id']}", {"active": False}))
+    for offer in (later, closed):
+        alliance.ok(alliance.patch(alliance.officer, f"/quizzes/{quiz['id']}",
+                                   {"reward_offer_id": offer["id"]}))
+        graded = _pass(alliance, wang, quiz)
+        assert (graded["coupon_id"], graded["coupon_refused"]) == (None, "offer_not_open")
+    assert session.scalar(sa.select(sa.func.count()).select_from(Coupon).where(
+        Coupon.user_id == wang.id)) == 0
+    assert session.scalar(sa.select(sa.func.count()).select_from(Attempt).where(
+        Attempt.user_id == wang.id, Attempt.coupon_id.is_not(None))) == 0
+
+
+def test_a_reward_coupon_is_announced_with_its_offer_quiz_and_expiry(alliance, session):
+    from core.models import Notification
+
+    alliance.bank()
+    shop = alliance.shop()
+    reward = alliance.offer(shop, points_cost=None, title="Free tea", coupon_days=7)
+    quiz = alliance.quiz(title="Spot the scam", reward_offer_id=reward["id"])
+    chen = alliance.resident("Chen")
+    coupon_id = _pass(alliance, chen, quiz)["coupon_id"]
+    [note] = session.scalars(sa.select(Notification).where(
+        Notification.code == "anti_fraud.coupon_granted")).all()
+    assert (note.user_id, note.station_id) == (chen.id, alliance.station.id)
+    assert note.target == {"kind": "anti_fraud.coupon", "coupon_id": coupon_id}
+    assert note.params == {"coupon_id": coupon_id, "offer": "Free tea", "quiz": "Spot the scam",
+                           "expires_at": "2026-03-09T10:00:00+08:00"}
+
+
+# At the till: the edges -----------------------------------------------------------------------
+
+def test_a_qr_code_is_good_through_its_last_second(alliance):
+    shop = alliance.shop()
+    offer = alliance.offer(shop, points_cost=0)
+    cashier = alliance.merchant(shop)
+    resident = alliance.resident()
+    coupon = alliance.ok(alliance.claim(resident, offer), 201)
+    payload = alliance.qr(resident, coupon)
+    clock.advance(dt.timedelta(seconds=60))
+    cashier = alliance.world.sign_in(cashier.user, cashier.phone)
+    assert alliance.redeem(cashier, payload).status_code == 201
+
+
+def test_every_unreadable_payload_is_the_same_refusal_naming_the_payload(alliance):
+    shop = alliance.shop()
+    offer = alliance.offer(shop, points_cost=0)
+    cashier = alliance.merchant(shop)
+    resident = alliance.resident()
+    coupon = alliance.ok(alliance.claim(resident, offer), 201)
+    payload = alliance.qr(resident, coupon)
+    prefix, station, coupon_id, expires, signature = payload.split(".")
+    for bad in (f"xx.{station}.{coupon_id}.{expires}.{signature}",  # another prefix
+                f"{prefix}.e{station}.{coupon_id}.{expires}.{signature}",  # a station not a number
+                f"{prefix}.{station}.{coupon_id}.{expires}.{signature}x",  # a signature not ours
+                f"{prefix}.{station}.{coupon_id}.{expires}"):  # a part short
+        answer = alliance.redeem(cashier, bad)
+        assert answer.status_code == 422, bad
+        assert (answer.json["code"], answer.json["details"]) == (
+            "coupon_qr_invalid", {"field": "payload"}), bad
+
+
+def test_the_signature_of_a_payload_stays_what_phones_were_shown(alliance):
+    # A QR code on a phone during an upgrade still scans after it: the derivation is fixed.
+    from plugins.anti_fraud import coupons
+
+    assert coupons._signature("test-secret", "WAF1.1.2.3") == "sdQ17Z-WXsIEveFKuL6bTw"
+
+
+def test_the_minimum_spend_itself_is_enough_and_percentages_round_half_up(alliance):
+    shop = alliance.shop()
+    exact = alliance.offer(shop, points_cost=0, min_spend_cents=3000)
+    percent = alliance.offer(shop, points_cost=0, kind="percent", amount_off_cents=None,
+                             percent_off=7, min_spend_cents=0)
+    cashier = alliance.merchant(shop)
+    resident = alliance.resident()
+    for offer, bill, discount in ((exact, 3000, 500), (percent, 107, 7), (percent, 108, 8)):
+        coupon = alliance.ok(alliance.claim(resident, offer), 201)
+        done = alliance.ok(alliance.redeem(cashier, alliance.qr(resident, coupon), bill), 201)
+        assert done["discount_cents"] == discount, (bill, done)
+
+
+def test_a_redemption_is_audited_and_announced_to_the_resident(alliance, session):
+    from core.models import AuditEvent, Notification
+
+    shop = alliance.shop("Corner")
+    offer = alliance.offer(shop, points_cost=0, title="5 yuan off 30")
+    cashier = alliance.merchant(shop, "cashier")
+    resident = alliance.resident()
+    coupon = alliance.ok(alliance.claim(resident, offer), 201)
+    done = alliance.ok(alliance.redeem(cashier, alliance.qr(resident, coupon), 5000), 201)
+    assert dt.datetime.fromisoformat(done["redeemed_at"]) == clock.now()
+    assert alliance.ok(alliance.get(resident, f"/coupons/{coupon['id']}"))["status"] == "redeemed"
+    [event] = session.scalars(sa.select(AuditEvent).where(
+        AuditEvent.action == "anti_fraud.coupon_redeemed")).all()
+    assert (event.actor_id, event.actor_role, event.record_id) == (
+        cashier.id, "merchant", str(done["id"]))
+    assert event.details == {"coupon_id": coupon["id"], "shop_id": shop["id"],
+                             "discount_cents": 500}
+    [note] = session.scalars(sa.select(Notification).where(
+        Notification.code == "anti_fraud.coupon_redeemed")).all()
+    assert (note.user_id, note.station_id) == (resident.id, alliance.station.id)
+    assert note.target == {"kind": "anti_fraud.coupon", "coupon_id": coupon["id"]}
+    assert note.params == {"coupon_id": coupon["id"], "offer": "5 yuan off 30", "shop": "Corner",
+                           "redeemed_at": "2026-03-02T10:00:00+08:00", "discount": "5.00"}
+
+
+def test_my_coupons_by_status_and_only_mine(alliance, world):
+    shop = alliance.shop()
+    lasting = alliance.offer(shop, points_cost=0, per_resident_limit=3, coupon_days=30)
+    brief = alliance.offer(shop, points_cost=0, coupon_days=1)
+    cashier = alliance.merchant(shop)
+    resident, other = alliance.resident("Chen"), alliance.resident("Li")
+    used = alliance.ok(alliance.claim(resident, lasting), 201)
+    lapsing = alliance.ok(alliance.claim(resident, brief), 201)
+    kept = alliance.ok(alliance.claim(resident, lasting), 201)
+    theirs = alliance.ok(alliance.claim(other, lasting), 201)
+    alliance.ok(alliance.redeem(cashier, alliance.qr(resident, used)), 201)
+    clock.advance(dt.timedelta(days=1))
+    resident = world.sign_in(resident.user, resident.phone)
+
+    def mine(query=""):
+        return [c["id"] for c in alliance.ok(alliance.get(resident, f"/coupons{query}"))]
+
+    assert sorted(mine()) == sorted([used["id"], lapsing["id"], kept["id"]])
+    assert mine("?status=active") == [kept["id"]]
+    assert mine("?status=redeemed") == [used["id"]]
+    assert mine("?status=expired") == [lapsing["id"]]
+    expired = alliance.get(resident, f"/coupons/{lapsing['id']}/qr")
+    assert (expired.status_code, expired.json["code"]) == (409, "coupon_expired")
+    assert expired.json["details"] == {"expired_at": lapsing["expires_at"]}
+    not_mine = alliance.get(resident, f"/coupons/{theirs['id']}/qr")
+    assert (not_mine.status_code, not_mine.json["code"]) == (404, "coupon_not_found")
+
+
+def test_claims_count_per_offer_and_a_one_point_offer_costs_its_point(alliance, session):
+    shop = alliance.shop()
+    single = alliance.offer(shop, points_cost=1, per_resident_limit=1, title="Free tea")
+    other = alliance.offer(shop, points_cost=0, per_resident_limit=1)
+    resident = alliance.resident(points=1)
+    alliance.ok(alliance.claim(resident, single), 201)
+    assert balance(session, resident) == 0
+    note = session.scalar(sa.select(PointsEntry.note).where(PointsEntry.user_id == resident.id,
+                                                            PointsEntry.amount < 0))
+    assert note == "Free tea"
+    again = alliance.claim(resident, single)
+    assert (again.status_code, again.json["code"]) == (409, "offer_limit_reached")
+    assert again.json["details"] == {"limit": 1}
+    alliance.ok(alliance.claim(resident, other), 201)  # the limit is per offer
+
+
+def test_an_offer_closes_at_its_end_and_the_minimum_spend_is_named(alliance, world):
+    shop = alliance.shop()
+    ends = clock.now() + dt.timedelta(minutes=10)
+    offer = alliance.offer(shop, points_cost=0, valid_until=ends.isoformat(), min_spend_cents=3000)
+    cashier = alliance.merchant(shop)
+    resident = alliance.resident()
+    coupon = alliance.ok(alliance.claim(resident, offer), 201)
+    small = alliance.redeem(cashier, alliance.qr(resident, coupon), 2999)
+    assert (small.status_code, small.json["code"]) == (422, "minimum_spend_not_met")
+    assert small.json["details"] == {"field": "bill_cents", "min_spend_cents": 3000}
+    clock.freeze(ends)
+    resident = world.sign_in(resident.user, resident.phone)
+    late = alliance.claim(resident, offer)
+    assert (late.status_code, late.json["code"]) == (409, "offer_not_open")
