@@ -206,8 +206,10 @@ def test_a_providers_subject_finds_its_account_and_can_be_unlinked(client, world
                                                                   provider):
     east = world.station("east")
     phone = new_phone()
-    session.add(Membership(station_id=east.id, pending_phone=phone, roles=["volunteer"]))
-    session.commit()
+    admin = world.person("Admin", station=east, roles=["admin"])
+    reserved = client.post(f"/api/v1/stations/{east.code}/members", headers=admin.headers,
+                           json={"phone": phone, "roles": ["volunteer"]})
+    assert reserved.status_code == 201, reserved.json
     first = client.post("/api/v1/auth/token", json={
         "grant_type": "test_provider", "id_token": "sub-1", "phone": phone})
     assert first.status_code == 200, first.json
